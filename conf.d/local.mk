@@ -1,0 +1,1 @@
+# conf.d: filled in by its owner

@@ -1,0 +1,1 @@
+/* engine.c: being written (placeholder so the tree builds) */

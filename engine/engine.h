@@ -1,0 +1,1 @@
+/* engine.h: being written */

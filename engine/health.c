@@ -1,0 +1,1 @@
+/* health.c: being written (placeholder so the tree builds) */

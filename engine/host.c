@@ -1,0 +1,89 @@
+/* host.c - the services every plugin instance gets (see sdk ald/host.h). */
+#include "host.h"
+
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "config.h"
+#include "log.h"
+#include "metrics.h"
+
+typedef struct host_instance {
+    ald_host table; /* first: a pointer to it is a pointer to this */
+    char name[64];
+} host_instance;
+
+static void host_vlog(const ald_host *host, ald_log_level level, const char *fmt, va_list ap)
+{
+    log_vmsg(level, host_instance_name(host), fmt, ap);
+}
+
+static void host_log(const ald_host *host, ald_log_level level, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    host_vlog(host, level, fmt, ap);
+    va_end(ap);
+}
+
+static uint64_t host_monotonic_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static int64_t host_realtime_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static ald_metric *host_metric_register(const ald_host *host, const ald_metric_desc *desc)
+{
+    (void)host;
+    return metrics_register(desc);
+}
+
+ald_host *host_new(const char *instance_name)
+{
+    host_instance *h = calloc(1, sizeof *h);
+    if (!h)
+        return NULL;
+    snprintf(h->name, sizeof h->name, "%s", instance_name ? instance_name : "plugin");
+    h->table = (ald_host){
+        .struct_size = sizeof(ald_host),
+        .abi_major = ALD_ABI_MAJOR,
+        .abi_minor = ALD_ABI_MINOR,
+        .host_ctx = h,
+        .log = host_log,
+        .vlog = host_vlog,
+        .config_string = config_get_string,
+        .config_int = config_get_int,
+        .config_double = config_get_double,
+        .config_bool = config_get_bool,
+        .config_count = config_get_count,
+        .config_child = config_get_child,
+        .config_where = config_get_where,
+        .monotonic_ns = host_monotonic_ns,
+        .realtime_ns = host_realtime_ns,
+        .metric_register = host_metric_register,
+        .metric_add = metrics_add,
+        .metric_set = metrics_set,
+        .metric_observe = metrics_observe,
+    };
+    return &h->table;
+}
+
+void host_free(ald_host *host)
+{
+    free(host ? host->host_ctx : NULL);
+}
+
+const char *host_instance_name(const ald_host *host)
+{
+    return host ? ((const host_instance *)host->host_ctx)->name : "plugin";
+}

@@ -1,0 +1,16 @@
+/*
+ * host.h - builds the ald_host services table handed to each plugin instance.
+ * The table is per instance: log lines carry the instance name.
+ */
+#ifndef ALD_ENGINE_HOST_H
+#define ALD_ENGINE_HOST_H
+
+#include "ald/host.h"
+
+/* A heap-allocated table for one instance; free with host_free(). */
+ald_host *host_new(const char *instance_name);
+void host_free(ald_host *host);
+/* The instance name a table was made for. */
+const char *host_instance_name(const ald_host *host);
+
+#endif

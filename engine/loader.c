@@ -1,0 +1,1 @@
+/* loader.c: being written (placeholder so the tree builds) */

@@ -1,0 +1,1 @@
+/* loader.h: being written */

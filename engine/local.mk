@@ -1,0 +1,25 @@
+# The engine: a convenience library with everything but main(), so the
+# tests link exactly the code the daemon runs.
+noinst_LTLIBRARIES += engine/libaldcore.la
+engine_libaldcore_la_SOURCES = \
+	engine/log.c engine/log.h \
+	engine/state.c engine/state.h \
+	engine/config.c engine/config_access.c engine/config.h \
+	engine/host.c engine/host.h \
+	engine/metrics.c engine/metrics.h \
+	engine/procstat.c engine/procstat.h \
+	engine/health.c engine/health.h \
+	engine/http.c engine/http.h \
+	engine/loader.c engine/loader.h \
+	engine/tagmap.c engine/tagmap.h \
+	engine/spsc.c engine/spsc.h \
+	engine/logger.c engine/logger.h \
+	engine/writer.c engine/writer.h \
+	engine/engine.c engine/engine.h
+engine_libaldcore_la_CFLAGS = $(AM_CFLAGS) $(LIBCONFIG_CFLAGS) $(MHD_CFLAGS) $(JANSSON_CFLAGS)
+engine_libaldcore_la_LIBADD = $(LIBCONFIG_LIBS) $(MHD_LIBS) $(JANSSON_LIBS)
+
+sbin_PROGRAMS += ald-engine
+ald_engine_SOURCES = engine/main.c
+ald_engine_CFLAGS = $(AM_CFLAGS)
+ald_engine_LDADD = engine/libaldcore.la

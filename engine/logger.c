@@ -1,0 +1,1 @@
+/* logger.c: being written (placeholder so the tree builds) */

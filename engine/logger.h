@@ -1,0 +1,1 @@
+/* logger.h: being written */

@@ -1,0 +1,1 @@
+/* procstat.c: being written (placeholder so the tree builds) */

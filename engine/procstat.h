@@ -1,0 +1,1 @@
+/* procstat.h: being written */

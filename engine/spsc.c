@@ -1,0 +1,1 @@
+/* spsc.c: being written (placeholder so the tree builds) */

@@ -1,0 +1,1 @@
+/* spsc.h: being written */

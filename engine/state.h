@@ -1,0 +1,46 @@
+/*
+ * state.h - the engine's live status, written by the worker threads and read
+ * by the HTTP surface and the status line. Every field is atomic, so readers
+ * never block writers (the logger must never wait on an HTTP request).
+ */
+#ifndef ALD_ENGINE_STATE_H
+#define ALD_ENGINE_STATE_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+#define STATE_ERROR_RING 8
+#define STATE_ERROR_LEN 256
+
+typedef struct engine_state {
+    uint64_t start_mono_ns;        /* set once at start */
+    atomic_int started;            /* 1 once plugins are up and the logger runs */
+    atomic_int stopping;           /* 1 once shutdown began */
+    atomic_int plc_connected;
+    atomic_int db_connected;
+    atomic_int logging_running;    /* the parameter logger thread is running */
+    atomic_uint_fast64_t last_cycle_mono_ns; /* end of the last logger cycle, 0 = none */
+    atomic_uint_fast64_t cycles_total;
+    atomic_uint_fast64_t late_cycles_total;
+    atomic_uint_fast64_t plc_errors_total;
+    atomic_uint_fast64_t logging_errors_total;
+    atomic_uint_fast64_t last_interval_us; /* measured period of the last cycle */
+    atomic_uint_fast64_t writer_queue_depth;
+    atomic_uint_fast64_t tag_count;
+    uint64_t logging_interval_ns; /* configured; set once before threads start */
+
+    /* Last errors (ring, guarded by a mutex in state.c: errors are rare). */
+    atomic_uint error_seq;
+    char errors[STATE_ERROR_RING][STATE_ERROR_LEN];
+} engine_state;
+
+extern engine_state g_state;
+
+void state_init(uint64_t logging_interval_ns);
+/* Remember an error for /health (message must already be secret-free). */
+void state_record_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Copy up to max recent errors, newest first; returns how many. */
+unsigned state_recent_errors(char out[][STATE_ERROR_LEN], unsigned max);
+double state_uptime_seconds(void);
+
+#endif

@@ -1,0 +1,1 @@
+/* tagmap.c: being written (placeholder so the tree builds) */

@@ -1,0 +1,1 @@
+/* tagmap.h: being written */

@@ -1,0 +1,1 @@
+/* writer.c: being written (placeholder so the tree builds) */

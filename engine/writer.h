@@ -1,0 +1,1 @@
+/* writer.h: being written */

@@ -1,0 +1,1 @@
+# monitoring: filled in by its owner

@@ -1,0 +1,1 @@
+# plugins/common: filled in by its owner

@@ -1,0 +1,1 @@
+# plugins/plc-modbus: filled in by its owner

@@ -1,0 +1,1 @@
+# plugins/plc-sim: filled in by its owner

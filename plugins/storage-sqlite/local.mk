@@ -1,0 +1,1 @@
+# plugins/storage-sqlite: filled in by its owner

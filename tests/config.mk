@@ -1,0 +1,1 @@
+# tests/config.mk: filled in by its owner

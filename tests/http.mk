@@ -1,0 +1,1 @@
+# tests/http.mk: filled in by its owner

@@ -1,0 +1,1 @@
+# tests/modbus.mk: filled in by its owner

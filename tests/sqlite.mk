@@ -1,0 +1,1 @@
+# tests/sqlite.mk: filled in by its owner
