@@ -82,6 +82,12 @@ int config_validate(const engine_config *cfg, char *err, size_t errlen);
  * whose name contains key, password, secret or token; URLs lose userinfo). */
 void config_log_effective(const engine_config *cfg);
 
+/* Give every plugin instance's settings group the host-provided settings
+ * `machine_id` and `data_dir` (strings) unless the file set them itself,
+ * marked with origin "engine". Plugins read them like any other setting. */
+int config_set_plugin_defaults(engine_config *cfg, const char *data_dir, char *err,
+                               size_t errlen);
+
 /* The active instance of a role, or NULL. */
 const plugin_conf *config_active(const engine_config *cfg, plugin_role role);
 
