@@ -7,6 +7,7 @@ engine_libaldcore_la_SOURCES = \
 	engine/config.c engine/config_access.c engine/config.h \
 	engine/host.c engine/host.h \
 	engine/metrics.c engine/metrics.h \
+	engine/stdmetrics.c engine/stdmetrics.h \
 	engine/procstat.c engine/procstat.h \
 	engine/health.c engine/health.h \
 	engine/http.c engine/http.h \

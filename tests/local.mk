@@ -15,4 +15,6 @@ include tests/http.mk
 include tests/sim.mk
 include tests/sqlite.mk
 include tests/modbus.mk
+include tests/monitoring.mk
+include tests/deploy.mk
 include tests/integration.mk

@@ -1,0 +1,1 @@
+/* stdmetrics.c: being written */
