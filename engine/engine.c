@@ -1,1 +1,194 @@
-/* engine.c: being written (placeholder so the tree builds) */
+/* engine.c - start/stop order and periodic work (see engine.h). */
+#include "engine.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+#include "procstat.h"
+#include "state.h"
+
+static int64_t realtime_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int engine_create_plugins(engine *e, const engine_config *cfg, char *err, size_t errlen)
+{
+    memset(e, 0, sizeof *e);
+    e->cfg = cfg;
+    tagmap_init(&e->tags);
+    const plugin_conf *plc = config_active(cfg, ROLE_PLC);
+    const plugin_conf *storage = config_active(cfg, ROLE_STORAGE);
+    const plugin_conf *fallback = config_active(cfg, ROLE_FALLBACK);
+    if (!plc || !storage) {
+        snprintf(err, errlen, "no active %s instance configured in %s",
+                 plc ? "storage" : "plc", cfg->config_dir);
+        return -1;
+    }
+    if (plugin_instance_create(&e->storage, storage, cfg->plugin_dir, err, errlen) != 0)
+        return -1;
+    if (fallback) {
+        if (plugin_instance_create(&e->fallback, fallback, cfg->plugin_dir, err, errlen) != 0)
+            return -1;
+        e->have_fallback = 1;
+    }
+    return plugin_instance_create(&e->plc, plc, cfg->plugin_dir, err, errlen);
+}
+
+/* Read the machine's parameter map from one store. */
+static ald_status load_map_from(engine *e, plugin_instance *store)
+{
+    const ald_storage_vtable *ops = storage_ops(store);
+    if (!ops->load_parameters)
+        return ALD_ERR_UNSUPPORTED;
+    tagmap_free(&e->tags);
+    plugin_lock(store);
+    ald_status st = ops->load_parameters(store->inst, e->cfg->machine_id,
+                                         tagmap_add_parameter, &e->tags);
+    if (st != ALD_OK)
+        log_warning("engine", "loading the parameter map from '%s' failed: %s: %s",
+                    store->name, ald_status_name(st), plugin_last_error(store));
+    plugin_unlock(store);
+    return st;
+}
+
+/* The primary store's map, or the fallback's cached copy when it is down. */
+static int load_parameter_map(engine *e, char *err, size_t errlen)
+{
+    ald_status st = load_map_from(e, &e->storage);
+    if (st != ALD_OK && e->have_fallback) {
+        log_warning("engine", "using the parameter map cached in '%s'", e->fallback.name);
+        st = load_map_from(e, &e->fallback);
+    }
+    if (st != ALD_OK || tagmap_finish(&e->tags) != 0) {
+        snprintf(err, errlen, "cannot load the parameter map of machine %s: %s",
+                 e->cfg->machine_id, ald_status_name(st));
+        return -1;
+    }
+    if (e->tags.error[0])
+        log_warning("engine", "parameter map: %s", e->tags.error);
+    if (e->tags.skipped)
+        log_warning("engine", "%zu parameter(s) have no usable Modbus address and are not "
+                    "logged", e->tags.skipped);
+    if (e->tags.tag_count == 0)
+        log_warning("engine", "machine %s has no readable parameters: nothing to log",
+                    e->cfg->machine_id);
+    log_info("engine", "parameter map: %zu parameters, %zu PLC tags", e->tags.param_count,
+             e->tags.tag_count);
+    atomic_store(&g_state.tag_count, e->tags.tag_count);
+    return 0;
+}
+
+static int configure_plc(engine *e, char *err, size_t errlen)
+{
+    const ald_plc_vtable *ops = plc_ops(&e->plc);
+    plugin_lock(&e->plc);
+    ald_status st = ops->set_tags(e->plc.inst, e->tags.tag_ptrs, e->tags.tag_count);
+    if (st != ALD_OK)
+        snprintf(err, errlen, "PLC instance '%s' refused the tag map: %s", e->plc.name,
+                 plugin_last_error(&e->plc));
+    plugin_unlock(&e->plc);
+    if (st != ALD_OK)
+        return -1;
+    plugin_instance_start(&e->plc); /* not connected yet is fine: it retries */
+    return 0;
+}
+
+int engine_start(engine *e, char *err, size_t errlen)
+{
+    ald_status st = plugin_instance_start(&e->storage);
+    atomic_store(&g_state.db_connected, st == ALD_OK);
+    if (e->have_fallback)
+        plugin_instance_start(&e->fallback);
+    if (load_parameter_map(e, err, errlen) != 0 || configure_plc(e, err, errlen) != 0)
+        return -1;
+    if (batchq_init(&e->queue, ENGINE_QUEUE_BATCHES, e->tags.tag_count) != 0 ||
+        writer_start(&e->writer, &e->storage, &e->tags, &e->queue, e->cfg->machine_id) != 0 ||
+        logger_start(&e->logger, &e->plc, &e->tags, &e->queue, g_state.logging_interval_ns) != 0) {
+        snprintf(err, errlen, "cannot start the logger/writer threads (out of memory?)");
+        return -1;
+    }
+    e->next_status_ns = g_state.start_mono_ns + (uint64_t)e->cfg->status_log_interval_s * 1000000000u;
+    atomic_store(&g_state.started, 1);
+    log_info("engine", "logging %zu tags every %.3f s for machine %s", e->tags.tag_count,
+             e->cfg->logging_interval_s, e->cfg->machine_id);
+    return 0;
+}
+
+static void log_status_line(void)
+{
+    procstat ps = {0};
+    procstat_read(&ps);
+    log_info("status", "plc %s, database %s, %" PRIuFAST64 " tags, cycles %" PRIuFAST64
+             " (late %" PRIuFAST64 "), queue %" PRIuFAST64 ", errors plc %" PRIuFAST64
+             " logging %" PRIuFAST64 ", memory %.1f MB, uptime %.0f s",
+             atomic_load(&g_state.plc_connected) ? "connected" : "DISCONNECTED",
+             atomic_load(&g_state.db_connected) ? "connected" : "DISCONNECTED",
+             atomic_load(&g_state.tag_count), atomic_load(&g_state.cycles_total),
+             atomic_load(&g_state.late_cycles_total), atomic_load(&g_state.writer_queue_depth),
+             atomic_load(&g_state.plc_errors_total), atomic_load(&g_state.logging_errors_total),
+             ps.resident_mb, state_uptime_seconds());
+}
+
+static void report_health(engine *e)
+{
+    const ald_storage_vtable *ops = storage_ops(&e->storage);
+    if (!ops->write_health)
+        return;
+    int connected = atomic_load(&g_state.plc_connected);
+    int64_t now = realtime_ms();
+    if (connected)
+        e->plc_last_connected_ms = now;
+    char plc_error[STATE_ERROR_LEN] = "";
+    ald_health_report r = {.struct_size = sizeof r,
+                           .machine_id = e->cfg->machine_id,
+                           .plc_connected = connected,
+                           .plc_last_check_ms = now,
+                           .plc_last_connected_ms = e->plc_last_connected_ms
+                                                        ? e->plc_last_connected_ms : -1,
+                           .plc_reconnect_attempts = (int64_t)atomic_load(&g_state.plc_errors_total),
+                           .plc_error = NULL};
+    if (!connected) {
+        plugin_lock(&e->plc);
+        snprintf(plc_error, sizeof plc_error, "%s", plugin_last_error(&e->plc));
+        plugin_unlock(&e->plc);
+        r.plc_error = plc_error;
+    }
+    plugin_lock(&e->storage);
+    ald_status st = ops->write_health(e->storage.inst, &r);
+    if (st != ALD_OK)
+        log_debug("engine", "machine_health not written: %s: %s", ald_status_name(st),
+                  plugin_last_error(&e->storage));
+    plugin_unlock(&e->storage);
+}
+
+void engine_housekeeping(engine *e, uint64_t now)
+{
+    if (e->cfg->status_log_interval_s > 0 && now >= e->next_status_ns) {
+        log_status_line();
+        e->next_status_ns = now + (uint64_t)e->cfg->status_log_interval_s * 1000000000u;
+    }
+    if (now >= e->next_health_ns) {
+        report_health(e);
+        e->next_health_ns = now + ENGINE_HEALTH_REPORT_S * 1000000000ull;
+    }
+}
+
+void engine_stop(engine *e)
+{
+    atomic_store(&g_state.stopping, 1);
+    logger_stop(&e->logger);
+    writer_stop(&e->writer);
+    if (e->queue.slots)
+        batchq_destroy(&e->queue);
+    plugin_instance_destroy(&e->plc);
+    if (e->have_fallback)
+        plugin_instance_destroy(&e->fallback);
+    plugin_instance_destroy(&e->storage);
+    tagmap_free(&e->tags);
+}

@@ -1,1 +1,52 @@
-/* engine.h: being written */
+/*
+ * engine.h - wires the configured plugins, the logger and the writer
+ * together, and owns the start/stop order:
+ *   start: storage (primary, fallback) -> parameter map -> PLC tags -> PLC ->
+ *          writer -> logger -> "started"
+ *   stop:  "stopping" -> logger -> writer (drains) -> PLC -> storage
+ * Recipes (later) hook in before the logger stops: valves close first.
+ */
+#ifndef ALD_ENGINE_ENGINE_H
+#define ALD_ENGINE_ENGINE_H
+
+#include <stdint.h>
+
+#include "batchq.h"
+#include "config.h"
+#include "logger.h"
+#include "plugins.h"
+#include "tagmap.h"
+#include "writer.h"
+
+#define ENGINE_QUEUE_BATCHES 120 /* two minutes of 1 Hz cycles */
+#define ENGINE_HEALTH_REPORT_S 10
+
+typedef struct engine {
+    const engine_config *cfg;
+    plugin_instance plc;
+    plugin_instance storage;
+    plugin_instance fallback;
+    int have_fallback;
+    tagmap tags;
+    batchq queue;
+    param_logger logger;
+    sample_writer writer;
+    uint64_t next_status_ns;
+    uint64_t next_health_ns;
+    int64_t plc_last_connected_ms;
+} engine;
+
+/* Load and create every active plugin instance (no I/O in the plugins);
+ * this alone is what --check-config runs. -1 with a message. */
+int engine_create_plugins(engine *e, const engine_config *cfg, char *err, size_t errlen);
+
+/* Everything after creation, up to a running logger. -1 with a message. */
+int engine_start(engine *e, char *err, size_t errlen);
+
+/* Periodic work on the main thread: the status line and the machine_health row. */
+void engine_housekeeping(engine *e, uint64_t mono_now);
+
+/* Stop threads and plugins in order; safe after a partial start. */
+void engine_stop(engine *e);
+
+#endif

@@ -13,7 +13,8 @@ engine_libaldcore_la_SOURCES = \
 	engine/http.c engine/http.h \
 	engine/loader.c engine/loader.h \
 	engine/tagmap.c engine/tagmap.h \
-	engine/spsc.c engine/spsc.h \
+	engine/batchq.c engine/batchq.h \
+	engine/plugins.c engine/plugins.h \
 	engine/logger.c engine/logger.h \
 	engine/writer.c engine/writer.h \
 	engine/engine.c engine/engine.h

@@ -1,1 +1,250 @@
-int main(void) { return 0; }
+/*
+ * main.c - ald-engine: command line, configuration, signals, and the main
+ * thread's loop (signals + periodic housekeeping). All real work happens on
+ * the logger, writer and HTTP threads.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "engine.h"
+#include "http.h"
+#include "log.h"
+#include "metrics.h"
+#include "state.h"
+#include "stdmetrics.h"
+
+#include "build-config.h" /* PACKAGE_VERSION, from configure */
+
+#ifndef ALD_SRCDIR
+#define ALD_SRCDIR "."
+#endif
+
+typedef struct options {
+    const char *config_dir;
+    int http_port; /* -1 = from config */
+    int check_only;
+} options;
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "Usage: ald-engine [OPTION]...\n"
+            "Runs an ALD tool: logs every PLC parameter, serves health and metrics.\n"
+            "\n"
+            "  -c, --config DIR     configuration directory (every *.conf in it)\n"
+            "                       default: %s\n"
+            "  -p, --http-port N    port of /health and /metrics (0 = off; default 8000)\n"
+            "      --check-config   validate the configuration and plugins, then exit\n"
+            "  -V, --version        print the version and ABI, then exit\n"
+            "  -h, --help           print this help, then exit\n"
+            "\n"
+            "Environment: MACHINE_ID, PLC_TYPE (simulation|real), PLC_HOST/PLC_IP, PLC_PORT,\n"
+            "PLC_BYTE_ORDER, SUPABASE_URL, SUPABASE_KEY, LOG_LEVEL, STATUS_LOG_INTERVAL,\n"
+            "ALD_DATA_DIR, ALD_PLUGIN_DIR. See README.md.\n",
+            ALD_SYSCONFDIR "/ald/conf.d");
+}
+
+/* Whether we run from a build tree (config.status beside the executable). */
+static int in_build_tree(void)
+{
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0)
+        return 0;
+    exe[n] = '\0';
+    char *slash = strrchr(exe, '/');
+    if (!slash)
+        return 0;
+    snprintf(slash, sizeof exe - (size_t)(slash - exe), "/config.status");
+    return access(exe, F_OK) == 0;
+}
+
+static const char *default_config_dir(void)
+{
+    return in_build_tree() ? ALD_SRCDIR "/conf.d" : ALD_SYSCONFDIR "/ald/conf.d";
+}
+
+static const char *default_data_dir(void)
+{
+    return in_build_tree() ? "./data" : ALD_LOCALSTATEDIR "/lib/ald";
+}
+
+static int parse_port(const char *text, int *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(text, &end, 10);
+    if (errno || *end || end == text || v < 0 || v > 65535)
+        return -1;
+    *out = (int)v;
+    return 0;
+}
+
+/* 0 = run, 1 = exit 0 (help/version), 2 = usage error. */
+static int parse_args(int argc, char **argv, options *o)
+{
+    static const struct option longopts[] = {
+        {"config", required_argument, NULL, 'c'}, {"http-port", required_argument, NULL, 'p'},
+        {"check-config", no_argument, NULL, 'k'}, {"version", no_argument, NULL, 'V'},
+        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
+    *o = (options){.config_dir = NULL, .http_port = -1, .check_only = 0};
+    int c;
+    while ((c = getopt_long(argc, argv, "c:p:Vh", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'c':
+            o->config_dir = optarg;
+            break;
+        case 'p':
+            if (parse_port(optarg, &o->http_port) != 0) {
+                fprintf(stderr, "ald-engine: --http-port: '%s' is not a port (0-65535)\n",
+                        optarg);
+                return 2;
+            }
+            break;
+        case 'k':
+            o->check_only = 1;
+            break;
+        case 'V':
+            printf("ald-engine %s (plugin ABI %d.%d)\n", PACKAGE_VERSION, ALD_ABI_MAJOR,
+                   ALD_ABI_MINOR);
+            return 1;
+        case 'h':
+            usage(stdout);
+            return 1;
+        default:
+            fprintf(stderr, "Try 'ald-engine --help'.\n");
+            return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "ald-engine: unexpected argument '%s'\nTry 'ald-engine --help'.\n",
+                argv[optind]);
+        return 2;
+    }
+    return 0;
+}
+
+static int load_configuration(engine_config *cfg, const options *o)
+{
+    char err[1024];
+    const char *dir = o->config_dir ? o->config_dir : default_config_dir();
+    if (config_load_dir(cfg, dir, err, sizeof err) != 0 ||
+        config_apply_env(cfg, err, sizeof err) != 0 ||
+        config_validate(cfg, err, sizeof err) != 0 ||
+        config_set_plugin_defaults(cfg, cfg->data_dir ? cfg->data_dir : default_data_dir(),
+                                   err, sizeof err) != 0) {
+        fprintf(stderr, "ald-engine: configuration error: %s\n", err);
+        return -1;
+    }
+    if (o->http_port >= 0)
+        cfg->http_port = o->http_port;
+    log_set_level(cfg->log_level);
+    return 0;
+}
+
+static int check_configuration(const engine_config *cfg)
+{
+    engine e;
+    char err[1024];
+    int rc = engine_create_plugins(&e, cfg, err, sizeof err);
+    engine_stop(&e);
+    if (rc != 0) {
+        fprintf(stderr, "ald-engine: configuration error: %s\n", err);
+        return EXIT_FAILURE;
+    }
+    printf("configuration OK: %s (%zu plugin instance(s))\n", cfg->config_dir,
+           cfg->plugin_count);
+    return EXIT_SUCCESS;
+}
+
+/* Block the signals we handle in every thread; the main loop takes them. */
+static void block_signals(sigset_t *set)
+{
+    sigemptyset(set);
+    sigaddset(set, SIGINT);
+    sigaddset(set, SIGTERM);
+    sigaddset(set, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+static uint64_t mono_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void run_until_signal(engine *e, const sigset_t *set)
+{
+    const struct timespec tick = {1, 0};
+    for (;;) {
+        int sig = sigtimedwait(set, NULL, &tick);
+        if (sig == SIGINT || sig == SIGTERM) {
+            log_info("engine", "%s received: stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
+            return;
+        }
+        if (sig == SIGHUP)
+            log_info("engine", "SIGHUP: configuration reload needs a restart; ignoring");
+        engine_housekeeping(e, mono_now());
+    }
+}
+
+static int run(const engine_config *cfg)
+{
+    sigset_t set;
+    block_signals(&set);
+    state_init((uint64_t)(cfg->logging_interval_s * 1e9));
+    char abi[16];
+    snprintf(abi, sizeof abi, "%d.%d", ALD_ABI_MAJOR, ALD_ABI_MINOR);
+    stdmetrics_init(PACKAGE_VERSION, abi);
+    log_info("engine", "ald-engine %s starting (plugin ABI %s), pid %d", PACKAGE_VERSION, abi,
+             (int)getpid());
+    config_log_effective(cfg);
+
+    char err[1024];
+    if (cfg->http_port > 0 && http_start(NULL, cfg->http_port, err, sizeof err) != 0) {
+        log_error("engine", "%s", err);
+        return EXIT_FAILURE;
+    }
+    engine e;
+    int rc = EXIT_SUCCESS;
+    if (engine_create_plugins(&e, cfg, err, sizeof err) != 0 ||
+        engine_start(&e, err, sizeof err) != 0) {
+        log_error("engine", "cannot start: %s", err);
+        rc = EXIT_FAILURE;
+    } else {
+        run_until_signal(&e, &set);
+    }
+    uint64_t t0 = mono_now();
+    engine_stop(&e);
+    http_stop();
+    log_info("engine", "stopped in %.0f ms", (double)(mono_now() - t0) / 1e6);
+    metrics_reset();
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    options opts;
+    int parsed = parse_args(argc, argv, &opts);
+    if (parsed)
+        return parsed == 1 ? EXIT_SUCCESS : EXIT_FAILURE;
+    engine_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    if (load_configuration(&cfg, &opts) != 0) {
+        config_free(&cfg);
+        return EXIT_FAILURE;
+    }
+    int rc = opts.check_only ? check_configuration(&cfg) : run(&cfg);
+    config_free(&cfg);
+    return rc;
+}

@@ -1,1 +1,161 @@
-/* writer.c: being written (placeholder so the tree builds) */
+/* writer.c - the sample writer thread (see writer.h). */
+#include "writer.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+#include "state.h"
+
+#define WRITER_BACKOFF_MAX_MS 30000u
+
+static double tag_value_or_nan(const sample_batch *b, size_t tag)
+{
+    if (tag == SIZE_MAX || tag >= b->count || b->values[tag].quality != ALD_OK)
+        return NAN;
+    return b->values[tag].value;
+}
+
+size_t writer_build(const tagmap *tags, const sample_batch *b, ald_sample *samples,
+                    ald_parameter_value *live, size_t *live_count)
+{
+    size_t n = 0, nl = 0;
+    for (size_t i = 0; i < tags->param_count; i++) {
+        const tag_param *p = &tags->params[i];
+        double value = tag_value_or_nan(b, p->value_tag);
+        double setpoint = tag_value_or_nan(b, p->setpoint_tag);
+        if (!isnan(value))
+            samples[n++] = (ald_sample){p->id, value, setpoint};
+        if (!isnan(value) || !isnan(setpoint))
+            live[nl++] = (ald_parameter_value){p->id, value, setpoint};
+    }
+    *live_count = nl;
+    return n;
+}
+
+ald_status writer_write_batch(sample_writer *w, const sample_batch *b)
+{
+    size_t live_count = 0;
+    size_t count = writer_build(w->tags, b, w->samples, w->live, &live_count);
+    char process_id[64];
+    pthread_mutex_lock(&w->process_lock);
+    memcpy(process_id, w->process_id, sizeof process_id);
+    pthread_mutex_unlock(&w->process_lock);
+
+    ald_sample_batch batch = {.struct_size = sizeof batch,
+                              .machine_id = w->machine_id,
+                              .process_id = process_id[0] ? process_id : NULL,
+                              .timestamp_ms = b->timestamp_ms,
+                              .samples = w->samples,
+                              .count = count,
+                              .replay = 0};
+    const ald_storage_vtable *ops = storage_ops(w->storage);
+    if (!ops->append_samples)
+        return ALD_ERR_UNSUPPORTED;
+    plugin_lock(w->storage);
+    ald_status st = count ? ops->append_samples(w->storage->inst, &batch) : ALD_OK;
+    if (st == ALD_OK && live_count && ops->update_parameter_values)
+        st = ops->update_parameter_values(w->storage->inst, w->live, live_count);
+    if (st != ALD_OK) {
+        snprintf(w->last_error, sizeof w->last_error, "%s", plugin_last_error(w->storage));
+        state_record_error("storing samples failed: %s: %s", ald_status_name(st),
+                           w->last_error);
+    }
+    int connected = ops->is_connected ? ops->is_connected(w->storage->inst) : st == ALD_OK;
+    plugin_unlock(w->storage);
+    atomic_store(&g_state.db_connected, connected);
+    return st;
+}
+
+/* Sleep up to ms, waking early when asked to stop. */
+static void pause_ms(sample_writer *w, unsigned ms)
+{
+    for (unsigned slept = 0; slept < ms && !atomic_load(&w->stop_requested); slept += 50) {
+        struct timespec ts = {0, 50 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+}
+
+/* Write the current batch, retrying transient failures with back-off. */
+static void write_with_retry(sample_writer *w)
+{
+    unsigned backoff = 250;
+    for (;;) {
+        ald_status st = writer_write_batch(w, &w->current);
+        if (st == ALD_OK)
+            return;
+        atomic_fetch_add(&g_state.logging_errors_total, 1);
+        if (!ald_status_is_transient(st) || atomic_load(&w->stop_requested)) {
+            log_warning("writer", "dropped a sample batch: %s: %s", ald_status_name(st),
+                        w->last_error);
+            return;
+        }
+        pause_ms(w, backoff);
+        backoff = backoff * 2 > WRITER_BACKOFF_MAX_MS ? WRITER_BACKOFF_MAX_MS : backoff * 2;
+    }
+}
+
+static void *writer_main(void *arg)
+{
+    sample_writer *w = arg;
+    for (;;) {
+        int got = batchq_pop(w->queue, &w->current, 500);
+        if (got < 0)
+            break;
+        if (got == 0)
+            continue;
+        write_with_retry(w);
+        atomic_store(&g_state.writer_queue_depth, batchq_length(w->queue));
+    }
+    return NULL;
+}
+
+int writer_start(sample_writer *w, plugin_instance *storage, const tagmap *tags,
+                 batchq *queue, const char *machine_id)
+{
+    memset(w, 0, sizeof *w);
+    w->storage = storage;
+    w->tags = tags;
+    w->queue = queue;
+    w->machine_id = machine_id;
+    size_t params = tags->param_count ? tags->param_count : 1;
+    w->current.values = calloc(queue->values_per_batch ? queue->values_per_batch : 1,
+                               sizeof(ald_tag_value));
+    w->samples = calloc(params, sizeof *w->samples);
+    w->live = calloc(params, sizeof *w->live);
+    pthread_mutex_init(&w->process_lock, NULL);
+    if (!w->current.values || !w->samples || !w->live ||
+        pthread_create(&w->thread, NULL, writer_main, w) != 0) {
+        free(w->current.values);
+        free(w->samples);
+        free(w->live);
+        return -1;
+    }
+    w->running = 1;
+    return 0;
+}
+
+void writer_stop(sample_writer *w)
+{
+    if (!w->running)
+        return;
+    atomic_store(&w->stop_requested, 1);
+    batchq_close(w->queue);
+    pthread_join(w->thread, NULL);
+    w->running = 0;
+    free(w->current.values);
+    free(w->samples);
+    free(w->live);
+    pthread_mutex_destroy(&w->process_lock);
+}
+
+void writer_set_process(sample_writer *w, const char *process_id)
+{
+    pthread_mutex_lock(&w->process_lock);
+    snprintf(w->process_id, sizeof w->process_id, "%s", process_id ? process_id : "");
+    pthread_mutex_unlock(&w->process_lock);
+}

@@ -1,1 +1,53 @@
-/* writer.h: being written */
+/*
+ * writer.h - drains the logger's batch queue into storage.
+ *
+ * For each batch: one append_samples (parameter_value_history, plus
+ * process_data_points while a recipe runs) and one update_parameter_values
+ * (current_value / set_value for apps), both on the primary store. A
+ * transient failure keeps the batch and retries it with capped back-off while
+ * the logger keeps filling the queue; a permanent failure (bad data) drops the
+ * batch and counts it. Every failure is counted in ald_data_logging_errors_total.
+ */
+#ifndef ALD_ENGINE_WRITER_H
+#define ALD_ENGINE_WRITER_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "batchq.h"
+#include "plugins.h"
+#include "tagmap.h"
+
+typedef struct sample_writer {
+    plugin_instance *storage;
+    const tagmap *tags;
+    batchq *queue;
+    const char *machine_id;
+    pthread_t thread;
+    int running;
+    sample_batch current;       /* the batch being written (owned buffer) */
+    ald_sample *samples;        /* scratch, one per parameter */
+    ald_parameter_value *live;  /* scratch, one per parameter */
+    pthread_mutex_t process_lock;
+    char process_id[64];        /* "" = no recipe running */
+    atomic_int stop_requested;
+    char last_error[256];       /* the storage's message for the last failure */
+} sample_writer;
+
+int writer_start(sample_writer *w, plugin_instance *storage, const tagmap *tags,
+                 batchq *queue, const char *machine_id);
+/* Closes the queue, writes what is left (bounded by one retry round), joins. */
+void writer_stop(sample_writer *w);
+
+/* While set, samples also go to process_data_points of this process. */
+void writer_set_process(sample_writer *w, const char *process_id);
+
+/* Turn one batch into samples and live values. Returns the sample count.
+ * Pure apart from the scratch buffers; exposed for tests. */
+size_t writer_build(const tagmap *tags, const sample_batch *b, ald_sample *samples,
+                    ald_parameter_value *live, size_t *live_count);
+
+/* Write one batch synchronously (what the thread does per batch). */
+ald_status writer_write_batch(sample_writer *w, const sample_batch *b);
+
+#endif

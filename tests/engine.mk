@@ -1,1 +1,44 @@
-# tests/engine.mk: filled in by its owner
+# Engine core tests: loader rules (with fixture plugins), tag map, queue,
+# logger hand-off and writer conversion.
+
+# Fixture plugins: one source, each build wrong in one way.
+FIXTURE_LD = -module -avoid-version -shared -rpath /nowhere
+# Fixtures override header fields on purpose.
+FIXTURE_CC = $(ALD_PLUGIN_CC_FLAGS) -Wno-override-init
+check_LTLIBRARIES += tests/fixtures/plugins/fx-good.la tests/fixtures/plugins/fx-bad-magic.la \
+	tests/fixtures/plugins/fx-major2.la tests/fixtures/plugins/fx-no-entry.la \
+	tests/fixtures/plugins/fx-old-minor.la tests/fixtures/plugins/fx-newer-minor.la \
+	tests/fixtures/plugins/fx-storage-kind.la tests/fixtures/plugins/fx-knobs.la
+tests_fixtures_plugins_fx_good_la_SOURCES = tests/fixtures/plugins/fixture_plc.c
+tests_fixtures_plugins_fx_good_la_CFLAGS = $(FIXTURE_CC)
+tests_fixtures_plugins_fx_good_la_LDFLAGS = $(FIXTURE_LD)
+tests_fixtures_plugins_fx_bad_magic_la_SOURCES = tests/fixtures/plugins/fixture_plc.c
+tests_fixtures_plugins_fx_bad_magic_la_CFLAGS = $(FIXTURE_CC) -DFIXTURE_MAGIC=0x12345678u
+tests_fixtures_plugins_fx_bad_magic_la_LDFLAGS = $(FIXTURE_LD)
+tests_fixtures_plugins_fx_major2_la_SOURCES = tests/fixtures/plugins/fixture_plc.c
+tests_fixtures_plugins_fx_major2_la_CFLAGS = $(FIXTURE_CC) -DFIXTURE_MAJOR=2
+tests_fixtures_plugins_fx_major2_la_LDFLAGS = $(FIXTURE_LD)
+tests_fixtures_plugins_fx_no_entry_la_SOURCES = tests/fixtures/plugins/fixture_plc.c
+tests_fixtures_plugins_fx_no_entry_la_CFLAGS = $(FIXTURE_CC) -DFIXTURE_NO_ENTRY
+tests_fixtures_plugins_fx_no_entry_la_LDFLAGS = $(FIXTURE_LD)
+tests_fixtures_plugins_fx_old_minor_la_SOURCES = tests/fixtures/plugins/fixture_plc.c
+tests_fixtures_plugins_fx_old_minor_la_CFLAGS = $(FIXTURE_CC) -DFIXTURE_OLD_MINOR
+tests_fixtures_plugins_fx_old_minor_la_LDFLAGS = $(FIXTURE_LD)
+tests_fixtures_plugins_fx_newer_minor_la_SOURCES = tests/fixtures/plugins/fixture_plc.c
+tests_fixtures_plugins_fx_newer_minor_la_CFLAGS = $(FIXTURE_CC) -DFIXTURE_MINOR=7
+tests_fixtures_plugins_fx_newer_minor_la_LDFLAGS = $(FIXTURE_LD)
+tests_fixtures_plugins_fx_storage_kind_la_SOURCES = tests/fixtures/plugins/fixture_plc.c
+tests_fixtures_plugins_fx_storage_kind_la_CFLAGS = $(FIXTURE_CC) -DFIXTURE_KIND_STORAGE
+tests_fixtures_plugins_fx_storage_kind_la_LDFLAGS = $(FIXTURE_LD)
+tests_fixtures_plugins_fx_knobs_la_SOURCES = tests/fixtures/plugins/fixture_plc.c
+tests_fixtures_plugins_fx_knobs_la_CFLAGS = $(FIXTURE_CC) -DFIXTURE_POINTER_SIZE=2
+tests_fixtures_plugins_fx_knobs_la_LDFLAGS = $(FIXTURE_LD)
+
+check_PROGRAMS += tests/check_loader tests/check_core
+TESTS += tests/check_loader tests/check_core
+tests_check_loader_SOURCES = tests/check_loader.c
+tests_check_loader_CFLAGS = $(ALD_TEST_CC_FLAGS)
+tests_check_loader_LDADD = $(ALD_TEST_LIBS)
+tests_check_core_SOURCES = tests/check_core.c
+tests_check_core_CFLAGS = $(ALD_TEST_CC_FLAGS)
+tests_check_core_LDADD = $(ALD_TEST_LIBS)

@@ -140,6 +140,10 @@ typedef struct ald_plugin_descriptor {
 
 typedef const ald_plugin_descriptor *(*ald_plugin_entry_fn)(void);
 
+/* The entry function every plugin defines (declared here so plugins built
+ * with -Wmissing-prototypes need no declaration of their own). */
+ALD_EXPORT const ald_plugin_descriptor *ald_plugin_entry(void);
+
 /* Declare the entry function with the right linkage and visibility. */
 #define ALD_PLUGIN_ENTRY ALD_EXPORT const ald_plugin_descriptor *ald_plugin_entry(void)
 

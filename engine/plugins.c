@@ -1,0 +1,118 @@
+/* plugins.c - lifecycle of configured plugin instances (see plugins.h). */
+#include "plugins.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "host.h"
+#include "log.h"
+
+static ald_plugin_kind kind_of_role(plugin_role role)
+{
+    return role == ROLE_PLC ? ALD_PLUGIN_PLC : ALD_PLUGIN_STORAGE;
+}
+
+static int wants_serialising(const loaded_plugin *lib)
+{
+    uint64_t safe_bit = lib->desc.kind == ALD_PLUGIN_PLC ? ALD_CAP_PLC_THREAD_SAFE
+                                                          : ALD_CAP_STORAGE_THREAD_SAFE;
+    return (lib->desc.capabilities & safe_bit) == 0;
+}
+
+/* Calls the plugin's create(); both vtable kinds share its signature. */
+static ald_status call_create(plugin_instance *pi, const plugin_conf *conf, char *msg,
+                              size_t len)
+{
+    if (pi->lib.desc.kind == ALD_PLUGIN_PLC)
+        return plc_ops(pi)->create(pi->host, conf->settings, &pi->inst, msg, len);
+    return storage_ops(pi)->create(pi->host, conf->settings, &pi->inst, msg, len);
+}
+
+int plugin_instance_create(plugin_instance *pi, const plugin_conf *conf,
+                           const char *plugin_dir, char *err, size_t errlen)
+{
+    memset(pi, 0, sizeof *pi);
+    snprintf(pi->name, sizeof pi->name, "%s", conf->name);
+    pi->role = conf->role;
+    pthread_mutex_init(&pi->lock, NULL);
+
+    char path[1024], why[768];
+    if (loader_resolve(conf->plugin, plugin_dir, path, sizeof path, why, sizeof why) != 0 ||
+        loader_open(path, kind_of_role(conf->role), &pi->lib, why, sizeof why) != 0) {
+        snprintf(err, errlen, "%s: instance '%s': %s", conf->where, conf->name, why);
+        return -1;
+    }
+    pi->serialise = wants_serialising(&pi->lib);
+    pi->host = host_new(conf->name);
+    char msg[512] = "";
+    ald_status st = call_create(pi, conf, msg, sizeof msg);
+    if (st != ALD_OK) {
+        snprintf(err, errlen, "instance '%s' (%s, declared at %s) rejected its settings: %s",
+                 conf->name, pi->lib.desc.name, conf->where,
+                 msg[0] ? msg : ald_status_name(st));
+        host_free(pi->host);
+        loader_close(&pi->lib);
+        pi->host = NULL;
+        return -1;
+    }
+    log_debug("plugins", "instance '%s': %s %s from %s", conf->name, pi->lib.desc.name,
+              pi->lib.desc.version, pi->lib.path);
+    return 0;
+}
+
+ald_status plugin_instance_start(plugin_instance *pi)
+{
+    ald_status (*start)(void *) = pi->lib.desc.kind == ALD_PLUGIN_PLC ? plc_ops(pi)->start
+                                                                       : storage_ops(pi)->start;
+    ald_status st = ALD_OK;
+    plugin_lock(pi);
+    if (start)
+        st = start(pi->inst);
+    if (st != ALD_OK)
+        log_warning("plugins", "instance '%s' did not start: %s: %s", pi->name,
+                    ald_status_name(st), plugin_last_error(pi));
+    pi->started = 1; /* stop() is idempotent, so always pair it */
+    plugin_unlock(pi);
+    return st;
+}
+
+void plugin_instance_destroy(plugin_instance *pi)
+{
+    if (!pi->inst && !pi->lib.handle)
+        return;
+    int plc = pi->lib.desc.kind == ALD_PLUGIN_PLC;
+    void (*stop)(void *) = plc ? plc_ops(pi)->stop : storage_ops(pi)->stop;
+    void (*destroy)(void *) = plc ? plc_ops(pi)->destroy : storage_ops(pi)->destroy;
+    plugin_lock(pi);
+    if (pi->started && stop)
+        stop(pi->inst);
+    if (pi->inst)
+        destroy(pi->inst);
+    pi->inst = NULL;
+    plugin_unlock(pi);
+    host_free(pi->host);
+    pi->host = NULL;
+    loader_close(&pi->lib);
+    pthread_mutex_destroy(&pi->lock);
+}
+
+const char *plugin_last_error(plugin_instance *pi)
+{
+    const char *(*last)(void *) = pi->lib.desc.kind == ALD_PLUGIN_PLC
+                                      ? plc_ops(pi)->last_error
+                                      : storage_ops(pi)->last_error;
+    const char *text = pi->inst && last ? last(pi->inst) : NULL;
+    return text ? text : "";
+}
+
+void plugin_lock(plugin_instance *pi)
+{
+    if (pi->serialise)
+        pthread_mutex_lock(&pi->lock);
+}
+
+void plugin_unlock(plugin_instance *pi)
+{
+    if (pi->serialise)
+        pthread_mutex_unlock(&pi->lock);
+}

@@ -1,0 +1,244 @@
+/* check_core.c - tag map, batch queue, logger scheduling and hand-off, writer
+ * conversion. No timing assertions: the logger is driven cycle by cycle. */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "batchq.h"
+#include "logger.h"
+#include "plugins.h"
+#include "state.h"
+#include "tagmap.h"
+#include "testutil.h"
+#include "writer.h"
+
+static ald_parameter param(const char *id, const char *component, const char *name,
+                           const char *data_type, const char *rtype, int64_t raddr,
+                           const char *wtype, int64_t waddr, int writable)
+{
+    return (ald_parameter){.struct_size = sizeof(ald_parameter), .id = id,
+                           .component_name = component, .name = name,
+                           .data_type = data_type, .read_type = rtype, .read_address = raddr,
+                           .write_type = wtype, .write_address = waddr,
+                           .is_writable = writable, .min_value = 0, .max_value = 500,
+                           .current_value = NAN, .set_value = NAN};
+}
+
+/* A demo-like map: a valve, an MFC (reading + separate setpoint), a gauge,
+ * and a row without any address. */
+static void build_demo_map(tagmap *m)
+{
+    tagmap_init(m);
+    ald_parameter rows[] = {
+        param("v1", "Valve 1", "valve_state", "binary", "coil", 0, "coil", 0, 1),
+        param("mfc1", "MFC 1", "flow_rate", "float", "input_register", 0, "holding_register",
+              0, 1),
+        param("pg1", "Pressure Gauge 1", "pressure", "float", "input_register", 4, NULL, -1,
+              0),
+        param("ghost", "Nothing", "x", "float", NULL, -1, NULL, -1, 0),
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
+        tagmap_add_parameter(m, &rows[i]);
+    ck_assert_int_eq(tagmap_finish(m), 0);
+}
+
+START_TEST(tagmap_maps_rows_to_tags)
+{
+    tagmap m;
+    build_demo_map(&m);
+    ck_assert_uint_eq(m.param_count, 4);
+    ck_assert_uint_eq(m.tag_count, 4); /* v1, mfc1, mfc1#setpoint, pg1 */
+    ck_assert_uint_eq(m.skipped, 1);
+    ck_assert_str_eq(m.tags[0].read_address, "coil:0");
+    ck_assert_str_eq(m.tags[0].write_address, "coil:0");
+    ck_assert_int_eq(m.tags[0].type, ALD_TYPE_BOOL);
+    ck_assert_str_eq(m.tags[1].read_address, "ir:0");
+    ck_assert_ptr_null(m.tags[1].write_address);
+    ck_assert_int_eq(m.tags[1].type, ALD_TYPE_F32);
+    ck_assert_str_eq(m.tags[2].name, "mfc1#setpoint");
+    ck_assert_str_eq(m.tags[2].read_address, "hr:0");
+    ck_assert_str_eq(m.tags[2].write_address, "hr:0");
+    ck_assert_ptr_null(m.tags[3].write_address);
+    const tag_param *mfc = tagmap_find(&m, "mfc1");
+    ck_assert_ptr_nonnull(mfc);
+    ck_assert_uint_eq(mfc->value_tag, 1);
+    ck_assert_uint_eq(mfc->setpoint_tag, 2);
+    ck_assert_uint_eq(mfc->write_tag, 2);
+    ck_assert_ptr_eq(m.tag_ptrs[2], &m.tags[2]);
+    tagmap_free(&m);
+}
+END_TEST
+
+START_TEST(tagmap_finds_valves_by_number)
+{
+    tagmap m;
+    build_demo_map(&m);
+    const tag_param *v = tagmap_valve(&m, 1);
+    ck_assert_ptr_nonnull(v);
+    ck_assert_str_eq(v->id, "v1");
+    ck_assert_uint_eq(v->write_tag, 0);
+    ck_assert_ptr_null(tagmap_valve(&m, 2));
+    tagmap_free(&m);
+}
+END_TEST
+
+START_TEST(tagmap_schema_words)
+{
+    ck_assert_int_eq(tagmap_data_type("int32", "holding_register"), ALD_TYPE_I32);
+    ck_assert_int_eq(tagmap_data_type("int16", "input_register"), ALD_TYPE_I16);
+    ck_assert_int_eq(tagmap_data_type("float", "coil"), ALD_TYPE_BOOL);
+    ck_assert_int_eq(tagmap_data_type("float", "input_register"), ALD_TYPE_F32);
+    ck_assert_str_eq(tagmap_area_prefix("discrete_input"), "di");
+    ck_assert_ptr_null(tagmap_area_prefix("register"));
+}
+END_TEST
+
+static ald_tag_value vals[3];
+
+static void fill(double base)
+{
+    for (int i = 0; i < 3; i++)
+        vals[i] = (ald_tag_value){base + i, ALD_OK};
+}
+
+START_TEST(batchq_is_fifo_and_copies)
+{
+    batchq q;
+    ck_assert_int_eq(batchq_init(&q, 4, 3), 0);
+    fill(10);
+    ck_assert_int_eq(batchq_push(&q, 1000, 1, vals, 3), 0);
+    fill(20); /* the queue holds a copy: changing the source changes nothing */
+    ck_assert_int_eq(batchq_push(&q, 2000, 2, vals, 3), 0);
+    ald_tag_value out_values[3];
+    sample_batch out = {.values = out_values};
+    ck_assert_int_eq(batchq_pop(&q, &out, 0), 1);
+    ck_assert_int_eq(out.timestamp_ms, 1000);
+    ck_assert_double_eq(out.values[2].value, 12);
+    ck_assert_int_eq(batchq_pop(&q, &out, 0), 1);
+    ck_assert_int_eq(out.timestamp_ms, 2000);
+    ck_assert_int_eq(batchq_pop(&q, &out, 0), 0); /* empty: timeout */
+    batchq_destroy(&q);
+}
+END_TEST
+
+START_TEST(batchq_full_drops_oldest_and_counts)
+{
+    batchq q;
+    ck_assert_int_eq(batchq_init(&q, 2, 3), 0);
+    fill(0);
+    ck_assert_int_eq(batchq_push(&q, 1, 1, vals, 3), 0);
+    ck_assert_int_eq(batchq_push(&q, 2, 2, vals, 3), 0);
+    ck_assert_int_eq(batchq_push(&q, 3, 3, vals, 3), 1);
+    ck_assert_uint_eq(q.dropped, 1);
+    ald_tag_value out_values[3];
+    sample_batch out = {.values = out_values};
+    ck_assert_int_eq(batchq_pop(&q, &out, 0), 1);
+    ck_assert_int_eq(out.timestamp_ms, 2); /* 1 was dropped */
+    batchq_close(&q);
+    ck_assert_int_eq(batchq_pop(&q, &out, 0), 1); /* closed: still drains */
+    ck_assert_int_eq(out.timestamp_ms, 3);
+    ck_assert_int_eq(batchq_pop(&q, &out, 1000), -1);
+    batchq_destroy(&q);
+}
+END_TEST
+
+START_TEST(deadlines_do_not_drift_or_burst)
+{
+    const uint64_t s = 1000000000u;
+    uint64_t skipped;
+    /* on time: next deadline is exactly one interval later */
+    ck_assert_uint_eq(logger_next_deadline(10 * s, 10 * s + 5000, s, &skipped), 11 * s);
+    ck_assert_uint_eq(skipped, 0);
+    /* a read that overran 2.5 intervals: two deadlines skipped, no catch-up burst */
+    ck_assert_uint_eq(logger_next_deadline(10 * s, 12 * s + s / 2, s, &skipped), 13 * s);
+    ck_assert_uint_eq(skipped, 2);
+    /* exactly on the next deadline: it is already due, so skip it */
+    ck_assert_uint_eq(logger_next_deadline(10 * s, 11 * s, s, &skipped), 12 * s);
+    ck_assert_uint_eq(skipped, 1);
+}
+END_TEST
+
+START_TEST(late_means_more_than_a_tenth)
+{
+    const uint64_t s = 1000000000u;
+    ck_assert_int_eq(logger_is_late(s, s + s / 20, s), 0);
+    ck_assert_int_eq(logger_is_late(s, s + s / 5, s), 1);
+    ck_assert_int_eq(logger_is_late(s, s - 10, s), 0);
+}
+END_TEST
+
+static void create_fixture_plc(plugin_instance *pi)
+{
+    plugin_conf conf = {.name = "fx",
+                        .plugin = (char *)test_buildpath("tests/fixtures/plugins/.libs/fx-good.so"),
+                        .role = ROLE_PLC, .active = 1, .settings = test_config("")};
+    char err[1024] = "";
+    ck_assert_msg(plugin_instance_create(pi, &conf, NULL, err, sizeof err) == 0, "%s", err);
+}
+
+START_TEST(logger_cycle_hands_a_batch_to_the_queue)
+{
+    state_init(1000000000u);
+    tagmap m;
+    build_demo_map(&m);
+    free((char *)m.tags[3].read_address); /* make the gauge fail at the PLC */
+    m.tags[3].read_address = strdup("fail:4");
+    plugin_instance plc;
+    create_fixture_plc(&plc);
+    ck_assert_int_eq(plc_ops(&plc)->set_tags(plc.inst, m.tag_ptrs, m.tag_count), ALD_OK);
+    batchq q;
+    ck_assert_int_eq(batchq_init(&q, 8, m.tag_count), 0);
+    param_logger lg = {.plc = &plc, .tags = &m, .queue = &q, .interval_ns = 1000000000u};
+    ald_tag_value buf[4];
+    lg.values = buf;
+
+    logger_cycle(&lg, 42);
+    logger_cycle(&lg, 43);
+    ck_assert_uint_eq(batchq_length(&q), 2);
+    ck_assert_uint_eq(atomic_load(&g_state.cycles_total), 2);
+    ck_assert_uint_eq(atomic_load(&g_state.plc_errors_total), 2);
+    ck_assert_int_eq(atomic_load(&g_state.plc_connected), 1);
+
+    ald_tag_value out_values[4];
+    sample_batch out = {.values = out_values};
+    ck_assert_int_eq(batchq_pop(&q, &out, 0), 1);
+    ck_assert_uint_eq(out.count, 4);
+    ck_assert_uint_eq(out.mono_ns, 42);
+    ck_assert_double_eq(out.values[1].value, 1.5 + 1); /* tag 1, first read */
+    ck_assert_int_eq(out.values[3].quality, ALD_ERR_PROTOCOL);
+
+    /* the writer turns it into samples: gauge dropped, MFC carries its setpoint */
+    ald_sample samples[4];
+    ald_parameter_value live[4];
+    size_t live_count;
+    size_t n = writer_build(&m, &out, samples, live, &live_count);
+    ck_assert_uint_eq(n, 2);
+    ck_assert_str_eq(samples[0].parameter_id, "v1");
+    ck_assert_msg(isnan(samples[0].set_point), "a valve has no separate setpoint");
+    ck_assert_str_eq(samples[1].parameter_id, "mfc1");
+    ck_assert_double_eq(samples[1].value, 2.5);
+    ck_assert_double_eq(samples[1].set_point, 3.0 + 1); /* tag 2 */
+    ck_assert_uint_eq(live_count, 2);
+    plugin_instance_destroy(&plc);
+    batchq_destroy(&q);
+    tagmap_free(&m);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("core");
+    TCase *tc = tcase_create("core");
+    tcase_add_test(tc, tagmap_maps_rows_to_tags);
+    tcase_add_test(tc, tagmap_finds_valves_by_number);
+    tcase_add_test(tc, tagmap_schema_words);
+    tcase_add_test(tc, batchq_is_fifo_and_copies);
+    tcase_add_test(tc, batchq_full_drops_oldest_and_counts);
+    tcase_add_test(tc, deadlines_do_not_drift_or_burst);
+    tcase_add_test(tc, late_means_more_than_a_tenth);
+    tcase_add_test(tc, logger_cycle_hands_a_batch_to_the_queue);
+    suite_add_tcase(s, tc);
+    return run_suite(s);
+}
