@@ -107,10 +107,16 @@ int engine_start(engine *e, char *err, size_t errlen)
         plugin_instance_start(&e->fallback);
     if (load_parameter_map(e, err, errlen) != 0 || configure_plc(e, err, errlen) != 0)
         return -1;
+    commands_recover_orphans(&e->storage, &e->plc, &e->tags, e->cfg->machine_id);
     if (batchq_init(&e->queue, ENGINE_QUEUE_BATCHES, e->tags.tag_count) != 0 ||
         writer_start(&e->writer, &e->storage, &e->tags, &e->queue, e->cfg->machine_id) != 0 ||
-        logger_start(&e->logger, &e->plc, &e->tags, &e->queue, g_state.logging_interval_ns) != 0) {
-        snprintf(err, errlen, "cannot start the logger/writer threads (out of memory?)");
+        logger_start(&e->logger, &e->plc, &e->tags, &e->queue, g_state.logging_interval_ns) != 0 ||
+        executor_init(&e->exec, &e->plc, &e->storage, &e->tags, &e->writer,
+                      e->cfg->machine_id) != 0 ||
+        (e->exec_ready = 1,
+         commands_start(&e->commands, &e->storage, &e->plc, &e->tags, &e->exec,
+                        e->cfg->machine_id, COMMANDS_POLL_MS) != 0)) {
+        snprintf(err, errlen, "cannot start the engine threads (out of memory?)");
         return -1;
     }
     e->next_status_ns = g_state.start_mono_ns + (uint64_t)e->cfg->status_log_interval_s * 1000000000u;
@@ -182,6 +188,10 @@ void engine_housekeeping(engine *e, uint64_t now)
 void engine_stop(engine *e)
 {
     atomic_store(&g_state.stopping, 1);
+    commands_stop(&e->commands);
+    if (e->exec_ready)
+        executor_shutdown(&e->exec); /* aborts a run: valves close before we go on */
+    e->exec_ready = 0;
     logger_stop(&e->logger);
     writer_stop(&e->writer);
     if (e->queue.slots)

@@ -2,9 +2,11 @@
  * engine.h - wires the configured plugins, the logger and the writer
  * together, and owns the start/stop order:
  *   start: storage (primary, fallback) -> parameter map -> PLC tags -> PLC ->
- *          writer -> logger -> "started"
- *   stop:  "stopping" -> logger -> writer (drains) -> PLC -> storage
- * Recipes (later) hook in before the logger stops: valves close first.
+ *          orphaned runs recovered (valves closed) -> writer -> logger ->
+ *          executor -> command processor -> "started"
+ *   stop:  "stopping" -> command processor -> executor (a running recipe is
+ *          aborted: valves closed first) -> logger -> writer (drains) -> PLC
+ *          -> storage
  */
 #ifndef ALD_ENGINE_ENGINE_H
 #define ALD_ENGINE_ENGINE_H
@@ -12,7 +14,9 @@
 #include <stdint.h>
 
 #include "batchq.h"
+#include "commands.h"
 #include "config.h"
+#include "executor.h"
 #include "logger.h"
 #include "plugins.h"
 #include "tagmap.h"
@@ -31,6 +35,9 @@ typedef struct engine {
     batchq queue;
     param_logger logger;
     sample_writer writer;
+    executor exec;
+    int exec_ready;
+    command_processor commands;
     uint64_t next_status_ns;
     uint64_t next_health_ns;
     int64_t plc_last_connected_ms;

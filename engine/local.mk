@@ -17,6 +17,10 @@ engine_libaldcore_la_SOURCES = \
 	engine/plugins.c engine/plugins.h \
 	engine/logger.c engine/logger.h \
 	engine/writer.c engine/writer.h \
+	engine/recipe.c engine/recipe.h \
+	engine/setpoint.c engine/setpoint.h \
+	engine/executor.c engine/executor.h \
+	engine/commands.c engine/commands.h \
 	engine/engine.c engine/engine.h
 engine_libaldcore_la_CFLAGS = $(AM_CFLAGS) $(LIBCONFIG_CFLAGS) $(MHD_CFLAGS) $(JANSSON_CFLAGS)
 engine_libaldcore_la_LIBADD = $(LIBCONFIG_LIBS) $(MHD_LIBS) $(JANSSON_LIBS)

@@ -166,6 +166,38 @@ START_TEST(instance_lifecycle_calls_the_plugin)
 }
 END_TEST
 
+START_TEST(sdk_example_plugin_loads_and_reads)
+{
+    plugin_conf conf = {.name = "gen", .plugin = (char *)fixture("plc-example"),
+                        .role = ROLE_PLC, .active = 1, .settings = test_config("")};
+    plugin_instance pi;
+    char err[1024] = "";
+    ck_assert_msg(plugin_instance_create(&pi, &conf, NULL, err, sizeof err) == 0, "%s", err);
+    ald_tag a = {.struct_size = sizeof a, .name = "a", .read_address = "const:2.5"};
+    ald_tag b = {.struct_size = sizeof b, .name = "b", .read_address = "ramp:3"};
+    ald_tag bad = {.struct_size = sizeof bad, .name = "bad", .read_address = "hr:1"};
+    const ald_tag *tags[] = {&a, &b, &bad};
+    ck_assert_int_eq(plc_ops(&pi)->set_tags(pi.inst, tags, 3), ALD_ERR_INVALID);
+    ck_assert_msg(strstr(plugin_last_error(&pi), "tag bad") != NULL, "%s",
+                  plugin_last_error(&pi));
+    ck_assert_int_eq(plc_ops(&pi)->set_tags(pi.inst, tags, 2), ALD_OK);
+    ald_tag_value v[2];
+    double ramp[4];
+    for (int i = 0; i < 4; i++) {
+        ck_assert_int_eq(plc_ops(&pi)->read_all(pi.inst, v, 2), ALD_OK);
+        ck_assert_double_eq(v[0].value, 2.5);
+        ramp[i] = v[1].value;
+    }
+    ck_assert_double_eq(ramp[0], 0);
+    ck_assert_double_eq(ramp[2], 2);
+    ck_assert_double_eq(ramp[3], 0); /* wrapped at 3 */
+    ck_assert_int_eq(plc_ops(&pi)->write_tag(pi.inst, 0, 7.0), ALD_OK);
+    ck_assert_int_eq(plc_ops(&pi)->read_all(pi.inst, v, 2), ALD_OK);
+    ck_assert_double_eq(v[0].value, 7.0);
+    plugin_instance_destroy(&pi);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("loader");
@@ -183,6 +215,7 @@ int main(void)
     tcase_add_test(tc, resolve_finds_a_plugin_in_plugin_dir);
     tcase_add_test(tc, instance_create_reports_settings_error_with_place);
     tcase_add_test(tc, instance_lifecycle_calls_the_plugin);
+    tcase_add_test(tc, sdk_example_plugin_loads_and_reads);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

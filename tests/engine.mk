@@ -42,3 +42,11 @@ tests_check_loader_LDADD = $(ALD_TEST_LIBS)
 tests_check_core_SOURCES = tests/check_core.c
 tests_check_core_CFLAGS = $(ALD_TEST_CC_FLAGS)
 tests_check_core_LDADD = $(ALD_TEST_LIBS)
+
+# The SDK example, built with nothing but the public headers (and, unlike the
+# engine, without _GNU_SOURCE or engine include paths): proves sdk/ stands alone.
+check_LTLIBRARIES += tests/fixtures/plugins/plc-example.la
+tests_fixtures_plugins_plc_example_la_SOURCES = sdk/example/plc_example.c
+tests_fixtures_plugins_plc_example_la_CPPFLAGS = -I$(top_srcdir)/sdk/include
+tests_fixtures_plugins_plc_example_la_CFLAGS = $(ALD_PLUGIN_CC_FLAGS) -pedantic
+tests_fixtures_plugins_plc_example_la_LDFLAGS = $(FIXTURE_LD) -lm

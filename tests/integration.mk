@@ -1,1 +1,4 @@
-# tests/integration.mk: filled in by its owner
+# End-to-end tests of the daemon (bats, run through a TAP wrapper).
+TESTS += tests/integration/engine.test
+dist_noinst_SCRIPTS += tests/integration/engine.test
+EXTRA_DIST += tests/integration/engine.bats tests/integration/helpers.bash

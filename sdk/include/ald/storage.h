@@ -203,6 +203,7 @@ typedef struct ald_process {
     int64_t start_time_ms;
     int64_t end_time_ms; /* -1 = still open */
     const char *error_message;
+    const char *parameters_json; /* process_executions.parameters (JSON text) or NULL */
 } ald_process;
 
 typedef void (*ald_process_sink)(void *ctx, const ald_process *p);
@@ -356,6 +357,18 @@ typedef struct ald_storage_vtable {
     ald_status (*outbox_peek)(void *instance, unsigned limit, ald_outbox_sink sink, void *ctx);
     ald_status (*outbox_ack)(void *instance, int64_t upto_seq);
     ald_status (*outbox_stats)(void *instance, int64_t *depth, int64_t *oldest_created_ms);
+
+    /* Store a whole recipe (aldctl import): the recipes row, its steps (ids and
+     * parent links chosen by the host, uuids) with their *_step_config rows,
+     * and its recipe_parameters. A recipe with the same id is replaced, in one
+     * transaction where the store has them. */
+    ald_status (*save_recipe)(void *instance, const ald_recipe_info *recipe,
+                              const ald_recipe_step *const *steps, size_t step_count,
+                              const char *const *parameter_names,
+                              const char *const *parameter_values, size_t parameter_count);
+    /* One recipe_commands row by id (aldctl waits for a command's outcome). */
+    ald_status (*get_command)(void *instance, const char *command_id, ald_command_sink sink,
+                              void *ctx);
 } ald_storage_vtable;
 
 #ifdef __cplusplus

@@ -1,0 +1,636 @@
+/* commands.c - the command processor thread (see commands.h). */
+#include "commands.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "metrics.h"
+#include "recipe.h"
+#include "setpoint.h"
+#include "state.h"
+
+static ald_metric *m_received, *m_claimed, *m_failed, *m_queue;
+
+typedef struct pending_command {
+    char id[64];
+    char type[48];
+    char *parameters_json;
+} pending_command;
+
+typedef struct pending_list {
+    pending_command items[COMMANDS_BATCH];
+    size_t count;
+} pending_list;
+
+static int64_t realtime_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- storage helpers (each takes the storage lock) ------------------------------ */
+
+static ald_status finish(command_processor *cp, const char *id, const char *status,
+                         const char *message)
+{
+    const ald_storage_vtable *ops = storage_ops(cp->storage);
+    plugin_lock(cp->storage);
+    ald_status st = ops->finish_command(cp->storage->inst, id, status, message);
+    if (st != ALD_OK)
+        log_error("commands", "finishing command %s failed: %s", id,
+                  plugin_last_error(cp->storage));
+    plugin_unlock(cp->storage);
+    if (!strcmp(status, "error")) {
+        metrics_add(m_failed, 1);
+        log_warning("commands", "command %s: %s", id, message ? message : "error");
+    }
+    return st;
+}
+
+static void on_command(void *ctx, const ald_command *c)
+{
+    pending_list *l = ctx;
+    if (l->count >= COMMANDS_BATCH || !c->id)
+        return;
+    pending_command *p = &l->items[l->count++];
+    snprintf(p->id, sizeof p->id, "%s", c->id);
+    snprintf(p->type, sizeof p->type, "%s", c->type ? c->type : "");
+    p->parameters_json = c->parameters_json ? strdup(c->parameters_json) : NULL;
+}
+
+typedef struct machine_copy {
+    int found;
+    char status[32];
+    char process_id[64];
+    char operator_id[64];
+} machine_copy;
+
+static void on_machine(void *ctx, const ald_machine *m)
+{
+    machine_copy *mc = ctx;
+    mc->found = 1;
+    snprintf(mc->status, sizeof mc->status, "%s", m->status ? m->status : "");
+    snprintf(mc->process_id, sizeof mc->process_id, "%s",
+             m->current_process_id ? m->current_process_id : "");
+    snprintf(mc->operator_id, sizeof mc->operator_id, "%s",
+             m->current_operator_id ? m->current_operator_id : "");
+}
+
+static int read_machine(command_processor *cp, machine_copy *mc, char *err, size_t len)
+{
+    memset(mc, 0, sizeof *mc);
+    const ald_storage_vtable *ops = storage_ops(cp->storage);
+    if (!ops->get_machine) {
+        snprintf(err, len, "the storage cannot read machines");
+        return -1;
+    }
+    plugin_lock(cp->storage);
+    ald_status st = ops->get_machine(cp->storage->inst, cp->machine_id, on_machine, mc);
+    if (st != ALD_OK)
+        snprintf(err, len, "cannot read machine %s: %s", cp->machine_id,
+                 st == ALD_ERR_NOT_FOUND ? "not found" : plugin_last_error(cp->storage));
+    plugin_unlock(cp->storage);
+    return st == ALD_OK && mc->found ? 0 : -1;
+}
+
+/* ---- JSON parameters --------------------------------------------------------------- */
+
+static json_t *parse_params(const pending_command *c, char *err, size_t len)
+{
+    if (!c->parameters_json || !*c->parameters_json)
+        return json_object();
+    json_error_t jerr;
+    json_t *js = json_loads(c->parameters_json, 0, &jerr);
+    if (!js || !json_is_object(js)) {
+        snprintf(err, len, "parameters are not a JSON object (%s)", js ? "wrong type" : jerr.text);
+        json_decref(js);
+        return NULL;
+    }
+    return js;
+}
+
+static const char *param_string(json_t *js, const char *key)
+{
+    json_t *v = json_object_get(js, key);
+    return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+/* ---- start_recipe ------------------------------------------------------------------- */
+
+static int load_recipe(command_processor *cp, const char *recipe_id, recipe *rc, char *err,
+                       size_t len)
+{
+    const ald_storage_vtable *ops = storage_ops(cp->storage);
+    recipe_rows rows;
+    recipe_rows_init(&rows);
+    ald_recipe_reader reader = recipe_rows_reader(&rows);
+    plugin_lock(cp->storage);
+    ald_status st = ops->load_recipe ? ops->load_recipe(cp->storage->inst, recipe_id, &reader)
+                                     : ALD_ERR_UNSUPPORTED;
+    plugin_unlock(cp->storage);
+    int rc_build = -1;
+    if (st == ALD_ERR_NOT_FOUND || (st == ALD_OK && !rows.have_info))
+        snprintf(err, len, "recipe %s does not exist", recipe_id);
+    else if (st != ALD_OK)
+        snprintf(err, len, "cannot read recipe %s: %s", recipe_id, ald_status_name(st));
+    else
+        rc_build = recipe_build(rc, &rows, err, len);
+    recipe_rows_free(&rows);
+    return rc_build;
+}
+
+/* Every valve, parameter and target the recipe names exists here and is allowed. */
+static int check_against_map(const tagmap *tags, const recipe_step *steps, size_t n, char *err,
+                             size_t len)
+{
+    for (size_t i = 0; i < n; i++) {
+        const recipe_step *s = &steps[i];
+        char why[400];
+        if (s->kind == STEP_VALVE && !tagmap_valve(tags, s->valve_number)) {
+            snprintf(err, len, "step '%s': valve %d does not exist on this machine", s->name,
+                     s->valve_number);
+            return -1;
+        }
+        if (s->kind == STEP_SET_PARAMETER &&
+            setpoint_validate(tags, s->parameter_id, s->target_value, why, sizeof why) != 0) {
+            snprintf(err, len, "step '%s': %s", s->name, why);
+            return -1;
+        }
+        if (s->kind == STEP_WAIT && !tagmap_find(tags, s->parameter_id)) {
+            snprintf(err, len, "step '%s': parameter %s is not on this machine", s->name,
+                     s->parameter_id);
+            return -1;
+        }
+        if (s->kind == STEP_LOOP &&
+            check_against_map(tags, s->children, s->child_count, err, len) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int machine_can_start(const machine_copy *m, char *err, size_t len)
+{
+    int idle = !strcasecmp(m->status, "idle") || !strcasecmp(m->status, "offline");
+    if (idle && !m->process_id[0])
+        return 0;
+    if (!strcasecmp(m->status, "error"))
+        snprintf(err, len, "machine is in error; clear it first (command clear_error)");
+    else
+        snprintf(err, len, "machine is %s%s%s, not idle", m->status,
+                 m->process_id[0] ? " with process " : "", m->process_id);
+    return -1;
+}
+
+/* Process row, machine state, then the run; the command stays processing. */
+static int begin_process(command_processor *cp, const pending_command *c, recipe *rc,
+                         const char *operator_id, char *err, size_t len)
+{
+    const ald_storage_vtable *ops = storage_ops(cp->storage);
+    char session[64] = "", process[64] = "", params[160];
+    snprintf(params, sizeof params, "{\"command_id\":\"%s\"}", c->id);
+    char *snapshot = recipe_snapshot_json(rc);
+    plugin_lock(cp->storage);
+    if (operator_id && ops->get_or_create_session)
+        ops->get_or_create_session(cp->storage->inst, operator_id, cp->machine_id, session,
+                                   sizeof session);
+    ald_process_start ps = {.struct_size = sizeof ps, .machine_id = cp->machine_id,
+                            .recipe_id = rc->id, .session_id = session[0] ? session : NULL,
+                            .operator_id = operator_id, .recipe_version_json = snapshot,
+                            .parameters_json = params, .start_time_ms = realtime_ms()};
+    ald_status st = ops->create_process ? ops->create_process(cp->storage->inst, &ps, process,
+                                                              sizeof process)
+                                        : ALD_ERR_UNSUPPORTED;
+    if (st == ALD_OK && ops->set_machine_state) {
+        ald_machine_update mu = {.struct_size = sizeof mu, .machine_id = cp->machine_id,
+                                 .status = "processing", .process_id = process,
+                                 .operator_id = operator_id};
+        st = ops->set_machine_state(cp->storage->inst, &mu);
+    }
+    if (st != ALD_OK)
+        snprintf(err, len, "cannot record the process: %s: %s", ald_status_name(st),
+                 plugin_last_error(cp->storage));
+    plugin_unlock(cp->storage);
+    free(snapshot);
+    if (st != ALD_OK)
+        return -1;
+    if (executor_run(cp->exec, rc, process, c->id) != 0) {
+        snprintf(err, len, "a recipe is already running");
+        return -1;
+    }
+    return 0;
+}
+
+static void do_start(command_processor *cp, const pending_command *c, json_t *params)
+{
+    char err[600];
+    const char *recipe_id = param_string(params, "recipe_id");
+    machine_copy m;
+    recipe rc;
+    memset(&rc, 0, sizeof rc);
+    if (!recipe_id) {
+        finish(cp, c->id, "error", "start_recipe needs parameters.recipe_id (text)");
+        return;
+    }
+    if (executor_busy(cp->exec)) {
+        char pid[64];
+        executor_process_id(cp->exec, pid, sizeof pid);
+        snprintf(err, sizeof err, "a recipe is already running (process %s)", pid);
+    } else if (read_machine(cp, &m, err, sizeof err) == 0 &&
+               machine_can_start(&m, err, sizeof err) == 0 &&
+               load_recipe(cp, recipe_id, &rc, err, sizeof err) == 0 &&
+               check_against_map(cp->tags, rc.steps, rc.step_count, err, sizeof err) == 0) {
+        const char *op = param_string(params, "operator_id");
+        if (!op && m.operator_id[0])
+            op = m.operator_id;
+        if (begin_process(cp, c, &rc, op, err, sizeof err) == 0)
+            return; /* the executor finishes the command when the run ends */
+    }
+    recipe_free(&rc);
+    finish(cp, c->id, "error", err);
+}
+
+/* ---- the other command types -------------------------------------------------------- */
+
+static void do_stop(command_processor *cp, const pending_command *c, json_t *params)
+{
+    char running[64];
+    executor_process_id(cp->exec, running, sizeof running);
+    const char *wanted = param_string(params, "process_id");
+    if (!running[0]) {
+        finish(cp, c->id, "error", "no recipe is running");
+        return;
+    }
+    if (wanted && strcmp(wanted, running) != 0) {
+        char err[200];
+        snprintf(err, sizeof err, "process %s is not the running one (%s)", wanted, running);
+        finish(cp, c->id, "error", err);
+        return;
+    }
+    char reason[120];
+    snprintf(reason, sizeof reason, "stopped by command %s", c->id);
+    executor_stop(cp->exec, reason);
+    finish(cp, c->id, "completed", NULL);
+}
+
+static void do_set_parameter(command_processor *cp, const pending_command *c, json_t *params)
+{
+    const char *pid = param_string(params, "parameter_id");
+    json_t *v = json_object_get(params, "value");
+    if (!v)
+        v = json_object_get(params, "target_value");
+    if (!pid || !json_is_number(v)) {
+        finish(cp, c->id, "error", "set_parameter needs parameters.parameter_id (text) and "
+                                   "value (number)");
+        return;
+    }
+    setpoint_target t = {cp->plc, cp->tags, cp->storage};
+    char err[600];
+    if (setpoint_apply(&t, pid, json_number_value(v), err, sizeof err) != 0)
+        finish(cp, c->id, "error", err);
+    else
+        finish(cp, c->id, "completed", NULL);
+}
+
+static void do_clear_error(command_processor *cp, const pending_command *c)
+{
+    machine_copy m;
+    char err[300];
+    if (read_machine(cp, &m, err, sizeof err) != 0) {
+        finish(cp, c->id, "error", err);
+        return;
+    }
+    if (strcasecmp(m.status, "error") != 0 || executor_busy(cp->exec)) {
+        snprintf(err, sizeof err, "machine is %s, not in error: nothing to clear", m.status);
+        finish(cp, c->id, "error", err);
+        return;
+    }
+    ald_machine_update mu = {.struct_size = sizeof mu, .machine_id = cp->machine_id,
+                             .status = "idle", .process_id = NULL};
+    plugin_lock(cp->storage);
+    ald_status st = storage_ops(cp->storage)->set_machine_state(cp->storage->inst, &mu);
+    plugin_unlock(cp->storage);
+    finish(cp, c->id, st == ALD_OK ? "completed" : "error",
+           st == ALD_OK ? NULL : "could not update the machine state");
+    if (st == ALD_OK)
+        log_info("commands", "machine error cleared by command %s", c->id);
+}
+
+static void dispatch(command_processor *cp, const pending_command *c)
+{
+    char err[300];
+    json_t *params = parse_params(c, err, sizeof err);
+    if (!params) {
+        finish(cp, c->id, "error", err);
+        return;
+    }
+    const char *t = c->type;
+    log_info("commands", "command %s: %s", c->id, t);
+    if (!strcmp(t, "start_recipe") || !strcmp(t, "start"))
+        do_start(cp, c, params);
+    else if (!strcmp(t, "stop_recipe") || !strcmp(t, "stop"))
+        do_stop(cp, c, params);
+    else if (!strcmp(t, "set_parameter"))
+        do_set_parameter(cp, c, params);
+    else if (!strcmp(t, "clear_error") || !strcmp(t, "reset"))
+        do_clear_error(cp, c);
+    else {
+        snprintf(err, sizeof err, "Unknown command type: %s", t);
+        finish(cp, c->id, "error", err);
+    }
+    json_decref(params);
+}
+
+/* ---- setpoint commands (parameter_control_commands) ------------------------------------ */
+
+typedef struct setpoint_item {
+    char id[64];
+    char parameter_id[64];
+    char parameter_name[64];
+    double value;
+} setpoint_item;
+
+typedef struct setpoint_list {
+    setpoint_item items[COMMANDS_BATCH];
+    size_t count;
+    const tagmap *tags;
+    int64_t override_address[COMMANDS_BATCH];
+} setpoint_list;
+
+static void on_setpoint(void *ctx, const ald_setpoint_command *c)
+{
+    setpoint_list *l = ctx;
+    if (l->count >= COMMANDS_BATCH || !c->id)
+        return;
+    setpoint_item *it = &l->items[l->count];
+    snprintf(it->id, sizeof it->id, "%s", c->id);
+    snprintf(it->parameter_id, sizeof it->parameter_id, "%s",
+             c->component_parameter_id ? c->component_parameter_id : "");
+    snprintf(it->parameter_name, sizeof it->parameter_name, "%s",
+             c->parameter_name ? c->parameter_name : "");
+    it->value = c->target_value;
+    l->override_address[l->count] = c->write_modbus_address;
+    l->count++;
+}
+
+/* component_parameter_id, then a write-address override, then the name. */
+static const tag_param *resolve_setpoint(const tagmap *tags, const setpoint_item *it,
+                                         int64_t address)
+{
+    if (it->parameter_id[0])
+        return tagmap_find(tags, it->parameter_id);
+    if (address >= 0) {
+        char want[32];
+        snprintf(want, sizeof want, "hr:%lld", (long long)address);
+        for (size_t i = 0; i < tags->param_count; i++) {
+            size_t w = tags->params[i].write_tag;
+            if (w != SIZE_MAX && tags->tags[w].write_address &&
+                !strcmp(tags->tags[w].write_address, want))
+                return &tags->params[i];
+        }
+    }
+    const tag_param *match = NULL;
+    for (size_t i = 0; it->parameter_name[0] && i < tags->param_count; i++) {
+        if (tags->params[i].name && !strcmp(tags->params[i].name, it->parameter_name) &&
+            tags->params[i].writable) {
+            if (match)
+                return NULL; /* ambiguous: refuse rather than guess */
+            match = &tags->params[i];
+        }
+    }
+    return match;
+}
+
+static int poll_setpoints(command_processor *cp)
+{
+    const ald_storage_vtable *ops = storage_ops(cp->storage);
+    if (!ops->fetch_setpoint_commands || !ops->claim_setpoint_command)
+        return 0;
+    setpoint_list l = {.count = 0, .tags = cp->tags};
+    plugin_lock(cp->storage);
+    ops->fetch_setpoint_commands(cp->storage->inst, cp->machine_id, COMMANDS_BATCH, on_setpoint,
+                                 &l);
+    plugin_unlock(cp->storage);
+    int handled = 0;
+    for (size_t i = 0; i < l.count; i++) {
+        setpoint_item *it = &l.items[i];
+        plugin_lock(cp->storage);
+        ald_status claim = ops->claim_setpoint_command(cp->storage->inst, it->id);
+        plugin_unlock(cp->storage);
+        if (claim != ALD_OK)
+            continue;
+        handled++;
+        const tag_param *p = resolve_setpoint(cp->tags, it, l.override_address[i]);
+        char err[600] = "";
+        setpoint_target t = {cp->plc, cp->tags, cp->storage};
+        if (!p)
+            snprintf(err, sizeof err, "no unique writable parameter matches id '%s', address "
+                     "%lld or name '%s'", it->parameter_id, (long long)l.override_address[i],
+                     it->parameter_name);
+        else
+            setpoint_apply(&t, p->id, it->value, err, sizeof err);
+        plugin_lock(cp->storage);
+        ops->finish_setpoint_command(cp->storage->inst, it->id, err[0] ? err : NULL);
+        plugin_unlock(cp->storage);
+        if (err[0])
+            log_warning("commands", "setpoint command %s: %s", it->id, err);
+    }
+    return handled;
+}
+
+/* ---- lease and loop ------------------------------------------------------------------------ */
+
+static int hold_lease(command_processor *cp)
+{
+    const ald_storage_vtable *ops = storage_ops(cp->storage);
+    if (!ops->acquire_lease)
+        return 1; /* a store without leases: single engine assumed */
+    plugin_lock(cp->storage);
+    ald_status st = ops->acquire_lease(cp->storage->inst, cp->machine_id, cp->holder,
+                                       LEASE_TTL_MS);
+    plugin_unlock(cp->storage);
+    int held = st == ALD_OK;
+    if (held != cp->lease_held)
+        log_info("commands", held ? "holding the lease of machine %s: taking commands"
+                                  : "another engine holds the lease of machine %s: standing by",
+                 cp->machine_id);
+    cp->lease_held = held;
+    return held;
+}
+
+int commands_poll_once(command_processor *cp)
+{
+    if (!hold_lease(cp))
+        return 0;
+    const ald_storage_vtable *ops = storage_ops(cp->storage);
+    pending_list l = {.count = 0};
+    plugin_lock(cp->storage);
+    ald_status st = ops->fetch_pending_commands(cp->storage->inst, cp->machine_id,
+                                                COMMANDS_BATCH, on_command, &l);
+    plugin_unlock(cp->storage);
+    metrics_set(m_queue, (double)l.count);
+    int handled = 0;
+    for (size_t i = 0; st == ALD_OK && i < l.count; i++) {
+        metrics_add(m_received, 1);
+        plugin_lock(cp->storage);
+        ald_status claim = ops->claim_command(cp->storage->inst, l.items[i].id);
+        plugin_unlock(cp->storage);
+        if (claim == ALD_OK) {
+            metrics_add(m_claimed, 1);
+            dispatch(cp, &l.items[i]);
+            handled++;
+        }
+    }
+    for (size_t i = 0; i < l.count; i++)
+        free(l.items[i].parameters_json);
+    return handled + poll_setpoints(cp);
+}
+
+static int wait_poll(command_processor *cp)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    ts.tv_nsec += (long)(cp->poll_ms % 1000) * 1000000L;
+    ts.tv_sec += cp->poll_ms / 1000 + ts.tv_nsec / 1000000000L;
+    ts.tv_nsec %= 1000000000L;
+    pthread_mutex_lock(&cp->lock);
+    if (!cp->stop_requested)
+        pthread_cond_timedwait(&cp->wake, &cp->lock, &ts);
+    int stop = cp->stop_requested;
+    pthread_mutex_unlock(&cp->lock);
+    return stop;
+}
+
+static void *commands_main(void *arg)
+{
+    command_processor *cp = arg;
+    do {
+        commands_poll_once(cp);
+    } while (!wait_poll(cp));
+    return NULL;
+}
+
+static int can_process(const plugin_instance *storage)
+{
+    const ald_storage_vtable *ops = storage_ops(storage);
+    return ops->fetch_pending_commands && ops->claim_command && ops->finish_command;
+}
+
+int commands_start(command_processor *cp, plugin_instance *storage, plugin_instance *plc,
+                   const tagmap *tags, executor *exec, const char *machine_id,
+                   unsigned poll_ms)
+{
+    memset(cp, 0, sizeof *cp);
+    cp->storage = storage;
+    cp->plc = plc;
+    cp->tags = tags;
+    cp->exec = exec;
+    cp->machine_id = machine_id;
+    cp->poll_ms = poll_ms ? poll_ms : COMMANDS_POLL_MS;
+    char host[64] = "engine";
+    gethostname(host, sizeof host);
+    snprintf(cp->holder, sizeof cp->holder, "%s:%d", host, (int)getpid());
+    m_received = metrics_counter("ald_commands_received_total", "Commands seen pending", NULL);
+    m_claimed = metrics_counter("ald_commands_claimed_total", "Commands claimed by this engine",
+                                NULL);
+    m_failed = metrics_counter("ald_commands_failed_total", "Commands that ended in error", NULL);
+    m_queue = metrics_gauge("ald_command_queue_length", "Pending commands at the last poll",
+                            NULL);
+    if (!can_process(storage)) {
+        log_warning("commands", "storage '%s' has no command queue: commands are off",
+                    storage->name);
+        return 0;
+    }
+    pthread_mutex_init(&cp->lock, NULL);
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&cp->wake, &attr);
+    pthread_condattr_destroy(&attr);
+    if (pthread_create(&cp->thread, NULL, commands_main, cp) != 0)
+        return -1;
+    cp->running = 1;
+    return 0;
+}
+
+void commands_stop(command_processor *cp)
+{
+    if (!cp->running)
+        return;
+    pthread_mutex_lock(&cp->lock);
+    cp->stop_requested = 1;
+    pthread_cond_signal(&cp->wake);
+    pthread_mutex_unlock(&cp->lock);
+    pthread_join(cp->thread, NULL);
+    cp->running = 0;
+    const ald_storage_vtable *ops = storage_ops(cp->storage);
+    if (cp->lease_held && ops->release_lease) {
+        plugin_lock(cp->storage);
+        ops->release_lease(cp->storage->inst, cp->machine_id, cp->holder);
+        plugin_unlock(cp->storage);
+    }
+}
+
+/* ---- crash recovery ----------------------------------------------------------------------- */
+
+typedef struct orphan_list {
+    char ids[8][64];
+    char commands[8][64];
+    size_t count;
+} orphan_list;
+
+static void on_orphan(void *ctx, const ald_process *p)
+{
+    orphan_list *l = ctx;
+    if (l->count >= 8 || !p->id)
+        return;
+    snprintf(l->ids[l->count], 64, "%s", p->id);
+    l->commands[l->count][0] = '\0';
+    json_t *js = p->parameters_json ? json_loads(p->parameters_json, 0, NULL) : NULL;
+    const char *cmd = js ? param_string(js, "command_id") : NULL;
+    if (cmd)
+        snprintf(l->commands[l->count], 64, "%s", cmd);
+    json_decref(js);
+    l->count++;
+}
+
+void commands_recover_orphans(plugin_instance *storage, plugin_instance *plc,
+                              const tagmap *tags, const char *machine_id)
+{
+    const ald_storage_vtable *ops = storage_ops(storage);
+    if (!ops->find_open_processes || !ops->finish_process)
+        return;
+    orphan_list l = {.count = 0};
+    plugin_lock(storage);
+    ops->find_open_processes(storage->inst, machine_id, on_orphan, &l);
+    plugin_unlock(storage);
+    if (l.count == 0)
+        return;
+    int failed_closes = valves_close_all(plc, tags);
+    static const char reason[] = "engine restarted while the recipe was running";
+    for (size_t i = 0; i < l.count; i++) {
+        log_warning("commands", "process %s was left running by a previous engine: valves "
+                    "closed%s, marking it failed", l.ids[i],
+                    failed_closes ? " (some close writes failed)" : "");
+        plugin_lock(storage);
+        ops->finish_process(storage->inst, l.ids[i], "failed", reason, realtime_ms());
+        if (l.commands[i][0] && ops->finish_command)
+            ops->finish_command(storage->inst, l.commands[i], "error", reason);
+        plugin_unlock(storage);
+    }
+    ald_machine_update mu = {.struct_size = sizeof mu, .machine_id = machine_id,
+                             .status = "error", .process_id = NULL,
+                             .failure_description = "Recipe execution error: engine restarted "
+                                                    "while the recipe was running"};
+    plugin_lock(storage);
+    if (ops->set_machine_state)
+        ops->set_machine_state(storage->inst, &mu);
+    plugin_unlock(storage);
+}

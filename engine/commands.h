@@ -1,0 +1,54 @@
+/*
+ * commands.h - the command processor: polls recipe_commands and
+ * parameter_control_commands for this machine (its id or NULL), claims each
+ * with ONE compare-and-set, runs it and finishes it.
+ *
+ * It only works while this engine holds the machine's lease (engine_leases),
+ * so a blue and a green engine never both drive one tool; the claim CAS makes
+ * each command run exactly once even if they did. A running recipe never
+ * blocks the queue: starts hand the recipe to the executor and return.
+ */
+#ifndef ALD_ENGINE_COMMANDS_H
+#define ALD_ENGINE_COMMANDS_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "executor.h"
+#include "plugins.h"
+#include "tagmap.h"
+
+#define COMMANDS_POLL_MS 500
+#define COMMANDS_BATCH 10
+#define LEASE_TTL_MS 15000
+
+typedef struct command_processor {
+    plugin_instance *storage;
+    plugin_instance *plc;
+    const tagmap *tags;
+    executor *exec;
+    const char *machine_id;
+    char holder[96]; /* lease holder: host:pid */
+    unsigned poll_ms;
+    int lease_held;
+    pthread_t thread;
+    int running;
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    int stop_requested;
+} command_processor;
+
+int commands_start(command_processor *cp, plugin_instance *storage, plugin_instance *plc,
+                   const tagmap *tags, executor *exec, const char *machine_id,
+                   unsigned poll_ms);
+void commands_stop(command_processor *cp);
+
+/* One polling round (claim and run what is pending). Returns commands handled.
+ * Exposed for tests. */
+int commands_poll_once(command_processor *cp);
+
+/* Close valves and fail runs left open by a crashed engine (at start). */
+void commands_recover_orphans(plugin_instance *storage, plugin_instance *plc,
+                              const tagmap *tags, const char *machine_id);
+
+#endif

@@ -1,0 +1,529 @@
+/* executor.c - the recipe executor thread (see executor.h). */
+#include "executor.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+#include "metrics.h"
+#include "setpoint.h"
+#include "state.h"
+
+static ald_metric *m_started, *m_completed, *m_failed, *m_aborted, *m_running, *m_duration,
+    *m_pulse_error, *m_steps;
+
+static uint64_t mono_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static int64_t realtime_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void register_metrics(void)
+{
+    static const double pulse_buckets[] = {-0.001,  -0.0005, -0.0002, -0.0001, 0,     0.0001,
+                                           0.0002, 0.0005,  0.001,   0.002,   0.005, 0.01};
+    m_started = metrics_counter("ald_processes_started_total", "Recipe runs started", NULL);
+    m_completed = metrics_counter("ald_processes_completed_total", "Recipe runs completed", NULL);
+    m_failed = metrics_counter("ald_processes_failed_total", "Recipe runs that failed", NULL);
+    m_aborted = metrics_counter("ald_processes_aborted_total", "Recipe runs stopped", NULL);
+    m_running = metrics_gauge("ald_recipe_running", "1 while a recipe runs", NULL);
+    m_duration = metrics_gauge("ald_recipe_run_duration_seconds",
+                               "Seconds the current recipe run has taken so far (0 when idle)",
+                               NULL);
+    m_pulse_error = metrics_histogram(
+        "ald_valve_pulse_error_seconds",
+        "Commanded valve pulse length minus nominal, as timed by the engine", NULL,
+        pulse_buckets, sizeof pulse_buckets / sizeof pulse_buckets[0]);
+    m_steps = metrics_counter("ald_recipe_steps_total", "Recipe steps executed", NULL);
+}
+
+/* ---- cancellable waits ------------------------------------------------------ */
+
+/* Sleep until deadline or a stop request. Returns 1 when stopped. */
+static int wait_until(executor *x, uint64_t deadline)
+{
+    struct timespec ts = {.tv_sec = (time_t)(deadline / 1000000000u),
+                          .tv_nsec = (long)(deadline % 1000000000u)};
+    pthread_mutex_lock(&x->lock);
+    while (!x->stop_requested) {
+        if (pthread_cond_timedwait(&x->wake, &x->lock, &ts) == ETIMEDOUT)
+            break;
+    }
+    int stopped = x->stop_requested;
+    pthread_mutex_unlock(&x->lock);
+    return stopped;
+}
+
+static int stop_requested(executor *x)
+{
+    pthread_mutex_lock(&x->lock);
+    int s = x->stop_requested;
+    pthread_mutex_unlock(&x->lock);
+    return s;
+}
+
+/* ---- progress publisher --------------------------------------------------------- */
+
+static void copy_str(char *dst, size_t len, const char *src)
+{
+    snprintf(dst, len, "%s", src ? src : "");
+}
+
+/* Hand the current state to the publisher; never waits for storage. */
+static void publish(executor *x)
+{
+    pthread_mutex_lock(&x->pub_lock);
+    progress_slot *p = &x->pending;
+    p->st = x->st;
+    copy_str(p->execution_id, sizeof p->execution_id, x->st.execution_id);
+    copy_str(p->step_type, sizeof p->step_type, x->st.current_step_type);
+    copy_str(p->step_name, sizeof p->step_name, x->st.current_step_name);
+    copy_str(p->parameter_id, sizeof p->parameter_id, x->st.current_parameter_id);
+    p->st.last_updated_ms = realtime_ms();
+    p->dirty = 1;
+    pthread_cond_signal(&x->pub_wake);
+    pthread_mutex_unlock(&x->pub_lock);
+}
+
+static void write_state(executor *x, progress_slot *s)
+{
+    s->st.execution_id = s->execution_id;
+    s->st.current_step_type = s->step_type;
+    s->st.current_step_name = s->step_name;
+    s->st.current_parameter_id = s->parameter_id[0] ? s->parameter_id : NULL;
+    const ald_storage_vtable *ops = storage_ops(x->storage);
+    if (!ops->update_process_state)
+        return;
+    plugin_lock(x->storage);
+    ald_status st = ops->update_process_state(x->storage->inst, &s->st);
+    if (st != ALD_OK)
+        log_debug("executor", "progress not written: %s", plugin_last_error(x->storage));
+    plugin_unlock(x->storage);
+}
+
+static void *publisher_main(void *arg)
+{
+    executor *x = arg;
+    progress_slot local;
+    pthread_mutex_lock(&x->pub_lock);
+    for (;;) {
+        while (!x->pending.dirty && !x->pub_quit)
+            pthread_cond_wait(&x->pub_wake, &x->pub_lock);
+        if (!x->pending.dirty && x->pub_quit)
+            break;
+        local = x->pending;
+        x->pending.dirty = 0;
+        pthread_mutex_unlock(&x->pub_lock);
+        write_state(x, &local);
+        pthread_mutex_lock(&x->pub_lock);
+    }
+    pthread_mutex_unlock(&x->pub_lock);
+    return NULL;
+}
+
+/* Write the latest state now, on the calling thread (end of a run). */
+static void publish_now(executor *x)
+{
+    publish(x);
+    pthread_mutex_lock(&x->pub_lock);
+    progress_slot local = x->pending;
+    x->pending.dirty = 0;
+    pthread_mutex_unlock(&x->pub_lock);
+    write_state(x, &local);
+}
+
+/* ---- steps ------------------------------------------------------------------------- */
+
+static run_outcome failed(executor *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static run_outcome failed(executor *x, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(x->failure, sizeof x->failure, fmt, ap);
+    va_end(ap);
+    return RUN_FAILED;
+}
+
+static void enter_step(executor *x, const recipe_step *s)
+{
+    x->st.current_overall_step++;
+    x->st.current_step_type = recipe_step_kind_name(s->kind);
+    x->st.current_step_name = s->name;
+    x->st.current_valve_number = s->kind == STEP_VALVE ? s->valve_number : -1;
+    x->st.current_valve_duration_ms = s->kind == STEP_VALVE ? s->duration_ms : -1;
+    x->st.current_purge_duration_ms = s->kind == STEP_PURGE ? s->duration_ms : -1;
+    x->st.current_parameter_id = s->parameter_id;
+    x->st.current_parameter_value =
+        s->kind == STEP_SET_PARAMETER || s->kind == STEP_WAIT ? s->target_value : NAN;
+    metrics_set(m_duration, (double)(mono_now() - x->run_started_mono) / 1e9);
+    publish(x);
+}
+
+static run_outcome close_valve(executor *x, int valve)
+{
+    ald_status st = ALD_OK;
+    for (int attempt = 0; attempt < 3; attempt++) { /* closing matters most */
+        st = valve_write(x->plc, x->tags, valve, 0);
+        if (st == ALD_OK)
+            return RUN_COMPLETED;
+    }
+    return failed(x, "valve %d did not close: %s: %s", valve, ald_status_name(st),
+                  plc_ops(x->plc)->last_error(x->plc->inst));
+}
+
+static run_outcome run_valve(executor *x, const recipe_step *s)
+{
+    uint64_t opened = mono_now();
+    ald_status st = valve_write(x->plc, x->tags, s->valve_number, 1);
+    if (st != ALD_OK)
+        return failed(x, "step '%s': opening valve %d failed: %s: %s", s->name,
+                      s->valve_number, ald_status_name(st),
+                      st == ALD_ERR_NOT_FOUND ? "no such valve"
+                                              : plc_ops(x->plc)->last_error(x->plc->inst));
+    uint64_t deadline = opened + (uint64_t)s->duration_ms * 1000000u;
+    int stopped = wait_until(x, deadline);
+    uint64_t closing = mono_now();
+    run_outcome closed = close_valve(x, s->valve_number);
+    if (!stopped)
+        metrics_observe(m_pulse_error,
+                        ((double)(closing - opened) - (double)s->duration_ms * 1e6) / 1e9);
+    x->sched_ns = deadline;
+    if (closed != RUN_COMPLETED)
+        return closed;
+    return stopped ? RUN_ABORTED : RUN_COMPLETED;
+}
+
+static run_outcome run_timed_wait(executor *x, int64_t ms)
+{
+    uint64_t deadline = x->sched_ns + (uint64_t)ms * 1000000u;
+    x->sched_ns = deadline;
+    return wait_until(x, deadline) ? RUN_ABORTED : RUN_COMPLETED;
+}
+
+static run_outcome run_set_parameter(executor *x, const recipe_step *s)
+{
+    setpoint_target t = {x->plc, x->tags, x->storage};
+    char err[512];
+    if (setpoint_apply(&t, s->parameter_id, s->target_value, err, sizeof err) != 0)
+        return failed(x, "step '%s': %s", s->name, err);
+    x->sched_ns = mono_now();
+    return run_timed_wait(x, s->duration_ms);
+}
+
+static int condition_holds(wait_op op, double v, double target)
+{
+    switch (op) {
+    case WAIT_GE:
+        return v >= target;
+    case WAIT_LE:
+        return v <= target;
+    case WAIT_GT:
+        return v > target;
+    case WAIT_LT:
+        return v < target;
+    default:
+        return fabs(v - target) <= fmax(fabs(target) * 1e-6, 1e-9);
+    }
+}
+
+/* Poll the parameter every 100 ms until the condition holds or time runs out. */
+static run_outcome run_wait(executor *x, const recipe_step *s)
+{
+    const tag_param *p = tagmap_find(x->tags, s->parameter_id);
+    if (!p || p->value_tag == SIZE_MAX || !plc_ops(x->plc)->read_tags)
+        return failed(x, "step '%s': parameter %s cannot be read", s->name, s->parameter_id);
+    uint64_t start = mono_now(), end = start + (uint64_t)s->duration_ms * 1000000u;
+    double last = NAN;
+    for (uint64_t next = start; next < end; next += 100000000u) {
+        ald_tag_value v = {0};
+        plugin_lock(x->plc);
+        ald_status st = plc_ops(x->plc)->read_tags(x->plc->inst, &p->value_tag, 1, &v);
+        plugin_unlock(x->plc);
+        if (st == ALD_OK && v.quality == ALD_OK) {
+            last = v.value;
+            if (condition_holds(s->op, v.value, s->target_value)) {
+                x->sched_ns = mono_now();
+                return RUN_COMPLETED;
+            }
+        }
+        if (wait_until(x, next + 100000000u < end ? next + 100000000u : end))
+            return RUN_ABORTED;
+    }
+    return failed(x, "step '%s': %s did not reach %g within %lld ms (last value %g)", s->name,
+                  s->parameter_id, s->target_value, (long long)s->duration_ms, last);
+}
+
+static run_outcome run_leaf(executor *x, const recipe_step *s)
+{
+    enter_step(x, s);
+    run_outcome r;
+    switch (s->kind) {
+    case STEP_VALVE:
+        r = run_valve(x, s);
+        break;
+    case STEP_PURGE:
+        r = run_timed_wait(x, s->duration_ms);
+        break;
+    case STEP_SET_PARAMETER:
+        r = run_set_parameter(x, s);
+        break;
+    default:
+        r = run_wait(x, s);
+        break;
+    }
+    if (r == RUN_COMPLETED) {
+        x->st.progress_completed_steps++;
+        metrics_add(m_steps, 1);
+    }
+    return r;
+}
+
+static run_outcome run_steps(executor *x, const recipe_step *steps, size_t n, int top_level);
+
+static run_outcome run_loop(executor *x, const recipe_step *s, int top_level)
+{
+    int64_t outer_count = x->st.current_loop_count, outer_iter = x->st.current_loop_iteration;
+    run_outcome r = RUN_COMPLETED;
+    for (int64_t i = 1; i <= s->iterations && r == RUN_COMPLETED; i++) {
+        x->st.current_loop_count = s->iterations;
+        x->st.current_loop_iteration = i;
+        r = run_steps(x, s->children, s->child_count, 0);
+        if (r == RUN_COMPLETED && top_level)
+            x->st.progress_completed_cycles++;
+    }
+    x->st.current_loop_count = outer_count;
+    x->st.current_loop_iteration = outer_iter;
+    return r;
+}
+
+static run_outcome run_steps(executor *x, const recipe_step *steps, size_t n, int top_level)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (top_level)
+            x->st.current_step_index = (int64_t)i;
+        if (stop_requested(x))
+            return RUN_ABORTED;
+        run_outcome r = steps[i].kind == STEP_LOOP ? run_loop(x, &steps[i], top_level)
+                                                   : run_leaf(x, &steps[i]);
+        if (r != RUN_COMPLETED)
+            return r;
+    }
+    return RUN_COMPLETED;
+}
+
+/* ---- end of a run ----------------------------------------------------------------- */
+
+static void storage_call_logged(executor *x, const char *what, ald_status st)
+{
+    if (st != ALD_OK && st != ALD_ERR_UNSUPPORTED) {
+        log_error("executor", "%s failed: %s: %s", what, ald_status_name(st),
+                  plugin_last_error(x->storage));
+        state_record_error("%s failed: %s", what, ald_status_name(st));
+    }
+}
+
+static void record_outcome(executor *x, run_outcome r, const char *reason)
+{
+    const ald_storage_vtable *ops = storage_ops(x->storage);
+    static const char *const process_status[] = {"completed", "aborted", "failed"};
+    char failure[600];
+    snprintf(failure, sizeof failure, "Recipe execution error: %s", reason);
+    ald_machine_update mu = {.struct_size = sizeof mu,
+                             .machine_id = x->machine_id,
+                             .status = r == RUN_FAILED ? "error" : "idle",
+                             .process_id = NULL,
+                             .failure_description = r == RUN_FAILED ? failure : NULL};
+    plugin_lock(x->storage);
+    if (ops->finish_process)
+        storage_call_logged(x, "finishing the process",
+                            ops->finish_process(x->storage->inst, x->process_id,
+                                                process_status[r],
+                                                r == RUN_COMPLETED ? NULL : reason,
+                                                realtime_ms()));
+    if (ops->set_machine_state)
+        storage_call_logged(x, "updating the machine state",
+                            ops->set_machine_state(x->storage->inst, &mu));
+    if (ops->finish_command && x->command_id[0])
+        storage_call_logged(x, "finishing the start command",
+                            ops->finish_command(x->storage->inst, x->command_id,
+                                                r == RUN_COMPLETED ? "completed" : "error",
+                                                r == RUN_ABORTED   ? "aborted"
+                                                : r == RUN_FAILED ? reason
+                                                                  : NULL));
+    plugin_unlock(x->storage);
+}
+
+static void finish_run(executor *x, run_outcome r)
+{
+    const char *reason = r == RUN_FAILED ? x->failure : r == RUN_ABORTED ? x->stop_reason : "";
+    if (r != RUN_COMPLETED) {
+        int failed_closes = valves_close_all(x->plc, x->tags); /* safety first */
+        log_warning("executor", "process %s %s: %s; all valves commanded closed%s",
+                    x->process_id, r == RUN_FAILED ? "failed" : "aborted", reason,
+                    failed_closes ? " (SOME CLOSE WRITES FAILED)" : "");
+    }
+    x->st.current_step_type = r == RUN_COMPLETED ? "completed" : "error";
+    x->st.current_step_name = r == RUN_COMPLETED ? "Recipe Completed"
+                              : r == RUN_ABORTED ? "Recipe Aborted"
+                                                 : "Recipe Failed";
+    x->st.current_parameter_id = NULL;
+    publish_now(x);
+    record_outcome(x, r, reason);
+    if (x->writer)
+        writer_set_process(x->writer, NULL);
+    metrics_add(r == RUN_COMPLETED ? m_completed : r == RUN_ABORTED ? m_aborted : m_failed, 1);
+    metrics_set(m_running, 0);
+    metrics_set(m_duration, 0);
+    log_info("executor", "process %s %s after %.1f s (%lld of %lld steps)", x->process_id,
+             r == RUN_COMPLETED ? "completed" : r == RUN_ABORTED ? "aborted" : "failed",
+             (double)(mono_now() - x->run_started_mono) / 1e9,
+             (long long)x->st.progress_completed_steps, (long long)x->st.total_overall_steps);
+    x->last_outcome = r;
+}
+
+static void begin_state(executor *x)
+{
+    x->st = (ald_process_state){.struct_size = sizeof x->st,
+                                .execution_id = x->process_id,
+                                .current_step_index = 0,
+                                .current_overall_step = 0,
+                                .total_overall_steps = x->rc.total_steps,
+                                .current_step_type = "starting",
+                                .current_step_name = x->rc.name,
+                                .current_valve_number = -1,
+                                .current_valve_duration_ms = -1,
+                                .current_purge_duration_ms = -1,
+                                .current_parameter_value = NAN,
+                                .current_loop_count = -1,
+                                .current_loop_iteration = -1,
+                                .progress_total_steps = x->rc.total_steps,
+                                .progress_total_cycles = x->rc.total_cycles};
+}
+
+static void *run_main(void *arg)
+{
+    executor *x = arg;
+    x->run_started_mono = mono_now();
+    x->sched_ns = x->run_started_mono;
+    begin_state(x);
+    publish(x);
+    if (x->writer)
+        writer_set_process(x->writer, x->process_id);
+    metrics_add(m_started, 1);
+    metrics_set(m_running, 1);
+    log_info("executor", "process %s: running recipe '%s' (%lld steps, %lld cycles, nominal "
+             "%.1f s)",
+             x->process_id, x->rc.name, (long long)x->rc.total_steps,
+             (long long)x->rc.total_cycles, x->rc.nominal_ms / 1000.0);
+    run_outcome r = run_steps(x, x->rc.steps, x->rc.step_count, 1);
+    finish_run(x, r);
+    recipe_free(&x->rc);
+    atomic_store(&x->busy, 0);
+    return NULL;
+}
+
+/* ---- public ------------------------------------------------------------------------- */
+
+int executor_init(executor *x, plugin_instance *plc, plugin_instance *storage,
+                  const tagmap *tags, sample_writer *writer, const char *machine_id)
+{
+    memset(x, 0, sizeof *x);
+    x->plc = plc;
+    x->storage = storage;
+    x->tags = tags;
+    x->writer = writer;
+    x->machine_id = machine_id;
+    pthread_mutex_init(&x->lock, NULL);
+    pthread_mutex_init(&x->pub_lock, NULL);
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&x->wake, &attr);
+    pthread_condattr_destroy(&attr);
+    pthread_cond_init(&x->pub_wake, NULL);
+    register_metrics();
+    if (pthread_create(&x->pub_thread, NULL, publisher_main, x) != 0)
+        return -1;
+    x->pub_started = 1;
+    return 0;
+}
+
+int executor_run(executor *x, recipe *rc, const char *process_id, const char *command_id)
+{
+    int expected = 0;
+    if (!atomic_compare_exchange_strong(&x->busy, &expected, 1))
+        return -1;
+    executor_join(x); /* reap the previous run's thread */
+    x->rc = *rc;
+    memset(rc, 0, sizeof *rc);
+    copy_str(x->process_id, sizeof x->process_id, process_id);
+    copy_str(x->command_id, sizeof x->command_id, command_id);
+    x->failure[0] = '\0';
+    pthread_mutex_lock(&x->lock);
+    x->stop_requested = 0;
+    x->stop_reason[0] = '\0';
+    pthread_mutex_unlock(&x->lock);
+    x->run_started_ms = realtime_ms();
+    if (pthread_create(&x->run_thread, NULL, run_main, x) != 0) {
+        recipe_free(&x->rc);
+        atomic_store(&x->busy, 0);
+        return -1;
+    }
+    x->run_joinable = 1;
+    return 0;
+}
+
+void executor_stop(executor *x, const char *reason)
+{
+    pthread_mutex_lock(&x->lock);
+    if (atomic_load(&x->busy) && !x->stop_requested) {
+        x->stop_requested = 1;
+        copy_str(x->stop_reason, sizeof x->stop_reason, reason);
+        pthread_cond_broadcast(&x->wake);
+    }
+    pthread_mutex_unlock(&x->lock);
+}
+
+int executor_busy(executor *x)
+{
+    return atomic_load(&x->busy);
+}
+
+void executor_process_id(executor *x, char *buf, size_t len)
+{
+    copy_str(buf, len, atomic_load(&x->busy) ? x->process_id : "");
+}
+
+void executor_join(executor *x)
+{
+    if (x->run_joinable) {
+        pthread_join(x->run_thread, NULL);
+        x->run_joinable = 0;
+    }
+}
+
+void executor_shutdown(executor *x)
+{
+    executor_stop(x, "engine shutting down");
+    executor_join(x);
+    if (x->pub_started) {
+        pthread_mutex_lock(&x->pub_lock);
+        x->pub_quit = 1;
+        pthread_cond_signal(&x->pub_wake);
+        pthread_mutex_unlock(&x->pub_lock);
+        pthread_join(x->pub_thread, NULL);
+        x->pub_started = 0;
+    }
+}

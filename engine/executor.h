@@ -1,0 +1,93 @@
+/*
+ * executor.h - runs one recipe at a time on its own thread.
+ *
+ * Timing: every wait is on an absolute CLOCK_MONOTONIC deadline. A valve
+ * pulse is anchored on the moment its OPEN write is issued, so the dose is
+ * exact even when the step starts late; the next step is scheduled from the
+ * pulse's nominal end, so write latencies never accumulate. Waits are
+ * condition-variable waits: a stop wakes them at once (well within 10 ms).
+ *
+ * Safety: a stop, a failure (PLC write refused, PLC lost, bad step) or an
+ * engine shutdown commands every valve closed FIRST, then marks the process
+ * (aborted / failed), then the machine (idle / error), then the start command.
+ *
+ * Progress: process_execution_state goes to storage on a separate publisher
+ * thread, latest state wins, so a step costs microseconds, not round trips.
+ */
+#ifndef ALD_ENGINE_EXECUTOR_H
+#define ALD_ENGINE_EXECUTOR_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "plugins.h"
+#include "recipe.h"
+#include "tagmap.h"
+#include "writer.h"
+
+typedef enum run_outcome { RUN_COMPLETED, RUN_ABORTED, RUN_FAILED } run_outcome;
+
+/* The state the publisher writes; strings are copies (the recipe may be gone). */
+typedef struct progress_slot {
+    ald_process_state st;
+    char execution_id[64];
+    char step_type[32];
+    char step_name[128];
+    char parameter_id[64];
+    int dirty;
+} progress_slot;
+
+typedef struct executor {
+    plugin_instance *plc;
+    plugin_instance *storage;
+    const tagmap *tags;
+    sample_writer *writer; /* may be NULL (tests) */
+    const char *machine_id;
+
+    pthread_mutex_t lock; /* guards stop_requested, stop_reason and waits */
+    pthread_cond_t wake;
+    int stop_requested;
+    char stop_reason[160];
+    atomic_int busy;
+    pthread_t run_thread;
+    int run_joinable;
+
+    /* the current run (owned by the run thread while busy) */
+    recipe rc;
+    char process_id[64];
+    char command_id[64];
+    uint64_t sched_ns;   /* nominal start of the next step */
+    char failure[512];   /* why the run failed */
+    ald_process_state st;
+    int64_t run_started_ms;
+    uint64_t run_started_mono;
+
+    /* progress publisher */
+    pthread_mutex_t pub_lock;
+    pthread_cond_t pub_wake;
+    progress_slot pending;
+    int pub_quit;
+    pthread_t pub_thread;
+    int pub_started;
+
+    run_outcome last_outcome; /* for tests */
+} executor;
+
+int executor_init(executor *x, plugin_instance *plc, plugin_instance *storage,
+                  const tagmap *tags, sample_writer *writer, const char *machine_id);
+
+/* Start a run; takes ownership of *rc (zeroes it). -1 if a run is active. */
+int executor_run(executor *x, recipe *rc, const char *process_id, const char *command_id);
+
+/* Ask the running recipe to stop (async); no-op when idle. */
+void executor_stop(executor *x, const char *reason);
+int executor_busy(executor *x);
+/* The running process id into buf ("" when idle). */
+void executor_process_id(executor *x, char *buf, size_t len);
+/* Wait for the current run (if any) to end. */
+void executor_join(executor *x);
+/* Stop any run ("engine shutting down"), wait for it, stop the publisher. */
+void executor_shutdown(executor *x);
+
+#endif
