@@ -1,1 +1,5 @@
-# plugins/common: filled in by its owner
+# plugins/common: code shared by the Modbus-family plugins, compiled into each
+# of them (never into the engine). Use $(MODBUS_CODEC_SOURCES) in a _SOURCES
+# list and -I$(top_srcdir)/plugins/common in its CFLAGS.
+MODBUS_CODEC_SOURCES = plugins/common/modbus_codec.c plugins/common/modbus_codec.h
+EXTRA_DIST += $(MODBUS_CODEC_SOURCES)

@@ -1,1 +1,0 @@
-/* spsc.c: being written (placeholder so the tree builds) */

@@ -1,1 +1,0 @@
-/* spsc.h: being written */
