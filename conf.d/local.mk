@@ -1,1 +1,9 @@
-# conf.d: filled in by its owner
+# conf.d: the shipped configuration (simulated tool on the embedded SQLite
+# store), installed to $(sysconfdir)/ald/conf.d and read by the tests.
+aldconfdir = $(sysconfdir)/ald/conf.d
+aldconf_DATA = \
+	conf.d/engine.conf \
+	conf.d/plc-sim.conf \
+	conf.d/plc-modbus.conf \
+	conf.d/storage-sqlite.conf
+EXTRA_DIST += $(aldconf_DATA)
