@@ -235,17 +235,20 @@ static int check_range(build_ctx *b, const ald_recipe_step *row, const char *wha
 
 static int build_valve(build_ctx *b, const ald_recipe_step *row, json_t *js, recipe_step *s)
 {
-    int64_t number = -1, ms = -1;
+    int64_t number = 0, ms = 0;
+    int found = 2;
     if (row->has_valve_config) {
         number = row->valve_number;
         ms = row->valve_duration_ms;
     } else {
         static const char *const nkeys[] = {"valve_number", "valve", NULL};
         static const char *const dkeys[] = {"duration_ms", "duration", NULL};
-        if (inline_int(b, row, js, nkeys, &number) < 0 || inline_int(b, row, js, dkeys, &ms) < 0)
+        int n = inline_int(b, row, js, nkeys, &number), d = inline_int(b, row, js, dkeys, &ms);
+        if (n < 0 || d < 0)
             return -1;
+        found = n + d;
     }
-    if (number < 0 || ms < 0)
+    if (found < 2)
         return fail(b, row, "valve step needs a valve number and a duration "
                     "(valve_step_config row or parameters.valve_number/duration_ms)");
     if (check_range(b, row, "valve number", number, 1, 64) ||
@@ -258,7 +261,8 @@ static int build_valve(build_ctx *b, const ald_recipe_step *row, json_t *js, rec
 
 static int build_purge(build_ctx *b, const ald_recipe_step *row, json_t *js, recipe_step *s)
 {
-    int64_t ms = -1;
+    int64_t ms = 0;
+    int found = 1;
     const char *gas = NULL;
     s->flow_rate = NAN;
     if (row->has_purge_config) {
@@ -267,13 +271,13 @@ static int build_purge(build_ctx *b, const ald_recipe_step *row, json_t *js, rec
         s->flow_rate = row->flow_rate;
     } else {
         static const char *const dkeys[] = {"duration_ms", "duration", NULL};
-        if (inline_int(b, row, js, dkeys, &ms) < 0)
+        if ((found = inline_int(b, row, js, dkeys, &ms)) < 0)
             return -1;
         if (json_str_field(js, "gas_type", &gas) < 0 ||
             json_num_field(js, "flow_rate", &s->flow_rate) < 0)
             return fail(b, row, "parameters.gas_type must be text and flow_rate a number");
     }
-    if (ms < 0)
+    if (!found)
         return fail(b, row, "purge step needs a duration (purge_step_config row or "
                     "parameters.duration_ms)");
     if (check_range(b, row, "purge duration_ms", ms, 0, RECIPE_MAX_WAIT_MS))
@@ -285,15 +289,16 @@ static int build_purge(build_ctx *b, const ald_recipe_step *row, json_t *js, rec
 
 static int build_loop(build_ctx *b, const ald_recipe_step *row, json_t *js, recipe_step *s)
 {
-    int64_t count = -1;
+    int64_t count = 0;
+    int found = 1;
     if (row->has_loop_config) {
         count = row->iteration_count;
     } else {
         static const char *const keys[] = {"iteration_count", "count", "iterations", NULL};
-        if (inline_int(b, row, js, keys, &count) < 0)
+        if ((found = inline_int(b, row, js, keys, &count)) < 0)
             return -1;
     }
-    if (count < 0)
+    if (!found)
         return fail(b, row, "loop step needs an iteration count (loop_step_config row or "
                     "parameters.iteration_count)");
     if (check_range(b, row, "loop iteration_count", count, 1, RECIPE_MAX_ITERATIONS))

@@ -50,3 +50,9 @@ tests_fixtures_plugins_plc_example_la_SOURCES = sdk/example/plc_example.c
 tests_fixtures_plugins_plc_example_la_CPPFLAGS = -I$(top_srcdir)/sdk/include
 tests_fixtures_plugins_plc_example_la_CFLAGS = $(ALD_PLUGIN_CC_FLAGS) -pedantic
 tests_fixtures_plugins_plc_example_la_LDFLAGS = $(FIXTURE_LD) -lm
+
+check_PROGRAMS += tests/check_recipe
+TESTS += tests/check_recipe
+tests_check_recipe_SOURCES = tests/check_recipe.c
+tests_check_recipe_CFLAGS = $(ALD_TEST_CC_FLAGS)
+tests_check_recipe_LDADD = $(ALD_TEST_LIBS)
