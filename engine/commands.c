@@ -523,10 +523,11 @@ static int can_process(const plugin_instance *storage)
     return ops->fetch_pending_commands && ops->claim_command && ops->finish_command;
 }
 
-int commands_start(command_processor *cp, plugin_instance *storage, plugin_instance *plc,
+void commands_init(command_processor *cp, plugin_instance *storage, plugin_instance *plc,
                    const tagmap *tags, executor *exec, const char *machine_id,
                    unsigned poll_ms)
 {
+    static atomic_uint instances;
     memset(cp, 0, sizeof *cp);
     cp->storage = storage;
     cp->plc = plc;
@@ -536,13 +537,21 @@ int commands_start(command_processor *cp, plugin_instance *storage, plugin_insta
     cp->poll_ms = poll_ms ? poll_ms : COMMANDS_POLL_MS;
     char host[64] = "engine";
     gethostname(host, sizeof host);
-    snprintf(cp->holder, sizeof cp->holder, "%s:%d", host, (int)getpid());
+    snprintf(cp->holder, sizeof cp->holder, "%s:%d:%u", host, (int)getpid(),
+             atomic_fetch_add(&instances, 1));
     m_received = metrics_counter("ald_commands_received_total", "Commands seen pending", NULL);
     m_claimed = metrics_counter("ald_commands_claimed_total", "Commands claimed by this engine",
                                 NULL);
     m_failed = metrics_counter("ald_commands_failed_total", "Commands that ended in error", NULL);
     m_queue = metrics_gauge("ald_command_queue_length", "Pending commands at the last poll",
                             NULL);
+}
+
+int commands_start(command_processor *cp, plugin_instance *storage, plugin_instance *plc,
+                   const tagmap *tags, executor *exec, const char *machine_id,
+                   unsigned poll_ms)
+{
+    commands_init(cp, storage, plc, tags, exec, machine_id, poll_ms);
     if (!can_process(storage)) {
         log_warning("commands", "storage '%s' has no command queue: commands are off",
                     storage->name);

@@ -38,6 +38,12 @@ typedef struct command_processor {
     int stop_requested;
 } command_processor;
 
+/* Fill in a processor without starting its thread (tests drive
+ * commands_poll_once themselves). */
+void commands_init(command_processor *cp, plugin_instance *storage, plugin_instance *plc,
+                   const tagmap *tags, executor *exec, const char *machine_id,
+                   unsigned poll_ms);
+/* commands_init, then the polling thread. */
 int commands_start(command_processor *cp, plugin_instance *storage, plugin_instance *plc,
                    const tagmap *tags, executor *exec, const char *machine_id,
                    unsigned poll_ms);

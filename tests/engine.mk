@@ -56,3 +56,12 @@ TESTS += tests/check_recipe
 tests_check_recipe_SOURCES = tests/check_recipe.c
 tests_check_recipe_CFLAGS = $(ALD_TEST_CC_FLAGS)
 tests_check_recipe_LDADD = $(ALD_TEST_LIBS)
+
+# Recipes and commands end to end on the real plc-sim and storage-sqlite plugins.
+check_PROGRAMS += tests/check_executor
+TESTS += tests/check_executor
+tests_check_executor_SOURCES = tests/check_executor.c
+tests_check_executor_CFLAGS = $(ALD_TEST_CC_FLAGS) $(SQLITE_CFLAGS)
+tests_check_executor_LDADD = $(ALD_TEST_LIBS) $(SQLITE_LIBS) -lm
+EXTRA_tests_check_executor_DEPENDENCIES = plugins/plc-sim/plc-sim.la \
+	plugins/storage-sqlite/storage-sqlite.la

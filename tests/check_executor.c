@@ -1,0 +1,442 @@
+/*
+ * check_executor.c - recipes and commands end to end on the real plc-sim and
+ * storage-sqlite plugins: exact counters for nested loops, the valve timeline
+ * the simulator recorded, stop mid-pulse, malformed recipes, setpoints,
+ * exactly-once claims, crash recovery. Waits poll for states; nothing asserts
+ * how long something took, except generous sanity bounds on pulse lengths.
+ */
+#include <math.h>
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "commands.h"
+#include "executor.h"
+#include "plugins.h"
+#include "recipe.h"
+#include "setpoint.h"
+#include "tagmap.h"
+#include "testutil.h"
+
+#define MACHINE "e3e6e280-0000-4000-8000-000000000001"
+#define MFC1 "a0000000-0000-4000-8000-000000000701"
+#define PG1 "a0000000-0000-4000-8000-000000000901"
+#define QUICK "b0000000-0000-4000-8000-000000000002"
+#define NESTED "b0000000-0000-4000-8000-000000000003"
+
+typedef struct rig {
+    char dir[512];
+    char db_path[600];
+    plugin_instance plc, store;
+    tagmap tags;
+    executor exec;
+    command_processor cp;
+    sqlite3 *db;
+} rig;
+
+static rig R;
+
+static void create_instance(plugin_instance *pi, const char *name, const char *plugin,
+                            plugin_role role, const char *settings)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s", test_buildpath(plugin));
+    plugin_conf conf = {.name = (char *)name, .plugin = path, .role = role, .active = 1,
+                        .settings = test_config(settings)};
+    snprintf(conf.where, sizeof conf.where, "test");
+    char err[1024] = "";
+    ck_assert_msg(plugin_instance_create(pi, &conf, NULL, err, sizeof err) == 0, "%s", err);
+    ck_assert_int_eq(plugin_instance_start(pi), ALD_OK);
+}
+
+static void rig_up(void)
+{
+    memset(&R, 0, sizeof R);
+    snprintf(R.dir, sizeof R.dir, "%s", test_tmpdir("exec"));
+    snprintf(R.db_path, sizeof R.db_path, "%s/ald.db", R.dir);
+    char settings[1400];
+    snprintf(settings, sizeof settings, "path = \"%s\"; data_dir = \"%s\"; machine_id = \"%s\";",
+             R.db_path, R.dir, MACHINE);
+    create_instance(&R.store, "local", "plugins/storage-sqlite/.libs/storage-sqlite.so",
+                    ROLE_STORAGE, settings);
+    create_instance(&R.plc, "sim", "plugins/plc-sim/.libs/plc-sim.so", ROLE_PLC, "seed = 7;");
+    tagmap_init(&R.tags);
+    ck_assert_int_eq(storage_ops(&R.store)->load_parameters(R.store.inst, MACHINE,
+                                                            tagmap_add_parameter, &R.tags),
+                     ALD_OK);
+    ck_assert_int_eq(tagmap_finish(&R.tags), 0);
+    ck_assert_int_eq(plc_ops(&R.plc)->set_tags(R.plc.inst, R.tags.tag_ptrs, R.tags.tag_count),
+                     ALD_OK);
+    ck_assert_int_eq(executor_init(&R.exec, &R.plc, &R.store, &R.tags, NULL, MACHINE), 0);
+    commands_init(&R.cp, &R.store, &R.plc, &R.tags, &R.exec, MACHINE, 100);
+    ck_assert_int_eq(sqlite3_open(R.db_path, &R.db), SQLITE_OK);
+    sqlite3_busy_timeout(R.db, 5000);
+}
+
+static void sql(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void sql(const char *fmt, ...)
+{
+    char text[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    char *err = NULL;
+    ck_assert_msg(sqlite3_exec(R.db, text, NULL, NULL, &err) == SQLITE_OK, "%s: %s", text, err);
+}
+
+/* The first column of the first row as text ("" when none). Static buffer. */
+static const char *query(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static const char *query(const char *fmt, ...)
+{
+    static char out[1024];
+    char text[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    sqlite3_stmt *st;
+    ck_assert_msg(sqlite3_prepare_v2(R.db, text, -1, &st, NULL) == SQLITE_OK, "%s: %s", text,
+                  sqlite3_errmsg(R.db));
+    out[0] = '\0';
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+        snprintf(out, sizeof out, "%s", (const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    return out;
+}
+
+static void command(const char *id, const char *type, const char *params)
+{
+    sql("INSERT INTO recipe_commands(id, type, parameters, status, machine_id, created_at, "
+        "updated_at) VALUES('%s', '%s', '%s', 'pending', '%s', "
+        "strftime('%%Y-%%m-%%dT%%H:%%M:%%fZ','now'), strftime('%%Y-%%m-%%dT%%H:%%M:%%fZ','now'))",
+        id, type, params, MACHINE);
+}
+
+static void sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+static void wait_idle(void)
+{
+    for (int i = 0; i < 6000 && executor_busy(&R.exec); i++)
+        sleep_ms(10);
+    ck_assert_msg(!executor_busy(&R.exec), "the recipe did not end within 60 s");
+    executor_join(&R.exec);
+}
+
+typedef struct events {
+    char addr[64][16];
+    int open[64];
+    uint64_t ns[64];
+    int count;
+} events;
+
+static void on_event(void *ctx, const ald_valve_event *ev)
+{
+    events *e = ctx;
+    if (e->count < 64) {
+        snprintf(e->addr[e->count], 16, "%s", ev->tag);
+        e->open[e->count] = ev->open;
+        e->ns[e->count] = ev->mono_ns;
+        e->count++;
+    }
+}
+
+static void valve_timeline(events *e)
+{
+    memset(e, 0, sizeof *e);
+    plc_ops(&R.plc)->valve_events(R.plc.inst, 0, on_event, e);
+}
+
+START_TEST(nested_recipe_ends_with_exact_counters_and_timeline)
+{
+    rig_up();
+    command("c1", "start_recipe", "{\"recipe_id\": \"" NESTED "\", \"operator_id\": \"op-1\"}");
+    ck_assert_int_eq(commands_poll_once(&R.cp), 1);
+    wait_idle();
+    ck_assert_int_eq(R.exec.last_outcome, RUN_COMPLETED);
+    ck_assert_str_eq(query("SELECT status FROM recipe_commands WHERE id='c1'"), "completed");
+    ck_assert_str_eq(query("SELECT status FROM process_executions"), "completed");
+    ck_assert_str_eq(query("SELECT status FROM machines WHERE id='%s'", MACHINE), "idle");
+    ck_assert_str_eq(query("SELECT count(*) FROM operator_sessions WHERE operator_id='op-1'"), "1");
+    /* 1 set-parameter + 3 x (2 x (valve + purge) + valve + purge) = 19 */
+    ck_assert_str_eq(query("SELECT total_overall_steps FROM process_execution_state"), "19");
+    ck_assert_str_eq(query("SELECT current_overall_step FROM process_execution_state"), "19");
+    ck_assert_str_eq(query("SELECT current_step_type FROM process_execution_state"), "completed");
+    ck_assert_str_eq(query("SELECT current_step_name FROM process_execution_state"),
+                     "Recipe Completed");
+    const char *progress = query("SELECT progress FROM process_execution_state");
+    ck_assert_msg(strstr(progress, "\"completed_steps\":19") &&
+                      strstr(progress, "\"total_cycles\":3") &&
+                      strstr(progress, "\"completed_cycles\":3"),
+                  "%s", progress);
+    ck_assert_double_eq_tol(atof(query("SELECT set_value FROM component_parameters "
+                                       "WHERE id='%s'", MFC1)),
+                            150, 1e-6);
+
+    events e;
+    valve_timeline(&e);
+    /* per outer cycle: valve 1 twice, then valve 2; each opens then closes */
+    ck_assert_int_eq(e.count, 18);
+    static const char *const order[] = {"coil:0", "coil:0", "coil:1"};
+    static const int nominal[] = {20, 20, 30};
+    for (int i = 0; i < 18; i += 2) {
+        int k = (i / 2) % 3;
+        ck_assert_str_eq(e.addr[i], order[k]);
+        ck_assert_str_eq(e.addr[i + 1], order[k]);
+        ck_assert_int_eq(e.open[i], 1);
+        ck_assert_int_eq(e.open[i + 1], 0);
+        double ms = (double)(e.ns[i + 1] - e.ns[i]) / 1e6;
+        ck_assert_msg(ms >= nominal[k] - 0.05 && ms < nominal[k] + 500,
+                      "pulse %d lasted %.3f ms, nominal %d", i / 2, ms, nominal[k]);
+    }
+    executor_shutdown(&R.exec);
+}
+END_TEST
+
+START_TEST(stop_mid_pulse_closes_the_valve_and_aborts)
+{
+    rig_up();
+    sql("INSERT INTO recipes(id, name) VALUES('long', 'long pulse')");
+    sql("INSERT INTO recipe_steps(id, recipe_id, sequence_number, name, type) "
+        "VALUES('s1', 'long', 1, 'ten second pulse', 'valve')");
+    sql("INSERT INTO valve_step_config(id, step_id, valve_number, duration_ms) "
+        "VALUES('vc1', 's1', 3, 10000)");
+    command("start", "start_recipe", "{\"recipe_id\": \"long\"}");
+    ck_assert_int_eq(commands_poll_once(&R.cp), 1);
+    events e;
+    for (int i = 0; i < 500; i++) { /* until the valve is open */
+        valve_timeline(&e);
+        if (e.count == 1)
+            break;
+        sleep_ms(10);
+    }
+    ck_assert_int_eq(e.count, 1);
+    ck_assert_str_eq(query("SELECT status FROM machines"), "processing");
+    command("stop", "stop_recipe", "{}");
+    ck_assert_int_eq(commands_poll_once(&R.cp), 1);
+    wait_idle();
+    valve_timeline(&e);
+    ck_assert_int_eq(e.count, 2);
+    ck_assert_str_eq(e.addr[1], "coil:2");
+    ck_assert_int_eq(e.open[1], 0);
+    ck_assert_msg((e.ns[1] - e.ns[0]) / 1000000u < 10000, "the valve stayed open to the end");
+    ck_assert_str_eq(query("SELECT status FROM process_executions"), "aborted");
+    ck_assert_str_eq(query("SELECT status FROM recipe_commands WHERE id='start'"), "error");
+    ck_assert_str_eq(query("SELECT error_message FROM recipe_commands WHERE id='start'"),
+                     "aborted");
+    ck_assert_str_eq(query("SELECT status FROM recipe_commands WHERE id='stop'"), "completed");
+    ck_assert_str_eq(query("SELECT status FROM machines"), "idle");
+    executor_shutdown(&R.exec);
+}
+END_TEST
+
+/* A recipe whose rows are wrong in one way; the start command must say why. */
+static void expect_start_error(const char *recipe_sql, const char *fragment)
+{
+    sql("%s", recipe_sql);
+    command("bad", "start_recipe", "{\"recipe_id\": \"bad\"}");
+    ck_assert_int_eq(commands_poll_once(&R.cp), 1);
+    ck_assert(!executor_busy(&R.exec));
+    ck_assert_str_eq(query("SELECT status FROM recipe_commands WHERE id='bad'"), "error");
+    const char *msg = query("SELECT error_message FROM recipe_commands WHERE id='bad'");
+    ck_assert_msg(strstr(msg, fragment) != NULL, "'%s' not in '%s'", fragment, msg);
+    ck_assert_str_eq(query("SELECT status FROM machines"), "idle");
+}
+
+START_TEST(malformed_recipes_end_the_command_in_error)
+{
+    rig_up();
+    expect_start_error(
+        "INSERT INTO recipes(id, name) VALUES('bad', 'zero loop');"
+        "INSERT INTO recipe_steps(id, recipe_id, sequence_number, name, type) "
+        "VALUES('l', 'bad', 1, 'loop', 'loop'), ('v', 'bad', 1, 'v', 'valve');"
+        "UPDATE recipe_steps SET parent_step_id='l' WHERE id='v';"
+        "INSERT INTO loop_step_config(id, step_id, iteration_count) VALUES('lc', 'l', 0);"
+        "INSERT INTO valve_step_config(id, step_id, valve_number, duration_ms) "
+        "VALUES('vc', 'v', 1, 20);",
+        "iteration_count 0 is out of range");
+}
+END_TEST
+
+START_TEST(unknown_valve_and_out_of_range_setpoint_are_refused)
+{
+    rig_up();
+    expect_start_error(
+        "INSERT INTO recipes(id, name) VALUES('bad', 'valve 9');"
+        "INSERT INTO recipe_steps(id, recipe_id, sequence_number, name, type, parameters) "
+        "VALUES('v', 'bad', 1, 'v9', 'valve', '{\"valve_number\": 9, \"duration_ms\": 20}');",
+        "valve 9 does not exist");
+    sql("DELETE FROM recipe_steps; DELETE FROM recipes WHERE id='bad';"
+        "DELETE FROM recipe_commands");
+    expect_start_error(
+        "INSERT INTO recipes(id, name) VALUES('bad', 'too much flow');"
+        "INSERT INTO recipe_steps(id, recipe_id, sequence_number, name, type, parameters) "
+        "VALUES('p', 'bad', 1, 'flow', 'set parameter', "
+        "'{\"parameter_id\": \"" MFC1 "\", \"target_value\": 9999}');",
+        "outside its limits");
+}
+END_TEST
+
+START_TEST(unknown_command_type_and_missing_recipe)
+{
+    rig_up();
+    command("u", "pause", "{}");
+    command("m", "start_recipe", "{\"recipe_id\": \"nope\"}");
+    command("j", "start_recipe", "{not json");
+    ck_assert_int_eq(commands_poll_once(&R.cp), 3);
+    ck_assert_str_eq(query("SELECT error_message FROM recipe_commands WHERE id='u'"),
+                     "Unknown command type: pause");
+    ck_assert_str_eq(query("SELECT error_message FROM recipe_commands WHERE id='m'"),
+                     "recipe nope does not exist");
+    ck_assert_ptr_nonnull(
+        strstr(query("SELECT error_message FROM recipe_commands WHERE id='j'"), "JSON"));
+}
+END_TEST
+
+START_TEST(set_parameter_commands_validate_write_and_record)
+{
+    rig_up();
+    command("ok", "set_parameter", "{\"parameter_id\": \"" MFC1 "\", \"value\": 120}");
+    command("hi", "set_parameter", "{\"parameter_id\": \"" MFC1 "\", \"value\": 9999}");
+    command("ro", "set_parameter", "{\"parameter_id\": \"" PG1 "\", \"value\": 1}");
+    ck_assert_int_eq(commands_poll_once(&R.cp), 3);
+    ck_assert_str_eq(query("SELECT status FROM recipe_commands WHERE id='ok'"), "completed");
+    ck_assert_double_eq_tol(
+        atof(query("SELECT set_value FROM component_parameters WHERE id='%s'", MFC1)), 120, 1e-6);
+    ck_assert_ptr_nonnull(
+        strstr(query("SELECT error_message FROM recipe_commands WHERE id='hi'"), "[0, 500]"));
+    ck_assert_ptr_nonnull(
+        strstr(query("SELECT error_message FROM recipe_commands WHERE id='ro'"), "read-only"));
+    /* the PLC really holds the new setpoint */
+    const tag_param *p = tagmap_find(&R.tags, MFC1);
+    ald_tag_value v;
+    ck_assert_int_eq(plc_ops(&R.plc)->read_tags(R.plc.inst, &p->setpoint_tag, 1, &v), ALD_OK);
+    ck_assert_double_eq_tol(v.value, 120, 1e-3);
+}
+END_TEST
+
+START_TEST(parameter_control_commands_are_claimed_and_finished)
+{
+    rig_up();
+    sql("INSERT INTO parameter_control_commands(id, component_parameter_id, target_value, "
+        "machine_id) VALUES('pc1', '%s', 80, '%s')", MFC1, MACHINE);
+    sql("INSERT INTO parameter_control_commands(id, parameter_name, target_value, machine_id, "
+        "write_modbus_address) VALUES('pc2', 'temperature', 160, '%s', 4)", MACHINE);
+    sql("INSERT INTO parameter_control_commands(id, parameter_name, target_value, machine_id) "
+        "VALUES('pc3', 'no_such_parameter', 1, '%s')", MACHINE);
+    ck_assert_int_eq(commands_poll_once(&R.cp), 3);
+    ck_assert_str_ne(query("SELECT coalesce(completed_at, '') FROM parameter_control_commands "
+                           "WHERE id='pc1'"), "");
+    ck_assert_str_eq(query("SELECT coalesce(error_message, '') FROM parameter_control_commands "
+                           "WHERE id='pc2'"), "");
+    ck_assert_double_eq_tol(atof(query("SELECT set_value FROM component_parameters WHERE "
+                                       "id='a0000000-0000-4000-8000-000000001101'")),
+                            160, 1e-6);
+    ck_assert_ptr_nonnull(strstr(query("SELECT error_message FROM parameter_control_commands "
+                                       "WHERE id='pc3'"), "no unique writable parameter"));
+    ck_assert_int_eq(commands_poll_once(&R.cp), 0); /* claimed once, never again */
+}
+END_TEST
+
+START_TEST(two_processors_execute_each_command_once)
+{
+    rig_up();
+    plugin_instance store2;
+    char settings[1400];
+    snprintf(settings, sizeof settings, "path = \"%s\"; data_dir = \"%s\"; machine_id = \"%s\";",
+             R.db_path, R.dir, MACHINE);
+    create_instance(&store2, "local2", "plugins/storage-sqlite/.libs/storage-sqlite.so",
+                    ROLE_STORAGE, settings);
+    command_processor cp2;
+    commands_init(&cp2, &store2, &R.plc, &R.tags, &R.exec, MACHINE, 100);
+    for (int i = 0; i < 20; i++) {
+        char id[16], params[160];
+        snprintf(id, sizeof id, "set%02d", i);
+        snprintf(params, sizeof params, "{\"parameter_id\": \"%s\", \"value\": %d}", MFC1, i);
+        command(id, "set_parameter", params);
+    }
+    int handled = 0;
+    for (int round = 0; round < 10; round++)
+        handled += commands_poll_once(&R.cp) + commands_poll_once(&cp2);
+    ck_assert_int_eq(handled, 20);
+    ck_assert_str_eq(query("SELECT count(*) FROM recipe_commands WHERE status='completed'"), "20");
+    /* only one engine holds the machine's lease at a time */
+    ck_assert_int_ne(R.cp.lease_held, cp2.lease_held);
+    plugin_instance_destroy(&store2);
+}
+END_TEST
+
+START_TEST(orphaned_run_is_failed_with_valves_closed_then_cleared)
+{
+    rig_up();
+    sql("INSERT INTO process_executions(id, machine_id, recipe_id, start_time, status, "
+        "parameters) VALUES('orphan', '%s', '" QUICK "', '2026-01-01T00:00:00.000Z', 'running', "
+        "'{\"command_id\": \"lost\"}')", MACHINE);
+    command("lost", "start_recipe", "{}");
+    sql("UPDATE recipe_commands SET status='processing' WHERE id='lost'");
+    sql("UPDATE machines SET status='processing', current_process_id='orphan'");
+    ck_assert_int_eq(valve_write(&R.plc, &R.tags, 2, 1), ALD_OK); /* left open by the crash */
+    commands_recover_orphans(&R.store, &R.plc, &R.tags, MACHINE);
+    events e;
+    valve_timeline(&e);
+    ck_assert_int_eq(e.count, 2);
+    ck_assert_str_eq(e.addr[1], "coil:1");
+    ck_assert_int_eq(e.open[1], 0);
+    ck_assert_str_eq(query("SELECT status FROM process_executions WHERE id='orphan'"), "failed");
+    ck_assert_str_eq(query("SELECT status FROM recipe_commands WHERE id='lost'"), "error");
+    ck_assert_str_eq(query("SELECT status FROM machines"), "error");
+    /* a start is refused until an operator clears the error */
+    command("s1", "start_recipe", "{\"recipe_id\": \"" QUICK "\"}");
+    command("clr", "clear_error", "{}");
+    ck_assert_int_eq(commands_poll_once(&R.cp), 2);
+    ck_assert_ptr_nonnull(
+        strstr(query("SELECT error_message FROM recipe_commands WHERE id='s1'"), "clear"));
+    ck_assert_str_eq(query("SELECT status FROM recipe_commands WHERE id='clr'"), "completed");
+    ck_assert_str_eq(query("SELECT status FROM machines"), "idle");
+}
+END_TEST
+
+START_TEST(shutdown_during_a_run_aborts_it_safely)
+{
+    rig_up();
+    command("c", "start_recipe", "{\"recipe_id\": \"b0000000-0000-4000-8000-000000000001\"}");
+    ck_assert_int_eq(commands_poll_once(&R.cp), 1);
+    sleep_ms(300);
+    executor_shutdown(&R.exec);
+    ck_assert_int_eq(R.exec.last_outcome, RUN_ABORTED);
+    ck_assert_str_eq(query("SELECT status FROM process_executions"), "aborted");
+    ck_assert_str_eq(query("SELECT error_message FROM recipe_commands WHERE id='c'"), "aborted");
+    events e;
+    valve_timeline(&e);
+    ck_assert_int_ge(e.count, 1);
+    ck_assert_int_eq(e.open[e.count - 1], 0); /* the last transition is a close */
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("executor");
+    TCase *tc = tcase_create("recipes and commands");
+    tcase_set_timeout(tc, 90);
+    tcase_add_test(tc, nested_recipe_ends_with_exact_counters_and_timeline);
+    tcase_add_test(tc, stop_mid_pulse_closes_the_valve_and_aborts);
+    tcase_add_test(tc, malformed_recipes_end_the_command_in_error);
+    tcase_add_test(tc, unknown_valve_and_out_of_range_setpoint_are_refused);
+    tcase_add_test(tc, unknown_command_type_and_missing_recipe);
+    tcase_add_test(tc, set_parameter_commands_validate_write_and_record);
+    tcase_add_test(tc, parameter_control_commands_are_claimed_and_finished);
+    tcase_add_test(tc, two_processors_execute_each_command_once);
+    tcase_add_test(tc, orphaned_run_is_failed_with_valves_closed_then_cleared);
+    tcase_add_test(tc, shutdown_during_a_run_aborts_it_safely);
+    suite_add_tcase(s, tc);
+    return run_suite(s);
+}
