@@ -1,0 +1,280 @@
+#!/usr/bin/env bats
+# Static checks of the monitoring kit (monitoring/): configs parse, alert rules
+# pass their unit tests, every alert is documented and tested both ways,
+# dashboards are valid, and every metric they use is one the engine exports.
+# Run: make check TESTS=tests/monitoring/monitoring-static  (or bats tests/monitoring/static.bats)
+
+setup() {
+    SRC=${ALD_TOP_SRCDIR:-$(cd "$BATS_TEST_DIRNAME/../.." && pwd)}
+    MON=$SRC/monitoring
+    PROMTOOL=${PROMTOOL:-$(command -v promtool || true)}
+    PY=/usr/bin/python3 # Debian's, which has python3-yaml
+    TMP=$BATS_TEST_TMPDIR
+    DASHBOARDS=("$MON"/grafana/dashboards/*.json)
+}
+
+need_promtool() {
+    [ -n "$PROMTOOL" ] || skip "promtool not found (apt-get install prometheus)"
+}
+
+# --- Prometheus -------------------------------------------------------------
+
+@test "promtool check config accepts monitoring/prometheus.yml" {
+    need_promtool
+    run "$PROMTOOL" check config "$MON/prometheus.yml"
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [[ "$output" == *"1 rule files found"* ]]
+}
+
+@test "prometheus.yml scrapes the blue and green engine with a colour label" {
+    run "$PY" - "$MON/prometheus.yml" <<'EOF'
+import sys, yaml
+cfg = yaml.safe_load(open(sys.argv[1]))
+jobs = {j["job_name"]: j for j in cfg["scrape_configs"]}
+got = {(t, sc["labels"]["colour"]) for sc in jobs["ald-control"]["static_configs"] for t in sc["targets"]}
+assert got == {("ald-control-blue:8000", "blue"), ("ald-control-green:8000", "green")}, got
+assert jobs["ald-control"].get("metrics_path", "/metrics") == "/metrics"
+am = cfg["alerting"]["alertmanagers"][0]["static_configs"][0]["targets"]
+assert am == ["alertmanager:9093"], am
+assert set(jobs) == {"ald-control", "prometheus", "alertmanager", "haproxy"}, sorted(jobs)
+EOF
+    echo "$output"
+    [ "$status" -eq 0 ]
+}
+
+@test "promtool check rules accepts monitoring/alert_rules.yml" {
+    need_promtool
+    run "$PROMTOOL" check rules "$MON/alert_rules.yml"
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [[ "$output" == *SUCCESS* ]]
+}
+
+@test "promtool test rules: the alert rule unit tests pass" {
+    need_promtool
+    run "$PROMTOOL" test rules "$MON/tests/alert_rules_test.yml"
+    echo "$output"
+    [ "$status" -eq 0 ]
+}
+
+@test "promtool test rules fails when a rule's threshold changes (tests can fail)" {
+    need_promtool
+    mkdir -p "$TMP/mut/tests"
+    sed 's/ald_memory_usage_mb > 800/ald_memory_usage_mb > 900/' "$MON/alert_rules.yml" \
+        >"$TMP/mut/alert_rules.yml"
+    ! cmp -s "$MON/alert_rules.yml" "$TMP/mut/alert_rules.yml"
+    cp "$MON/tests/alert_rules_test.yml" "$TMP/mut/tests/"
+    run "$PROMTOOL" test rules "$TMP/mut/tests/alert_rules_test.yml"
+    [ "$status" -ne 0 ]
+    [[ "$output" == *AldHighMemoryUsage* ]]
+}
+
+@test "every alert has severity, component, summary, description, a runbook heading, and fires and stays quiet in a test" {
+    run "$PY" "$BATS_TEST_DIRNAME/rule_coverage.py" "$MON/alert_rules.yml" \
+        "$MON/tests/alert_rules_test.yml" "$SRC/docs/monitoring.md"
+    echo "$output"
+    [ "$status" -eq 0 ]
+}
+
+@test "the coverage check names an alert without a quiet case or runbook heading" {
+    cat >"$TMP/rules.yml" <<'EOF'
+groups:
+  - name: t
+    rules:
+      - alert: Covered
+        expr: x == 0
+        labels: {severity: warning, component: engine}
+        annotations: {summary: s, description: d, runbook_url: "docs/runbook.md#covered"}
+      - alert: HalfTested
+        expr: y == 0
+        labels: {severity: page, component: engine}
+        annotations: {summary: s, description: d, runbook_url: "docs/runbook.md#nowhere"}
+EOF
+    cat >"$TMP/test.yml" <<'EOF'
+tests:
+  - alert_rule_test:
+      - {alertname: Covered, eval_time: 1m, exp_alerts: [{exp_labels: {}}]}
+      - {alertname: Covered, eval_time: 2m, exp_alerts: []}
+      - {alertname: HalfTested, eval_time: 1m, exp_alerts: [{exp_labels: {}}]}
+EOF
+    printf '# Runbook\n### Covered\n' >"$TMP/runbook.md"
+    run "$PY" "$BATS_TEST_DIRNAME/rule_coverage.py" "$TMP/rules.yml" "$TMP/test.yml" "$TMP/runbook.md"
+    echo "$output"
+    [ "$status" -eq 1 ]
+    [[ "$output" == *"HalfTested: no promtool test case where it stays quiet"* ]]
+    [[ "$output" == *"HalfTested: severity label must be critical or warning"* ]]
+    [[ "$output" == *"HalfTested: runbook_url 'docs/runbook.md#nowhere' has no matching heading"* ]]
+    [[ "$output" != *"Covered:"* ]]
+}
+
+@test "the promised alerts exist with the promised expressions" {
+    # What operators were promised (deployment guide): these four, verbatim
+    # or (engine down) per colour-set, see docs/monitoring.md.
+    run "$PY" - "$MON/alert_rules.yml" <<'EOF'
+import sys, yaml
+rules = {r["alert"]: r for g in yaml.safe_load(open(sys.argv[1]))["groups"] for r in g["rules"]}
+assert 'max by (job) (up{job="ald-control"}) == 0' in rules["AldEngineDown"]["expr"]
+assert rules["AldPlcConnectionLost"]["expr"] == "ald_plc_connected == 0"
+assert rules["AldParameterLoggingDelayCritical"]["expr"] == "ald_parameter_logging_interval > 3.0"
+assert rules["AldHighMemoryUsage"]["expr"] == "ald_memory_usage_mb > 800"
+for name in ("AldEngineDown", "AldPlcConnectionLost", "AldParameterLoggingDelayCritical", "AldHighMemoryUsage"):
+    assert rules[name]["labels"]["severity"] == "critical", name
+EOF
+    echo "$output"
+    [ "$status" -eq 0 ]
+}
+
+# --- metric names -----------------------------------------------------------
+
+@test "every ald_* metric in rules and dashboards is listed in docs/metrics.md" {
+    [ -f "$SRC/docs/metrics.md" ] || {
+        echo "docs/metrics.md is missing: it is the list of exported metrics"
+        false
+    }
+    run "$PY" "$BATS_TEST_DIRNAME/metric_names.py" check-docs "$SRC/docs/metrics.md" \
+        "$MON/alert_rules.yml" "${DASHBOARDS[@]}"
+    echo "$output"
+    [ "$status" -eq 0 ]
+}
+
+@test "the metric-name check rejects a metric the engine does not export" {
+    cat >"$TMP/bad.json" <<'EOF'
+{"uid": "x", "title": "x", "panels": [{"id": 1, "type": "stat", "title": "cmds",
+ "targets": [{"expr": "sum(rate(ald_commands_processed_total{instance=~\"$instance\"}[5m]))"},
+             {"expr": "ald_plc_connected"}]}]}
+EOF
+    printf '| metric | type |\n|---|---|\n| `ald_plc_connected` | gauge |\n' >"$TMP/metrics.md"
+    run "$PY" "$BATS_TEST_DIRNAME/metric_names.py" check-docs "$TMP/metrics.md" "$TMP/bad.json"
+    echo "$output"
+    [ "$status" -eq 1 ]
+    [[ "$output" == *"missing from $TMP/metrics.md: ald_commands_processed_total"* ]]
+    [[ "$output" != *"ald_plc_connected"* ]]
+}
+
+@test "metric names are read from PromQL, not from labels, functions or strings" {
+    cat >"$TMP/rules.yml" <<'EOF'
+groups:
+  - name: t
+    rules:
+      - alert: T
+        expr: >-
+          histogram_quantile(0.95, sum by (device, le) (rate(ald_a_seconds_bucket{kind="ald_not_a_metric"}[5m])))
+          > 1.5 * on (instance) group_left ald_b and ignoring (job) up{job="x"} offset 5m
+EOF
+    run "$PY" "$BATS_TEST_DIRNAME/metric_names.py" used "$TMP/rules.yml"
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [ "$output" = "$(printf 'ald_a_seconds_bucket\nald_b\nup')" ]
+}
+
+# --- Grafana ----------------------------------------------------------------
+
+@test "the four promised dashboards are valid JSON with unique uids" {
+    [ "${#DASHBOARDS[@]}" -eq 4 ]
+    for f in "${DASHBOARDS[@]}"; do
+        jq -e . "$f" >/dev/null || { echo "invalid JSON: $f"; false; }
+    done
+    run jq -r -s 'map(.title) | sort | join(",")' "${DASHBOARDS[@]}"
+    [ "$output" = "ALD Alerts,ALD PLC Monitoring,ALD Performance,ALD System Overview" ]
+    run jq -r -s 'map(.uid) | (length == (unique | length))' "${DASHBOARDS[@]}"
+    [ "$output" = "true" ]
+}
+
+@test "dashboards: unique panel ids, Grafana 9/10 schema, every query on the provisioned datasource" {
+    ds_uid=$("$PY" -c 'import sys, yaml; print(yaml.safe_load(open(sys.argv[1]))["datasources"][0]["uid"])' \
+        "$MON/grafana/provisioning/datasources/prometheus.yml")
+    [ "$ds_uid" = "ald-prometheus" ]
+    for f in "${DASHBOARDS[@]}"; do
+        echo "checking $f"
+        jq -e '.schemaVersion >= 36 and .schemaVersion <= 39' "$f" >/dev/null
+        jq -e '[.panels[].id] | length == (unique | length)' "$f" >/dev/null
+        # every non-row panel and every target names the provisioned datasource
+        jq -e --arg uid "$ds_uid" '[.panels[] | select(.type != "row")
+            | (.datasource.uid, (.targets[]?.datasource.uid))] | all(. == $uid)' "$f" >/dev/null
+        jq -e '[.panels[] | select(.type != "row" and .type != "alertlist") | .targets | length > 0] | all' \
+            "$f" >/dev/null
+    done
+}
+
+@test "the alerts dashboard has an alert list and ALERTS queries" {
+    f=$MON/grafana/dashboards/alerts.json
+    jq -e '[.panels[].type] | index("alertlist") != null' "$f" >/dev/null
+    jq -e '[.panels[].targets[]?.expr | select(test("ALERTS"))] | length >= 3' "$f" >/dev/null
+}
+
+@test "dashboard provisioning loads the folder the dashboards are mounted in" {
+    run "$PY" - "$MON/grafana/provisioning/dashboards/dashboards.yml" <<'EOF'
+import sys, yaml
+doc = yaml.safe_load(open(sys.argv[1]))
+p = doc["providers"][0]
+assert doc["apiVersion"] == 1 and p["type"] == "file", p
+assert p["options"]["path"] == "/var/lib/grafana/dashboards", p
+EOF
+    echo "$output"
+    [ "$status" -eq 0 ]
+}
+
+# --- Alertmanager -----------------------------------------------------------
+
+@test "alertmanager.yml renders from ALERT_WEBHOOK_URL into a valid, private config" {
+    url='https://hooks.example.com/ald?token=s3cr3t&x=1'
+    run env ALERT_WEBHOOK_URL="$url" "$MON/render-alertmanager.sh" -o "$TMP/am.yml"
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [[ "$output" != *s3cr3t* ]]
+    [ "$(stat -c %a "$TMP/am.yml")" = 600 ]
+    grep -qF "url: '$url'" "$TMP/am.yml"
+    ! grep -qF '${ALERT_WEBHOOK_URL}' "$TMP/am.yml"
+    if command -v amtool >/dev/null; then
+        amtool check-config "$TMP/am.yml"
+    fi
+}
+
+@test "alertmanager.yml renders from ALERT_WEBHOOK_URL_FILE (Docker secret)" {
+    echo 'http://receiver.internal:5001/alerts' >"$TMP/url"
+    run env -u ALERT_WEBHOOK_URL ALERT_WEBHOOK_URL_FILE="$TMP/url" \
+        "$MON/render-alertmanager.sh" -o "$TMP/am.yml"
+    echo "$output"
+    [ "$status" -eq 0 ]
+    grep -qF "url: 'http://receiver.internal:5001/alerts'" "$TMP/am.yml"
+}
+
+@test "the unrendered alertmanager.yml is refused by amtool (it must be rendered)" {
+    command -v amtool >/dev/null || skip "amtool not found (apt-get install prometheus-alertmanager)"
+    run amtool check-config "$MON/alertmanager.yml"
+    [ "$status" -ne 0 ]
+}
+
+@test "rendering refuses a missing or malformed receiver URL without printing it" {
+    run env -u ALERT_WEBHOOK_URL -u ALERT_WEBHOOK_URL_FILE "$MON/render-alertmanager.sh" -o "$TMP/am.yml"
+    [ "$status" -ne 0 ]
+    [[ "$output" == *"set ALERT_WEBHOOK_URL or ALERT_WEBHOOK_URL_FILE"* ]]
+    [ ! -e "$TMP/am.yml" ]
+
+    run env ALERT_WEBHOOK_URL='ftp://user:s3cr3t@host/x' "$MON/render-alertmanager.sh" -o "$TMP/am.yml"
+    [ "$status" -ne 0 ]
+    [[ "$output" == *"must start with http:// or https://"* ]]
+    [[ "$output" != *s3cr3t* ]]
+
+    run env ALERT_WEBHOOK_URL="https://host/s3cr3t'x" "$MON/render-alertmanager.sh" -o "$TMP/am.yml"
+    [ "$status" -ne 0 ]
+    [[ "$output" != *s3cr3t* ]]
+    [ ! -e "$TMP/am.yml" ]
+}
+
+@test "render-alertmanager.sh is shellcheck clean" {
+    command -v shellcheck >/dev/null || skip "shellcheck not found"
+    shellcheck "$MON/render-alertmanager.sh"
+}
+
+# --- docs -------------------------------------------------------------------
+
+@test "docs/monitoring.md covers every dashboard and the features still to come" {
+    doc=$SRC/docs/monitoring.md
+    for title in $(jq -r '.title | gsub(" "; "_")' "${DASHBOARDS[@]}"); do
+        grep -qF "${title//_/ }" "$doc" || { echo "no section for dashboard ${title//_/ }"; false; }
+    done
+    grep -q '^## Alerts that come with later features' "$doc"
+    grep -q 'NOT YET' "$MON/alert_rules.yml"
+}
