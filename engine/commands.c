@@ -16,7 +16,7 @@
 #include "setpoint.h"
 #include "state.h"
 
-static ald_metric *m_received, *m_claimed, *m_failed, *m_queue;
+static ald_metric *m_received, *m_claimed, *m_failed, *m_queue, *m_busy;
 
 typedef struct pending_command {
     char id[64];
@@ -34,6 +34,13 @@ static int64_t realtime_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static uint64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
 /* ---- storage helpers (each takes the storage lock) ------------------------------ */
@@ -484,7 +491,9 @@ int commands_poll_once(command_processor *cp)
         plugin_unlock(cp->storage);
         if (claim == ALD_OK) {
             metrics_add(m_claimed, 1);
+            cp->busy_since_ms = mono_ms();
             dispatch(cp, &l.items[i]);
+            cp->busy_since_ms = 0;
             handled++;
         }
     }
@@ -506,6 +515,14 @@ static int wait_poll(command_processor *cp)
     int stop = cp->stop_requested;
     pthread_mutex_unlock(&cp->lock);
     return stop;
+}
+
+/* Collector: how long the command in hand has been running, at scrape time. */
+static void collect_busy(void *ctx)
+{
+    command_processor *cp = ctx;
+    uint64_t since = cp->busy_since_ms;
+    metrics_set(m_busy, since ? (double)(mono_ms() - since) / 1000.0 : 0);
 }
 
 static void *commands_main(void *arg)
@@ -545,7 +562,12 @@ void commands_init(command_processor *cp, plugin_instance *storage, plugin_insta
     m_failed = metrics_counter("ald_commands_failed_total", "Commands that ended in error", NULL);
     m_queue = metrics_gauge("ald_command_queue_length", "Pending commands at the last poll",
                             NULL);
+    m_busy = metrics_gauge("ald_command_processing_seconds",
+                           "Seconds the command being handled has taken so far (0 when none); "
+                           "a recipe's run is not counted, only its start",
+                           NULL);
 }
+
 
 int commands_start(command_processor *cp, plugin_instance *storage, plugin_instance *plc,
                    const tagmap *tags, executor *exec, const char *machine_id,
@@ -565,6 +587,7 @@ int commands_start(command_processor *cp, plugin_instance *storage, plugin_insta
     pthread_condattr_destroy(&attr);
     if (pthread_create(&cp->thread, NULL, commands_main, cp) != 0)
         return -1;
+    metrics_add_collector(collect_busy, cp);
     cp->running = 1;
     return 0;
 }

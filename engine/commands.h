@@ -13,6 +13,7 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
 
 #include "executor.h"
 #include "plugins.h"
@@ -31,6 +32,7 @@ typedef struct command_processor {
     char holder[96]; /* lease holder: host:pid */
     unsigned poll_ms;
     int lease_held;
+    _Atomic uint64_t busy_since_ms; /* monotonic ms a dispatch began; 0 = idle */
     pthread_t thread;
     int running;
     pthread_mutex_t lock;

@@ -13,7 +13,7 @@
 #include "state.h"
 
 static ald_metric *m_started, *m_completed, *m_failed, *m_aborted, *m_running, *m_duration,
-    *m_pulse_error, *m_steps;
+    *m_expected, *m_pulse_error, *m_steps;
 
 static uint64_t mono_now(void)
 {
@@ -41,6 +41,8 @@ static void register_metrics(void)
     m_duration = metrics_gauge("ald_recipe_run_duration_seconds",
                                "Seconds the current recipe run has taken so far (0 when idle)",
                                NULL);
+    m_expected = metrics_gauge("ald_recipe_expected_duration_seconds",
+                               "Nominal length of the current recipe run (0 when idle)", NULL);
     m_pulse_error = metrics_histogram(
         "ald_valve_pulse_error_seconds",
         "Commanded valve pulse length minus nominal, as timed by the engine", NULL,
@@ -386,6 +388,7 @@ static void finish_run(executor *x, run_outcome r)
     metrics_add(r == RUN_COMPLETED ? m_completed : r == RUN_ABORTED ? m_aborted : m_failed, 1);
     metrics_set(m_running, 0);
     metrics_set(m_duration, 0);
+    metrics_set(m_expected, 0);
     log_info("executor", "process %s %s after %.1f s (%lld of %lld steps)", x->process_id,
              r == RUN_COMPLETED ? "completed" : r == RUN_ABORTED ? "aborted" : "failed",
              (double)(mono_now() - x->run_started_mono) / 1e9,
@@ -423,6 +426,7 @@ static void *run_main(void *arg)
         writer_set_process(x->writer, x->process_id);
     metrics_add(m_started, 1);
     metrics_set(m_running, 1);
+    metrics_set(m_expected, x->rc.nominal_ms / 1000.0);
     log_info("executor", "process %s: running recipe '%s' (%lld steps, %lld cycles, nominal "
              "%.1f s)",
              x->process_id, x->rc.name, (long long)x->rc.total_steps,
