@@ -108,8 +108,14 @@ int engine_start(engine *e, char *err, size_t errlen)
     if (load_parameter_map(e, err, errlen) != 0 || configure_plc(e, err, errlen) != 0)
         return -1;
     commands_recover_orphans(&e->storage, &e->plc, &e->tags, e->cfg->machine_id);
+    if (e->have_fallback && outbox_start(&e->ob, &e->storage, &e->fallback) == 0)
+        e->have_outbox = 1;
+    else if (e->have_fallback)
+        log_warning("engine", "fallback '%s' has no outbox: samples the primary cannot take "
+                    "are retried in memory only", e->fallback.name);
     if (batchq_init(&e->queue, ENGINE_QUEUE_BATCHES, e->tags.tag_count) != 0 ||
-        writer_start(&e->writer, &e->storage, &e->tags, &e->queue, e->cfg->machine_id) != 0 ||
+        writer_start(&e->writer, &e->storage, &e->tags, &e->queue, e->cfg->machine_id,
+                     e->have_outbox ? &e->ob : NULL) != 0 ||
         logger_start(&e->logger, &e->plc, &e->tags, &e->queue, g_state.logging_interval_ns) != 0 ||
         executor_init(&e->exec, &e->plc, &e->storage, &e->tags, &e->writer,
                       e->cfg->machine_id) != 0 ||
@@ -194,6 +200,9 @@ void engine_stop(engine *e)
     e->exec_ready = 0;
     logger_stop(&e->logger);
     writer_stop(&e->writer);
+    if (e->have_outbox)
+        outbox_stop(&e->ob);
+    e->have_outbox = 0;
     if (e->queue.slots)
         batchq_destroy(&e->queue);
     plugin_instance_destroy(&e->plc);

@@ -35,6 +35,8 @@ typedef struct engine {
     batchq queue;
     param_logger logger;
     sample_writer writer;
+    outbox ob;
+    int have_outbox;
     executor exec;
     int exec_ready;
     command_processor commands;

@@ -17,6 +17,7 @@ engine_libaldcore_la_SOURCES = \
 	engine/plugins.c engine/plugins.h \
 	engine/logger.c engine/logger.h \
 	engine/writer.c engine/writer.h \
+	engine/outbox.c engine/outbox.h \
 	engine/recipe.c engine/recipe.h \
 	engine/setpoint.c engine/setpoint.h \
 	engine/executor.c engine/executor.h \

@@ -3,10 +3,13 @@
  *
  * For each batch: one append_samples (parameter_value_history, plus
  * process_data_points while a recipe runs) and one update_parameter_values
- * (current_value / set_value for apps), both on the primary store. A
+ * (current_value / set_value for apps), both on the primary store.
+ * With an outbox (a fallback store is configured), a batch the primary cannot
+ * take is stored durably there and replayed later (outbox.h); while the
+ * primary is down, batches go to the outbox directly. Without one, a
  * transient failure keeps the batch and retries it with capped back-off while
- * the logger keeps filling the queue; a permanent failure (bad data) drops the
- * batch and counts it. Every failure is counted in ald_data_logging_errors_total.
+ * the logger keeps filling the queue. A batch that cannot be stored anywhere
+ * is counted in ald_data_logging_errors_total.
  */
 #ifndef ALD_ENGINE_WRITER_H
 #define ALD_ENGINE_WRITER_H
@@ -15,6 +18,7 @@
 #include <stdatomic.h>
 
 #include "batchq.h"
+#include "outbox.h"
 #include "plugins.h"
 #include "tagmap.h"
 
@@ -23,6 +27,7 @@ typedef struct sample_writer {
     const tagmap *tags;
     batchq *queue;
     const char *machine_id;
+    outbox *ob; /* NULL = no fallback store */
     pthread_t thread;
     int running;
     sample_batch current;       /* the batch being written (owned buffer) */
@@ -35,7 +40,7 @@ typedef struct sample_writer {
 } sample_writer;
 
 int writer_start(sample_writer *w, plugin_instance *storage, const tagmap *tags,
-                 batchq *queue, const char *machine_id);
+                 batchq *queue, const char *machine_id, outbox *ob);
 /* Closes the queue, writes what is left (bounded by one retry round), joins. */
 void writer_stop(sample_writer *w);
 

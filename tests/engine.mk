@@ -65,3 +65,11 @@ tests_check_executor_CFLAGS = $(ALD_TEST_CC_FLAGS) $(SQLITE_CFLAGS)
 tests_check_executor_LDADD = $(ALD_TEST_LIBS) $(SQLITE_LIBS) -lm
 EXTRA_tests_check_executor_DEPENDENCIES = plugins/plc-sim/plc-sim.la \
 	plugins/storage-sqlite/storage-sqlite.la
+
+# Store-and-forward with two real SQLite stores.
+check_PROGRAMS += tests/check_outbox
+TESTS += tests/check_outbox
+tests_check_outbox_SOURCES = tests/check_outbox.c
+tests_check_outbox_CFLAGS = $(ALD_TEST_CC_FLAGS) $(SQLITE_CFLAGS)
+tests_check_outbox_LDADD = $(ALD_TEST_LIBS) $(SQLITE_LIBS) -lm
+EXTRA_tests_check_outbox_DEPENDENCIES = plugins/storage-sqlite/storage-sqlite.la

@@ -1,0 +1,308 @@
+/* outbox.c - store-and-forward to the fallback store (see outbox.h). */
+#include "outbox.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+#include "metrics.h"
+#include "state.h"
+
+static ald_metric *m_stored, *m_replayed, *m_depth, *m_oldest, *m_down, *m_failures;
+
+/* ---- encoding ------------------------------------------------------------------ */
+
+char *outbox_encode_samples(const ald_sample_batch *b)
+{
+    json_t *samples = json_array();
+    for (size_t i = 0; i < b->count; i++) {
+        const ald_sample *s = &b->samples[i];
+        json_array_append_new(samples,
+                              json_pack("[s, f, o]", s->parameter_id, s->value,
+                                        isnan(s->set_point) ? json_null()
+                                                            : json_real(s->set_point)));
+    }
+    json_t *root = json_pack("{s:I, s:s?, s:s?, s:o}", "t", (json_int_t)b->timestamp_ms, "m",
+                             b->machine_id, "p", b->process_id, "s", samples);
+    char *text = root ? json_dumps(root, JSON_COMPACT) : NULL;
+    json_decref(root);
+    return text;
+}
+
+void outbox_free_decoded(ald_sample_batch *b)
+{
+    for (size_t i = 0; b->samples && i < b->count; i++)
+        free((char *)b->samples[i].parameter_id);
+    free((ald_sample *)b->samples);
+    free((char *)b->machine_id);
+    free((char *)b->process_id);
+    memset(b, 0, sizeof *b);
+}
+
+static char *dup_json_string(json_t *v)
+{
+    return json_is_string(v) ? strdup(json_string_value(v)) : NULL;
+}
+
+int outbox_decode_samples(const char *text, size_t len, ald_sample_batch *b)
+{
+    memset(b, 0, sizeof *b);
+    json_t *root = json_loadb(text, len, 0, NULL);
+    json_t *arr = root ? json_object_get(root, "s") : NULL;
+    json_t *t = root ? json_object_get(root, "t") : NULL;
+    if (!json_is_array(arr) || !json_is_integer(t)) {
+        json_decref(root);
+        return -1;
+    }
+    b->struct_size = sizeof *b;
+    b->timestamp_ms = json_integer_value(t);
+    b->machine_id = dup_json_string(json_object_get(root, "m"));
+    b->process_id = dup_json_string(json_object_get(root, "p"));
+    b->replay = 1;
+    ald_sample *s = calloc(json_array_size(arr) + 1, sizeof *s);
+    b->samples = s;
+    size_t i;
+    json_t *item;
+    json_array_foreach(arr, i, item)
+    {
+        json_t *sp = json_array_get(item, 2);
+        if (!s || !json_is_string(json_array_get(item, 0)) ||
+            !json_is_number(json_array_get(item, 1))) {
+            json_decref(root);
+            outbox_free_decoded(b);
+            return -1;
+        }
+        s[b->count++] = (ald_sample){dup_json_string(json_array_get(item, 0)),
+                                     json_number_value(json_array_get(item, 1)),
+                                     json_is_number(sp) ? json_number_value(sp) : NAN};
+    }
+    json_decref(root);
+    return 0;
+}
+
+/* ---- storing ---------------------------------------------------------------------- */
+
+int outbox_primary_down(outbox *o)
+{
+    return o && atomic_load(&o->primary_down);
+}
+
+void outbox_mark_down(outbox *o, ald_status why)
+{
+    if (!o || atomic_exchange(&o->primary_down, 1))
+        return;
+    metrics_set(m_down, 1);
+    atomic_store(&g_state.db_connected, 0);
+    log_warning("outbox", "primary store '%s' unavailable (%s): storing in '%s' until it "
+                "answers again", o->primary->name, ald_status_name(why), o->fallback->name);
+    pthread_mutex_lock(&o->lock);
+    pthread_cond_signal(&o->wake);
+    pthread_mutex_unlock(&o->lock);
+}
+
+ald_status outbox_store_samples(outbox *o, const ald_sample_batch *batch)
+{
+    char *text = outbox_encode_samples(batch);
+    if (!text)
+        return ALD_ERR_NOMEM;
+    const ald_storage_vtable *ops = storage_ops(o->fallback);
+    plugin_lock(o->fallback);
+    ald_status st = ops->outbox_push(o->fallback->inst, "samples", text, strlen(text));
+    if (st != ALD_OK)
+        log_error("outbox", "could not store a sample batch durably: %s: %s",
+                  ald_status_name(st), plugin_last_error(o->fallback));
+    plugin_unlock(o->fallback);
+    free(text);
+    if (st == ALD_OK)
+        metrics_add(m_stored, 1);
+    return st;
+}
+
+/* ---- replaying ---------------------------------------------------------------------- */
+
+typedef struct replay_round {
+    outbox *o;
+    int64_t acked_upto;
+    int replayed;
+    int refused; /* the primary failed: stop this round */
+    ald_status why;
+} replay_round;
+
+static void replay_record(void *ctx, const ald_outbox_record *r)
+{
+    replay_round *round = ctx;
+    if (round->refused)
+        return;
+    ald_sample_batch b;
+    if (strcmp(r->kind, "samples") != 0 ||
+        outbox_decode_samples(r->payload, r->payload_len, &b) != 0) {
+        log_error("outbox", "record %lld (%s) is unreadable; skipping it", (long long)r->seq,
+                  r->kind);
+        round->acked_upto = r->seq;
+        return;
+    }
+    plugin_instance *p = round->o->primary;
+    plugin_lock(p);
+    ald_status st = storage_ops(p)->append_samples(p->inst, &b);
+    plugin_unlock(p);
+    outbox_free_decoded(&b);
+    if (st == ALD_OK || st == ALD_ERR_CONFLICT) { /* conflict = already applied */
+        round->acked_upto = r->seq;
+        round->replayed++;
+    } else {
+        round->refused = 1;
+        round->why = st;
+    }
+}
+
+static void update_gauges(outbox *o, int64_t *depth_out)
+{
+    int64_t depth = 0, oldest = 0;
+    const ald_storage_vtable *ops = storage_ops(o->fallback);
+    plugin_lock(o->fallback);
+    ops->outbox_stats(o->fallback->inst, &depth, &oldest);
+    plugin_unlock(o->fallback);
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    int64_t now_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    metrics_set(m_depth, (double)depth);
+    metrics_set(m_oldest, depth > 0 && oldest > 0 ? (double)(now_ms - oldest) / 1000.0 : 0);
+    atomic_store(&g_state.outbox_depth, (uint64_t)depth);
+    *depth_out = depth;
+}
+
+int outbox_replay_once(outbox *o)
+{
+    replay_round round = {.o = o, .acked_upto = -1};
+    const ald_storage_vtable *fops = storage_ops(o->fallback);
+    plugin_lock(o->fallback);
+    ald_status st = fops->outbox_peek(o->fallback->inst, OUTBOX_REPLAY_BATCH, replay_record,
+                                      &round);
+    if (round.acked_upto >= 0)
+        fops->outbox_ack(o->fallback->inst, round.acked_upto);
+    plugin_unlock(o->fallback);
+    metrics_add(m_replayed, round.replayed);
+    if (st != ALD_OK)
+        log_error("outbox", "reading the outbox failed: %s", plugin_last_error(o->fallback));
+    if (round.refused) {
+        metrics_add(m_failures, 1);
+        return -1;
+    }
+    return round.replayed;
+}
+
+/* The outbox is empty: writes may go to the primary directly again. */
+static void mark_up(outbox *o)
+{
+    if (atomic_exchange(&o->primary_down, 0)) {
+        metrics_set(m_down, 0);
+        atomic_store(&g_state.db_connected, 1);
+        log_info("outbox", "primary store '%s' is back; the outbox is drained",
+                 o->primary->name);
+    }
+}
+
+/* Wait up to ms or until woken; 1 = stop. */
+static int pause_ms(outbox *o, unsigned ms)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    ts.tv_sec += ms / 1000;
+    ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&o->lock);
+    if (!o->stop_requested)
+        pthread_cond_timedwait(&o->wake, &o->lock, &ts);
+    int stop = o->stop_requested;
+    pthread_mutex_unlock(&o->lock);
+    return stop;
+}
+
+static void *replay_main(void *arg)
+{
+    outbox *o = arg;
+    unsigned wait = 1000;
+    do {
+        int64_t depth;
+        update_gauges(o, &depth);
+        if (depth == 0) {
+            mark_up(o); /* writers push before they mark down, so empty = caught up */
+            wait = 1000;
+            continue;
+        }
+        int n = outbox_replay_once(o);
+        if (n < 0) {
+            wait = o->backoff_ms;
+            o->backoff_ms = o->backoff_ms * 2 > OUTBOX_BACKOFF_MAX_MS ? OUTBOX_BACKOFF_MAX_MS
+                                                                      : o->backoff_ms * 2;
+        } else {
+            o->backoff_ms = 500;
+            wait = 0; /* keep draining */
+        }
+    } while (!pause_ms(o, wait));
+    return NULL;
+}
+
+int outbox_start(outbox *o, plugin_instance *primary, plugin_instance *fallback)
+{
+    memset(o, 0, sizeof *o);
+    if (!fallback || !fallback->inst)
+        return -1;
+    const ald_storage_vtable *ops = storage_ops(fallback);
+    if (!ops->outbox_push || !ops->outbox_peek || !ops->outbox_ack || !ops->outbox_stats)
+        return -1;
+    o->primary = primary;
+    o->fallback = fallback;
+    o->backoff_ms = 500;
+    m_stored = metrics_counter("ald_outbox_stored_total",
+                               "Sample batches stored in the outbox while the primary was down",
+                               NULL);
+    m_replayed = metrics_counter("ald_outbox_replayed_total",
+                                 "Outbox records replayed into the primary store", NULL);
+    m_failures = metrics_counter("ald_outbox_replay_failures_total",
+                                 "Replay rounds the primary refused", NULL);
+    m_depth = metrics_gauge("ald_outbox_depth", "Records waiting in the outbox", NULL);
+    m_oldest = metrics_gauge("ald_outbox_oldest_age_seconds",
+                             "Age of the oldest record waiting in the outbox (0 when empty)",
+                             NULL);
+    m_down = metrics_gauge("ald_primary_store_down",
+                           "1 while writes go to the outbox instead of the primary store", NULL);
+    pthread_mutex_init(&o->lock, NULL);
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&o->wake, &attr);
+    pthread_condattr_destroy(&attr);
+    /* Records left from before a restart are replayed first. */
+    int64_t depth;
+    update_gauges(o, &depth);
+    if (depth > 0) {
+        atomic_store(&o->primary_down, 1);
+        metrics_set(m_down, 1);
+        log_info("outbox", "%lld record(s) from an earlier outage wait to be replayed",
+                 (long long)depth);
+    }
+    if (pthread_create(&o->thread, NULL, replay_main, o) != 0)
+        return -1;
+    o->running = 1;
+    return 0;
+}
+
+void outbox_stop(outbox *o)
+{
+    if (!o->running)
+        return;
+    pthread_mutex_lock(&o->lock);
+    o->stop_requested = 1;
+    pthread_cond_signal(&o->wake);
+    pthread_mutex_unlock(&o->lock);
+    pthread_join(o->thread, NULL);
+    o->running = 0;
+}

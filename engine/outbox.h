@@ -1,0 +1,60 @@
+/*
+ * outbox.h - store-and-forward: what the primary store cannot take lands in
+ * the fallback store's durable outbox (SQLite, fsync'd per push) and is
+ * replayed, oldest first, when the primary answers again.
+ *
+ * Mode switch, not per-write retries: after one failed write the primary is
+ * "down" and every later batch goes straight to the outbox (so a dead or slow
+ * primary never stalls the writer behind its timeouts, and order is kept).
+ * The replay thread probes by replaying the oldest records; once the outbox
+ * is empty the primary is "up" again and writes go direct. Replays are
+ * idempotent (samples are inserted with ignore-duplicates on their natural
+ * key), so a record replayed twice after a crash adds nothing.
+ */
+#ifndef ALD_ENGINE_OUTBOX_H
+#define ALD_ENGINE_OUTBOX_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "plugins.h"
+
+#define OUTBOX_REPLAY_BATCH 50
+#define OUTBOX_BACKOFF_MAX_MS 30000
+
+typedef struct outbox {
+    plugin_instance *primary;
+    plugin_instance *fallback; /* has ALD_CAP_STORAGE_OUTBOX */
+    atomic_int primary_down;
+    pthread_t thread;
+    int running;
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    int stop_requested;
+    unsigned backoff_ms;
+} outbox;
+
+/* NULL fallback or one without outbox operations: returns -1 (no outbox). */
+int outbox_start(outbox *o, plugin_instance *primary, plugin_instance *fallback);
+void outbox_stop(outbox *o);
+
+/* Whether writes should go to the outbox now (the primary is down). */
+int outbox_primary_down(outbox *o);
+/* Mark the primary down after a failed write; wakes the replay thread. */
+void outbox_mark_down(outbox *o, ald_status why);
+
+/* Durably store a sample batch for replay. ALD_OK once fsync'd. */
+ald_status outbox_store_samples(outbox *o, const ald_sample_batch *batch);
+
+/* Encode/decode a batch (exposed for tests). encode returns malloc'd JSON. */
+char *outbox_encode_samples(const ald_sample_batch *batch);
+/* Decoded batch owns its strings; free with outbox_free_decoded. */
+int outbox_decode_samples(const char *json, size_t len, ald_sample_batch *out);
+void outbox_free_decoded(ald_sample_batch *b);
+
+/* One replay round (tests): replays up to OUTBOX_REPLAY_BATCH records.
+ * Returns records replayed, or -1 when the primary refused. */
+int outbox_replay_once(outbox *o);
+
+#endif

@@ -1,0 +1,175 @@
+/*
+ * check_outbox.c - store-and-forward with real stores: the primary and the
+ * fallback are both storage-sqlite instances; the test makes the primary
+ * refuse writes by holding an exclusive lock on its file, then releases it.
+ * Afterwards the primary must hold every sample exactly once.
+ */
+#include <math.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "outbox.h"
+#include "plugins.h"
+#include "testutil.h"
+
+#define MACHINE "e3e6e280-0000-4000-8000-000000000001"
+
+static void create_store(plugin_instance *pi, const char *name, const char *path,
+                         const char *dir)
+{
+    char settings[1400], plugin[1024];
+    snprintf(settings, sizeof settings,
+             "path = \"%s\"; data_dir = \"%s\"; machine_id = \"%s\"; busy_timeout_ms = 20;",
+             path, dir, MACHINE);
+    snprintf(plugin, sizeof plugin, "%s",
+             test_buildpath("plugins/storage-sqlite/.libs/storage-sqlite.so"));
+    plugin_conf conf = {.name = (char *)name, .plugin = plugin, .role = ROLE_STORAGE,
+                        .active = 1, .settings = test_config(settings)};
+    char err[1024] = "";
+    ck_assert_msg(plugin_instance_create(pi, &conf, NULL, err, sizeof err) == 0, "%s", err);
+    ck_assert_int_eq(plugin_instance_start(pi), ALD_OK);
+}
+
+static ald_sample samples[3] = {
+    {"a0000000-0000-4000-8000-000000000701", 100.5, 100},
+    {"a0000000-0000-4000-8000-000000000901", 0.25, NAN},
+    {"a0000000-0000-4000-8000-000000000101", 1, NAN},
+};
+
+static ald_sample_batch batch_at(int64_t ts)
+{
+    return (ald_sample_batch){.struct_size = sizeof(ald_sample_batch), .machine_id = MACHINE,
+                              .timestamp_ms = ts, .samples = samples, .count = 3};
+}
+
+START_TEST(encoding_round_trips)
+{
+    ald_sample_batch b = batch_at(1700000000123);
+    b.process_id = "proc-1";
+    char *text = outbox_encode_samples(&b);
+    ald_sample_batch d;
+    ck_assert_int_eq(outbox_decode_samples(text, strlen(text), &d), 0);
+    ck_assert_int_eq(d.timestamp_ms, 1700000000123);
+    ck_assert_str_eq(d.process_id, "proc-1");
+    ck_assert_int_eq(d.replay, 1);
+    ck_assert_uint_eq(d.count, 3);
+    ck_assert_str_eq(d.samples[0].parameter_id, samples[0].parameter_id);
+    ck_assert_double_eq(d.samples[0].set_point, 100);
+    ck_assert(isnan(d.samples[1].set_point));
+    outbox_free_decoded(&d);
+    free(text);
+    ck_assert_int_eq(outbox_decode_samples("{\"s\": 5}", 8, &d), -1);
+    ck_assert_int_eq(outbox_decode_samples("garbage", 7, &d), -1);
+}
+END_TEST
+
+static long count_rows(const char *path)
+{
+    sqlite3 *db;
+    ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+    sqlite3_stmt *st;
+    ck_assert_int_eq(sqlite3_prepare_v2(db, "SELECT count(*), count(DISTINCT parameter_id || "
+                                            "timestamp) FROM parameter_value_history",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+    long n = sqlite3_column_int64(st, 0), distinct = sqlite3_column_int64(st, 1);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    ck_assert_int_eq(n, distinct); /* no duplicates, ever */
+    return n;
+}
+
+START_TEST(outage_loses_nothing_and_duplicates_nothing)
+{
+    const char *dir = test_tmpdir("outbox");
+    char primary_path[600], fallback_path[600];
+    snprintf(primary_path, sizeof primary_path, "%s/primary.db", dir);
+    snprintf(fallback_path, sizeof fallback_path, "%s/fallback.db", dir);
+    plugin_instance primary, fallback;
+    create_store(&primary, "primary", primary_path, dir);
+    create_store(&fallback, "fallback", fallback_path, dir);
+    outbox o;
+    ck_assert_int_eq(outbox_start(&o, &primary, &fallback), 0);
+    outbox_stop(&o); /* drive replay by hand below; the thread is not needed */
+
+    /* the outage: another connection holds the primary's write lock */
+    sqlite3 *blocker;
+    ck_assert_int_eq(sqlite3_open(primary_path, &blocker), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_exec(blocker, "BEGIN EXCLUSIVE", NULL, NULL, NULL), SQLITE_OK);
+    ald_sample_batch b = batch_at(1000);
+    ald_status st = storage_ops(&primary)->append_samples(primary.inst, &b);
+    ck_assert_msg(ald_status_is_transient(st), "a locked database must be transient: %s",
+                  ald_status_name(st));
+    for (int i = 0; i < 10; i++) {
+        b = batch_at(1000 + i * 1000);
+        ck_assert_int_eq(outbox_store_samples(&o, &b), ALD_OK);
+    }
+    outbox_mark_down(&o, st);
+    ck_assert(outbox_primary_down(&o));
+    ck_assert_int_eq(outbox_replay_once(&o), -1); /* still locked: refused, nothing acked */
+    int64_t depth = 0, oldest = 0;
+    storage_ops(&fallback)->outbox_stats(fallback.inst, &depth, &oldest);
+    ck_assert_int_eq(depth, 10);
+
+    /* the primary comes back */
+    sqlite3_exec(blocker, "ROLLBACK", NULL, NULL, NULL);
+    sqlite3_close(blocker);
+    /* a batch the primary already took before the outage is replayed again: */
+    b = batch_at(1000);
+    ck_assert_int_eq(storage_ops(&primary)->append_samples(primary.inst, &b), ALD_OK);
+    ck_assert_int_eq(outbox_replay_once(&o), 10);
+    storage_ops(&fallback)->outbox_stats(fallback.inst, &depth, &oldest);
+    ck_assert_int_eq(depth, 0);
+    ck_assert_int_eq(count_rows(primary_path), 30); /* 10 cycles x 3 tags, exactly */
+    ck_assert_int_eq(outbox_replay_once(&o), 0);
+    plugin_instance_destroy(&fallback);
+    plugin_instance_destroy(&primary);
+}
+END_TEST
+
+START_TEST(records_survive_a_restart_and_replay_on_start)
+{
+    const char *dir = test_tmpdir("outbox-restart");
+    char primary_path[600], fallback_path[600];
+    snprintf(primary_path, sizeof primary_path, "%s/primary.db", dir);
+    snprintf(fallback_path, sizeof fallback_path, "%s/fallback.db", dir);
+    plugin_instance primary, fallback;
+    create_store(&fallback, "fallback", fallback_path, dir);
+    outbox o;
+    create_store(&primary, "primary", primary_path, dir);
+    ck_assert_int_eq(outbox_start(&o, &primary, &fallback), 0);
+    outbox_stop(&o);
+    for (int i = 0; i < 5; i++) {
+        ald_sample_batch b = batch_at(5000 + i * 1000);
+        ck_assert_int_eq(outbox_store_samples(&o, &b), ALD_OK);
+    }
+    plugin_instance_destroy(&fallback); /* "crash": the engine goes away */
+    create_store(&fallback, "fallback", fallback_path, dir);
+    ck_assert_int_eq(outbox_start(&o, &primary, &fallback), 0);
+    ck_assert(outbox_primary_down(&o)); /* leftovers: replay before writing direct */
+    for (int i = 0; i < 300 && outbox_primary_down(&o); i++) {
+        struct timespec ts = {0, 10000000};
+        nanosleep(&ts, NULL);
+    }
+    ck_assert_msg(!outbox_primary_down(&o), "the replay thread did not drain the outbox");
+    outbox_stop(&o);
+    ck_assert_int_eq(count_rows(primary_path), 15);
+    plugin_instance_destroy(&fallback);
+    plugin_instance_destroy(&primary);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("outbox");
+    TCase *tc = tcase_create("store and forward");
+    tcase_add_test(tc, encoding_round_trips);
+    tcase_add_test(tc, outage_loses_nothing_and_duplicates_nothing);
+    tcase_add_test(tc, records_survive_a_restart_and_replay_on_start);
+    suite_add_tcase(s, tc);
+    return run_suite(s);
+}
