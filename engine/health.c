@@ -184,15 +184,29 @@ static json_t *resources_json(const health_eval *e)
                      "cpu_seconds", e->proc.cpu_seconds);
 }
 
+/* Age of the oldest record waiting for the primary store (0 when none). */
+static double outbox_oldest_age_s(void)
+{
+    uint64_t oldest = atomic_load(&g_state.outbox_oldest_ms);
+    if (!oldest || !atomic_load(&g_state.outbox_depth))
+        return 0;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    double now_ms = (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
+    return now_ms > (double)oldest ? (now_ms - (double)oldest) / 1000.0 : 0;
+}
+
 static json_t *services_json(const health_eval *e)
 {
-    return json_pack("{s:{s:s, s:I}, s:{s:s, s:I, s:I}, s:o, s:o}", "plc", "status",
-                     e->plc ? "connected" : "disconnected", "errors_total",
+    return json_pack("{s:{s:s, s:I}, s:{s:s, s:I, s:I, s:I, s:f}, s:o, s:o}", "plc",
+                     "status", e->plc ? "connected" : "disconnected", "errors_total",
                      counter(&g_state.plc_errors_total), "database", "status",
                      e->db ? "connected" : "disconnected", "logging_errors_total",
                      counter(&g_state.logging_errors_total), "writer_queue_depth",
-                     counter(&g_state.writer_queue_depth), "data_collection",
-                     data_collection_json(e), "resources", resources_json(e));
+                     counter(&g_state.writer_queue_depth), "outbox_depth",
+                     counter(&g_state.outbox_depth), "outbox_oldest_age_seconds",
+                     outbox_oldest_age_s(), "data_collection", data_collection_json(e),
+                     "resources", resources_json(e));
 }
 
 static json_t *metrics_json(void)

@@ -172,6 +172,7 @@ static void update_gauges(outbox *o, int64_t *depth_out)
     metrics_set(m_depth, (double)depth);
     metrics_set(m_oldest, depth > 0 && oldest > 0 ? (double)(now_ms - oldest) / 1000.0 : 0);
     atomic_store(&g_state.outbox_depth, (uint64_t)depth);
+    atomic_store(&g_state.outbox_oldest_ms, depth > 0 && oldest > 0 ? (uint64_t)oldest : 0);
     *depth_out = depth;
 }
 

@@ -28,6 +28,7 @@ typedef struct engine_state {
     atomic_uint_fast64_t writer_queue_depth;
     atomic_uint_fast64_t tag_count;
     atomic_uint_fast64_t outbox_depth; /* records waiting for the primary store */
+    atomic_uint_fast64_t outbox_oldest_ms; /* wall-clock ms of the oldest, 0 = none */
     uint64_t logging_interval_ns; /* configured; set once before threads start */
 
     /* Last errors (ring, guarded by a mutex in state.c: errors are rare). */
