@@ -5,5 +5,6 @@ aldconf_DATA = \
 	conf.d/engine.conf \
 	conf.d/plc-sim.conf \
 	conf.d/plc-modbus.conf \
-	conf.d/storage-sqlite.conf
+	conf.d/storage-sqlite.conf \
+	conf.d/storage-supabase.conf
 EXTRA_DIST += $(aldconf_DATA)

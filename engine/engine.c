@@ -3,6 +3,7 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -40,16 +41,71 @@ int engine_create_plugins(engine *e, const engine_config *cfg, char *err, size_t
     return plugin_instance_create(&e->plc, plc, cfg->plugin_dir, err, errlen);
 }
 
+/* While loading from the primary, keep deep copies of the rows so the
+ * fallback can cache them (it serves them when the primary is down at start). */
+typedef struct map_capture {
+    tagmap *tags;
+    ald_parameter *rows;
+    size_t count, capacity;
+} map_capture;
+
+static char *dup_or_null(const char *s)
+{
+    return s ? strdup(s) : NULL;
+}
+
+static void capture_parameter(void *ctx, const ald_parameter *p)
+{
+    map_capture *c = ctx;
+    tagmap_add_parameter(c->tags, p);
+    if (c->count == c->capacity) {
+        size_t cap = c->capacity ? c->capacity * 2 : 64;
+        ald_parameter *rows = realloc(c->rows, cap * sizeof *rows);
+        if (!rows)
+            return; /* caching is best effort; the map itself is complete */
+        c->rows = rows;
+        c->capacity = cap;
+    }
+    ald_parameter *d = &c->rows[c->count++];
+    *d = *p;
+    d->id = dup_or_null(p->id);
+    d->component_id = dup_or_null(p->component_id);
+    d->component_name = dup_or_null(p->component_name);
+    d->name = dup_or_null(p->name);
+    d->unit = dup_or_null(p->unit);
+    d->data_type = dup_or_null(p->data_type);
+    d->read_type = dup_or_null(p->read_type);
+    d->write_type = dup_or_null(p->write_type);
+}
+
+static void free_capture(map_capture *c)
+{
+    for (size_t i = 0; i < c->count; i++) {
+        ald_parameter *p = &c->rows[i];
+        free((char *)p->id);
+        free((char *)p->component_id);
+        free((char *)p->component_name);
+        free((char *)p->name);
+        free((char *)p->unit);
+        free((char *)p->data_type);
+        free((char *)p->read_type);
+        free((char *)p->write_type);
+    }
+    free(c->rows);
+}
+
 /* Read the machine's parameter map from one store. */
-static ald_status load_map_from(engine *e, plugin_instance *store)
+static ald_status load_map_from(engine *e, plugin_instance *store, map_capture *capture)
 {
     const ald_storage_vtable *ops = storage_ops(store);
     if (!ops->load_parameters)
         return ALD_ERR_UNSUPPORTED;
     tagmap_free(&e->tags);
     plugin_lock(store);
-    ald_status st = ops->load_parameters(store->inst, e->cfg->machine_id,
-                                         tagmap_add_parameter, &e->tags);
+    ald_status st = capture ? ops->load_parameters(store->inst, e->cfg->machine_id,
+                                                   capture_parameter, capture)
+                            : ops->load_parameters(store->inst, e->cfg->machine_id,
+                                                   tagmap_add_parameter, &e->tags);
     if (st != ALD_OK)
         log_warning("engine", "loading the parameter map from '%s' failed: %s: %s",
                     store->name, ald_status_name(st), plugin_last_error(store));
@@ -57,13 +113,37 @@ static ald_status load_map_from(engine *e, plugin_instance *store)
     return st;
 }
 
+/* Give the fallback the map the primary just served. */
+static void cache_map(engine *e, map_capture *c)
+{
+    const ald_storage_vtable *ops = storage_ops(&e->fallback);
+    if (!ops->save_parameters || c->count == 0)
+        return;
+    const ald_parameter **ptrs = malloc(c->count * sizeof *ptrs);
+    if (!ptrs)
+        return;
+    for (size_t i = 0; i < c->count; i++)
+        ptrs[i] = &c->rows[i];
+    plugin_lock(&e->fallback);
+    ald_status st = ops->save_parameters(e->fallback.inst, e->cfg->machine_id, ptrs, c->count);
+    if (st != ALD_OK)
+        log_warning("engine", "could not cache the parameter map in '%s': %s",
+                    e->fallback.name, plugin_last_error(&e->fallback));
+    plugin_unlock(&e->fallback);
+    free(ptrs);
+}
+
 /* The primary store's map, or the fallback's cached copy when it is down. */
 static int load_parameter_map(engine *e, char *err, size_t errlen)
 {
-    ald_status st = load_map_from(e, &e->storage);
+    map_capture capture = {.tags = &e->tags};
+    ald_status st = load_map_from(e, &e->storage, e->have_fallback ? &capture : NULL);
+    if (st == ALD_OK && e->have_fallback)
+        cache_map(e, &capture);
+    free_capture(&capture);
     if (st != ALD_OK && e->have_fallback) {
         log_warning("engine", "using the parameter map cached in '%s'", e->fallback.name);
-        st = load_map_from(e, &e->fallback);
+        st = load_map_from(e, &e->fallback, NULL);
     }
     if (st != ALD_OK || tagmap_finish(&e->tags) != 0) {
         snprintf(err, errlen, "cannot load the parameter map of machine %s: %s",

@@ -14,6 +14,7 @@ include tests/config.mk
 include tests/http.mk
 include tests/sim.mk
 include tests/sqlite.mk
+include tests/supabase.mk
 include tests/modbus.mk
 include tests/monitoring.mk
 include tests/deploy.mk

@@ -13,7 +13,7 @@ plugins_storage_sqlite_storage_sqlite_la_SOURCES = \
 	plugins/storage-sqlite/sqlite_machines.c \
 	plugins/storage-sqlite/sqlite_process.c \
 	plugins/storage-sqlite/sqlite_outbox.c \
-	plugins/storage-sqlite/sqlite_import.c
+	plugins/storage-sqlite/sqlite_import.c plugins/storage-sqlite/sqlite_cache.c
 plugins_storage_sqlite_storage_sqlite_la_CFLAGS = $(ALD_PLUGIN_CC_FLAGS) $(SQLITE_CFLAGS)
 plugins_storage_sqlite_storage_sqlite_la_LDFLAGS = $(ALD_PLUGIN_LD_FLAGS)
 plugins_storage_sqlite_storage_sqlite_la_LIBADD = $(SQLITE_LIBS)

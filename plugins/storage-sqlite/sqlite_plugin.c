@@ -270,6 +270,7 @@ static const ald_storage_vtable VTABLE = {
     .outbox_stats = sq_outbox_stats,
     .save_recipe = sq_save_recipe,
     .get_command = sq_get_command,
+    .save_parameters = sq_save_parameters,
 };
 
 static const ald_plugin_descriptor DESCRIPTOR = {

@@ -173,5 +173,8 @@ ald_status sq_save_recipe(void *instance, const ald_recipe_info *recipe,
                           const char *const *parameter_values, size_t parameter_count);
 ald_status sq_get_command(void *instance, const char *command_id, ald_command_sink sink,
                           void *ctx);
+/* sqlite_cache.c */
+ald_status sq_save_parameters(void *instance, const char *machine_id,
+                              const ald_parameter *const *params, size_t count);
 
 #endif

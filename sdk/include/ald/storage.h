@@ -369,6 +369,12 @@ typedef struct ald_storage_vtable {
     /* One recipe_commands row by id (aldctl waits for a command's outcome). */
     ald_status (*get_command)(void *instance, const char *command_id, ald_command_sink sink,
                               void *ctx);
+
+    /* Keep a copy of a machine's parameter map (machine_components and
+     * component_parameters rows, upserted by id), so a fallback store can give
+     * the engine the last map it had when the primary is down at start. */
+    ald_status (*save_parameters)(void *instance, const char *machine_id,
+                                  const ald_parameter *const *params, size_t count);
 } ald_storage_vtable;
 
 #ifdef __cplusplus

@@ -1,0 +1,25 @@
+# tests/supabase.mk: the storage-supabase plugin (loaded with dlopen from the
+# build tree) against a throwaway PostgreSQL 15 with deploy/supabase/migrations
+# applied and the PostgREST-compatible fixture in front of it. The test starts
+# and stops both itself (tests/fixtures/postgrest/pg.sh). Needs the Debian
+# packages postgresql (15), python3-psycopg2 and curl.
+check_PROGRAMS += tests/check_supabase tests/check_supabase_unit
+TESTS += tests/check_supabase tests/check_supabase_unit
+
+tests_check_supabase_SOURCES = tests/check_supabase.c tests/check_supabase_faults.c \
+	tests/check_supabase_util.c tests/check_supabase_util.h
+tests_check_supabase_CFLAGS = $(ALD_TEST_CC_FLAGS) $(CURL_CFLAGS) $(JANSSON_CFLAGS)
+tests_check_supabase_LDADD = $(ALD_TEST_LIBS) $(CURL_LIBS) $(JANSSON_LIBS)
+EXTRA_tests_check_supabase_DEPENDENCIES = plugins/storage-supabase/storage-supabase.la
+
+# The plugin's pure helpers (URL encoding, JWT shape, times, error bodies),
+# compiled straight into the test: they are hidden inside the module.
+tests_check_supabase_unit_SOURCES = tests/check_supabase_unit.c \
+	plugins/storage-supabase/sb_buf.c plugins/storage-supabase/sb_json.c \
+	plugins/storage-supabase/sb_errors.c
+tests_check_supabase_unit_CFLAGS = $(ALD_TEST_CC_FLAGS) $(JANSSON_CFLAGS) \
+	-I$(top_srcdir)/plugins/storage-supabase
+tests_check_supabase_unit_LDADD = $(ALD_TEST_LIBS) $(JANSSON_LIBS)
+
+EXTRA_DIST += tests/fixtures/postgrest/server.py
+dist_noinst_SCRIPTS += tests/fixtures/postgrest/pg.sh
