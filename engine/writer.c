@@ -12,6 +12,10 @@
 #include "state.h"
 
 #define WRITER_BACKOFF_MAX_MS 30000u
+/* Batches waiting behind the one in hand when the primary counts as too slow:
+ * past this the writer diverts to the outbox rather than fall further behind
+ * (the in-memory queue is bounded; the outbox is not). */
+#define WRITER_DIVERT_DEPTH 10
 
 static double tag_value_or_nan(const sample_batch *b, size_t tag)
 {
@@ -118,6 +122,9 @@ static void *writer_main(void *arg)
             break;
         if (got == 0)
             continue;
+        if (w->ob && !outbox_primary_down(w->ob) &&
+            batchq_length(w->queue) >= WRITER_DIVERT_DEPTH)
+            outbox_mark_down(w->ob, ALD_ERR_TIMEOUT); /* too slow counts as down */
         write_with_retry(w);
         atomic_store(&g_state.writer_queue_depth, batchq_length(w->queue));
     }
