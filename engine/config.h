@@ -88,6 +88,16 @@ void config_log_effective(const engine_config *cfg);
 int config_set_plugin_defaults(engine_config *cfg, const char *data_dir, char *err,
                                size_t errlen);
 
+/* Defaults: the source tree's conf.d and ./data when the program runs from a
+ * build tree, else $sysconfdir/ald/conf.d and $localstatedir/lib/ald. */
+const char *config_default_dir(void);
+const char *config_default_data_dir(void);
+
+/* The whole sequence: load dir (NULL = default), apply the environment,
+ * validate, give plugins machine_id and data_dir. 0, or -1 with a message.
+ * config_free() is safe afterwards either way. */
+int config_load_effective(engine_config *cfg, const char *dir, char *err, size_t errlen);
+
 /* The active instance of a role, or NULL. */
 const plugin_conf *config_active(const engine_config *cfg, plugin_role role);
 

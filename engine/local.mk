@@ -4,7 +4,8 @@ noinst_LTLIBRARIES += engine/libaldcore.la
 engine_libaldcore_la_SOURCES = \
 	engine/log.c engine/log.h \
 	engine/state.c engine/state.h \
-	engine/config.c engine/config_access.c engine/config.h \
+	engine/config.c engine/config_access.c engine/config_defaults.c engine/config.h \
+	engine/recipe_json.c engine/recipe_json.h \
 	engine/host.c engine/host.h \
 	engine/metrics.c engine/metrics.h \
 	engine/stdmetrics.c engine/stdmetrics.h \

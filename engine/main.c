@@ -5,7 +5,6 @@
  */
 #include <errno.h>
 #include <getopt.h>
-#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,10 +21,6 @@
 #include "stdmetrics.h"
 
 #include "build-config.h" /* PACKAGE_VERSION, from configure */
-
-#ifndef ALD_SRCDIR
-#define ALD_SRCDIR "."
-#endif
 
 typedef struct options {
     const char *config_dir;
@@ -49,32 +44,7 @@ static void usage(FILE *out)
             "Environment: MACHINE_ID, PLC_TYPE (simulation|real), PLC_HOST/PLC_IP, PLC_PORT,\n"
             "PLC_BYTE_ORDER, SUPABASE_URL, SUPABASE_KEY, LOG_LEVEL, STATUS_LOG_INTERVAL,\n"
             "ALD_DATA_DIR, ALD_PLUGIN_DIR. See README.md.\n",
-            ALD_SYSCONFDIR "/ald/conf.d");
-}
-
-/* Whether we run from a build tree (config.status beside the executable). */
-static int in_build_tree(void)
-{
-    char exe[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n <= 0)
-        return 0;
-    exe[n] = '\0';
-    char *slash = strrchr(exe, '/');
-    if (!slash)
-        return 0;
-    snprintf(slash, sizeof exe - (size_t)(slash - exe), "/config.status");
-    return access(exe, F_OK) == 0;
-}
-
-static const char *default_config_dir(void)
-{
-    return in_build_tree() ? ALD_SRCDIR "/conf.d" : ALD_SYSCONFDIR "/ald/conf.d";
-}
-
-static const char *default_data_dir(void)
-{
-    return in_build_tree() ? "./data" : ALD_LOCALSTATEDIR "/lib/ald";
+            config_default_dir());
 }
 
 static int parse_port(const char *text, int *out)
@@ -135,12 +105,7 @@ static int parse_args(int argc, char **argv, options *o)
 static int load_configuration(engine_config *cfg, const options *o)
 {
     char err[1024];
-    const char *dir = o->config_dir ? o->config_dir : default_config_dir();
-    if (config_load_dir(cfg, dir, err, sizeof err) != 0 ||
-        config_apply_env(cfg, err, sizeof err) != 0 ||
-        config_validate(cfg, err, sizeof err) != 0 ||
-        config_set_plugin_defaults(cfg, cfg->data_dir ? cfg->data_dir : default_data_dir(),
-                                   err, sizeof err) != 0) {
+    if (config_load_effective(cfg, o->config_dir, err, sizeof err) != 0) {
         fprintf(stderr, "ald-engine: configuration error: %s\n", err);
         return -1;
     }

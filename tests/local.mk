@@ -19,3 +19,4 @@ include tests/modbus.mk
 include tests/monitoring.mk
 include tests/deploy.mk
 include tests/integration.mk
+include tests/aldctl.mk

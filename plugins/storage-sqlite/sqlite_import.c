@@ -15,14 +15,6 @@
 
 #include "sqlite_store.h"
 
-/* Declared in sqlite_store.h once the plugin wires them into its vtable. */
-ald_status sq_save_recipe(void *instance, const ald_recipe_info *recipe,
-                          const ald_recipe_step *const *steps, size_t step_count,
-                          const char *const *parameter_names,
-                          const char *const *parameter_values, size_t parameter_count);
-ald_status sq_get_command(void *instance, const char *command_id, ald_command_sink sink,
-                          void *ctx);
-
 static const char SQL_UPSERT_RECIPE[] =
     "INSERT INTO recipes (id, name, description, version, chamber_temperature_set_point,"
     " pressure_set_point) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
@@ -184,7 +176,8 @@ static ald_status write_steps(sq_store *sq, const char *recipe_id,
         if (rc == ALD_OK && written == before)
             for (size_t i = 0; i < count && rc == ALD_OK; i++)
                 if (!done[i])
-                    rc = sq_error(sq, ALD_ERR_INVALID, "save_recipe: step %s names parent "
+                    rc = sq_error(sq, ALD_ERR_INVALID,
+                                  "save_recipe: step %s names parent "
                                   "%s, which is not a step of recipe %s (or forms a cycle)",
                                   steps[i]->id, steps[i]->parent_step_id, recipe_id);
     }
@@ -217,18 +210,23 @@ static ald_status check_save_args(sq_store *sq, const ald_recipe_info *r,
                                   const char *const *names, size_t parameter_count)
 {
     if (!r || !r->id || !r->name)
-        return sq_error(sq, ALD_ERR_INVALID, "save_recipe: the recipe needs an id and a name");
+        return sq_error(sq, ALD_ERR_INVALID,
+                        "save_recipe: the recipe needs an id and a name");
     if (step_count && !steps)
         return sq_error(sq, ALD_ERR_INVALID, "save_recipe: %zu steps but no step array",
                         step_count);
     for (size_t i = 0; i < step_count; i++)
         if (!steps[i] || !steps[i]->id || !steps[i]->type)
-            return sq_error(sq, ALD_ERR_INVALID, "save_recipe: step %zu of recipe %s has no "
-                            "id or type", i + 1, r->id);
+            return sq_error(sq, ALD_ERR_INVALID,
+                            "save_recipe: step %zu of recipe %s has no "
+                            "id or type",
+                            i + 1, r->id);
     for (size_t i = 0; i < parameter_count; i++)
         if (!names || !names[i])
-            return sq_error(sq, ALD_ERR_INVALID, "save_recipe: parameter %zu of recipe %s "
-                            "has no name", i + 1, r->id);
+            return sq_error(sq, ALD_ERR_INVALID,
+                            "save_recipe: parameter %zu of recipe %s "
+                            "has no name",
+                            i + 1, r->id);
     return ALD_OK;
 }
 
@@ -238,8 +236,8 @@ ald_status sq_save_recipe(void *instance, const ald_recipe_info *recipe,
                           const char *const *parameter_values, size_t parameter_count)
 {
     sq_store *sq = instance;
-    ald_status rc = check_save_args(sq, recipe, steps, step_count, parameter_names,
-                                    parameter_count);
+    ald_status rc =
+        check_save_args(sq, recipe, steps, step_count, parameter_names, parameter_count);
     if (rc != ALD_OK)
         return rc;
     if ((rc = sq_enter(sq, "save_recipe")) != ALD_OK)
