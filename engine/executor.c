@@ -169,7 +169,6 @@ static void enter_step(executor *x, const recipe_step *s)
     x->st.current_parameter_id = s->parameter_id;
     x->st.current_parameter_value =
         s->kind == STEP_SET_PARAMETER || s->kind == STEP_WAIT ? s->target_value : NAN;
-    metrics_set(m_duration, (double)(mono_now() - x->run_started_mono) / 1e9);
     publish(x);
 }
 
@@ -185,10 +184,24 @@ static run_outcome close_valve(executor *x, int valve)
                   plc_ops(x->plc)->last_error(x->plc->inst));
 }
 
+/* Open a valve: a PLC-timed pulse where the plugin has one for this valve,
+ * else a plain write. */
+static ald_status open_valve(executor *x, const recipe_step *s)
+{
+    const tag_param *v = tagmap_valve(x->tags, s->valve_number);
+    ald_status (*pulse)(void *, size_t, uint32_t) = plc_ops(x->plc)->pulse;
+    if (v && v->write_tag != SIZE_MAX && pulse) {
+        ald_status st = pulse(x->plc->inst, v->write_tag, (uint32_t)s->duration_ms);
+        if (st != ALD_ERR_UNSUPPORTED)
+            return st;
+    }
+    return valve_write(x->plc, x->tags, s->valve_number, 1);
+}
+
 static run_outcome run_valve(executor *x, const recipe_step *s)
 {
     uint64_t opened = mono_now();
-    ald_status st = valve_write(x->plc, x->tags, s->valve_number, 1);
+    ald_status st = open_valve(x, s);
     if (st != ALD_OK)
         return failed(x, "step '%s': opening valve %d failed: %s: %s", s->name,
                       s->valve_number, ald_status_name(st),
@@ -197,7 +210,7 @@ static run_outcome run_valve(executor *x, const recipe_step *s)
     uint64_t deadline = opened + (uint64_t)s->duration_ms * 1000000u;
     int stopped = wait_until(x, deadline);
     uint64_t closing = mono_now();
-    run_outcome closed = close_valve(x, s->valve_number);
+    run_outcome closed = close_valve(x, s->valve_number); /* also after a PLC-timed pulse */
     if (!stopped)
         metrics_observe(m_pulse_error,
                         ((double)(closing - opened) - (double)s->duration_ms * 1e6) / 1e9);
@@ -440,6 +453,16 @@ static void *run_main(void *arg)
 
 /* ---- public ------------------------------------------------------------------------- */
 
+/* Collector: the current run's duration, at scrape time (a long step must
+ * not freeze it). */
+static void collect_duration(void *ctx)
+{
+    executor *x = ctx;
+    metrics_set(m_duration, atomic_load(&x->busy) && x->run_started_mono
+                                ? (double)(mono_now() - x->run_started_mono) / 1e9
+                                : 0);
+}
+
 int executor_init(executor *x, plugin_instance *plc, plugin_instance *storage,
                   const tagmap *tags, sample_writer *writer, const char *machine_id)
 {
@@ -458,6 +481,7 @@ int executor_init(executor *x, plugin_instance *plc, plugin_instance *storage,
     pthread_condattr_destroy(&attr);
     pthread_cond_init(&x->pub_wake, NULL);
     register_metrics();
+    metrics_add_collector(collect_duration, x);
     if (pthread_create(&x->pub_thread, NULL, publisher_main, x) != 0)
         return -1;
     x->pub_started = 1;

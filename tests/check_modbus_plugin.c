@@ -394,6 +394,26 @@ START_TEST(writes_and_reads_back)
 }
 END_TEST
 
+START_TEST(pulse_uses_the_plc_timer_where_one_is_declared)
+{
+    open_plugin("pulse_timers = ( { coil = \"coil:8\"; preset = \"hr:32\"; unit_ms = 10; } );");
+    static const tag_def defs[] = {{"coil:8", ALD_TYPE_BOOL, 0},
+                                   {"hr:32", ALD_TYPE_U16, 0},
+                                   {"coil:9", ALD_TYPE_BOOL, 0}};
+    ck_assert_int_eq(set_tags(defs, 3, 1), ALD_OK);
+    ck_assert_int_eq(vt->start(inst), ALD_OK);
+    ck_assert_msg(vt->pulse(inst, 0, 250) == ALD_OK, "%s", vt->last_error(inst));
+    size_t idx[] = {0, 1};
+    ald_tag_value v[2];
+    ck_assert_int_eq(vt->read_tags(inst, idx, 2, v), ALD_OK);
+    ck_assert_value(v[0], 1.0);  /* the coil is open */
+    ck_assert_value(v[1], 25.0); /* the timer got 250 ms in 10 ms units */
+    /* a valve without a timer: the host must time it itself */
+    ck_assert_int_eq(vt->pulse(inst, 2, 250), ALD_ERR_UNSUPPORTED);
+    ck_assert_int_eq(vt->pulse(inst, 0, 0), ALD_ERR_INVALID);
+}
+END_TEST
+
 START_TEST(write_mismatch_and_range_errors)
 {
     open_plugin(NULL);
@@ -624,6 +644,7 @@ int main(void)
     tcase_add_test(io, one_bad_tag_keeps_the_others);
     tcase_add_test(io, set_tags_rejects_bad_tags);
     tcase_add_test(io, writes_and_reads_back);
+    tcase_add_test(io, pulse_uses_the_plc_timer_where_one_is_declared);
     tcase_add_test(io, write_mismatch_and_range_errors);
     tcase_add_test(io, write_to_read_only_tag_is_invalid);
     tcase_add_test(io, killed_server_fails_fast_then_reconnects);

@@ -3,7 +3,9 @@
 #       coverage, dashboards (jq), metric names vs docs/metrics.md,
 #       Alertmanager rendering (amtool when installed)
 #   monitoring-live: the built ald-engine + real prometheus (+ alertmanager
-#       when installed): live metric names, PLC-lost alert end to end
+#       when installed): live metric names, a recipe run started through
+#       recipe_commands (sqlite3), every dashboard query, recipe-failed and
+#       PLC-lost alerts end to end
 # Both are bats files run with --tap by a tiny wrapper; tools that are not
 # installed make their cases skip with the package to install.
 TESTS += tests/monitoring/monitoring-static tests/monitoring/monitoring-live

@@ -60,6 +60,8 @@ void mb_clear_error(mb_instance *in);
 ald_status mb_read_all(mb_instance *in, ald_tag_value *out, size_t count);
 ald_status mb_read_tags(mb_instance *in, const size_t *indexes, size_t n, ald_tag_value *out);
 ald_status mb_write_tag(mb_instance *in, size_t index, double value);
+/* PLC-timed pulse; ALD_ERR_UNSUPPORTED for a tag without a pulse timer. */
+ald_status mb_pulse(mb_instance *in, size_t index, uint32_t duration_ms);
 
 /* Which of two statuses a caller should see: the more serious one. */
 ald_status mb_worse_status(ald_status a, ald_status b);

@@ -227,6 +227,48 @@ static ald_status load_tags(const loader *ld, mb_settings *s)
     return ALD_OK;
 }
 
+static ald_status load_pulse_timer(const loader *ld, mb_pulse_timer *t)
+{
+    const char *coil = NULL, *preset = NULL;
+    int64_t unit = 1;
+    ald_status st = get_string(ld, "coil", &coil);
+    if (st == ALD_OK)
+        st = get_string(ld, "preset", &preset);
+    if (st == ALD_OK)
+        st = get_int(ld, "unit_ms", 1, 60000, &unit);
+    if (st != ALD_OK)
+        return st;
+    if (!coil || codec_parse_address(coil, &t->coil) != 0 || t->coil.area != AREA_COIL)
+        return fail(ld, "coil", "must be a coil address like \"coil:0\"");
+    if (!preset || codec_parse_address(preset, &t->preset) != 0 ||
+        t->preset.area != AREA_HOLDING)
+        return fail(ld, "preset", "must be a holding register address like \"hr:100\"");
+    t->unit_ms = (uint32_t)unit;
+    return ALD_OK;
+}
+
+static ald_status load_pulse_timers(const loader *ld, mb_settings *s)
+{
+    unsigned n = ld->host->config_count(ld->cfg, "pulse_timers");
+    if (n == 0)
+        return ALD_OK;
+    s->pulse_timers = calloc(n, sizeof *s->pulse_timers);
+    if (s->pulse_timers == NULL)
+        return ALD_ERR_NOMEM;
+    for (unsigned i = 0; i < n; i++) {
+        const ald_config *child = ld->host->config_child(ld->cfg, "pulse_timers", i);
+        if (child == NULL)
+            return fail(ld, "pulse_timers",
+                        "element %u is not a group { coil = ...; preset = ...; }", i);
+        loader sub = {ld->host, child, ld->err, ld->errlen};
+        ald_status st = load_pulse_timer(&sub, &s->pulse_timers[i]);
+        if (st != ALD_OK)
+            return st;
+        s->pulse_timer_count = i + 1;
+    }
+    return ALD_OK;
+}
+
 static void set_defaults(mb_settings *s)
 {
     memset(s, 0, sizeof *s);
@@ -259,6 +301,8 @@ ald_status mb_settings_load(const ald_host *host, const ald_config *cfg, mb_sett
         st = load_timing(&ld, s);
     if (st == ALD_OK)
         st = load_tags(&ld, s);
+    if (st == ALD_OK)
+        st = load_pulse_timers(&ld, s);
     if (st != ALD_OK)
         mb_settings_free(s);
     if (st == ALD_ERR_NOMEM)
@@ -271,4 +315,7 @@ void mb_settings_free(mb_settings *s)
     free(s->tags);
     s->tags = NULL;
     s->tag_count = 0;
+    free(s->pulse_timers);
+    s->pulse_timers = NULL;
+    s->pulse_timer_count = 0;
 }

@@ -14,6 +14,7 @@
 
 #include "ald/host.h"
 #include "ald/plc.h"
+#include "modbus_codec.h"
 
 /* A tag declared in the instance config (`tags = ( {...} )`). */
 typedef struct mb_tag_spec {
@@ -26,6 +27,14 @@ typedef struct mb_tag_spec {
     int writable;
     char where[128]; /* "file:line" of the tag, for later errors */
 } mb_tag_spec;
+
+/* A PLC-side pulse timer (`pulse_timers = ( {...} )`): writing a duration to
+ * `preset` and 1 to `coil` makes the PLC's own timer close the coil. */
+typedef struct mb_pulse_timer {
+    modbus_address coil;   /* the valve coil it closes */
+    modbus_address preset; /* holding register taking the duration */
+    uint32_t unit_ms;      /* preset units: duration_ms / unit_ms is written */
+} mb_pulse_timer;
 
 typedef struct mb_settings {
     int rtu;          /* transport: 0 = tcp, 1 = rtu */
@@ -55,6 +64,8 @@ typedef struct mb_settings {
 
     mb_tag_spec *tags;
     size_t tag_count;
+    mb_pulse_timer *pulse_timers;
+    size_t pulse_timer_count;
 
     char device_label[160]; /* "host:port" or the serial device, for metrics and errors */
 } mb_settings;

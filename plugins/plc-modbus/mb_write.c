@@ -39,6 +39,17 @@ static ald_status verify(mb_instance *in, const mb_tag *t, const uint16_t *sent)
     return ALD_ERR_PROTOCOL;
 }
 
+/* Why a tag cannot take a write or pulse (sets last_error). */
+static ald_status write_tag_unusable(mb_instance *in, size_t index)
+{
+    if (index >= in->tag_count) {
+        mb_set_error(in, -1, "plc-modbus: index %zu is not in the tag set", index);
+        return ALD_ERR_NOT_FOUND;
+    }
+    mb_set_error(in, -1, "plc-modbus: tag \"%s\" has no write address", in->tags[index].name);
+    return ALD_ERR_INVALID;
+}
+
 static ald_status write_locked(mb_instance *in, size_t index, double value)
 {
     if (!atomic_load(&in->running)) {
@@ -79,6 +90,47 @@ ald_status mb_write_tag(mb_instance *in, size_t index, double value)
 {
     pthread_mutex_lock(&in->write_lock);
     ald_status st = write_locked(in, index, value);
+    pthread_mutex_unlock(&in->write_lock);
+    return st;
+}
+
+static const mb_pulse_timer *timer_for(const mb_settings *s, const mb_tag *t)
+{
+    for (size_t i = 0; i < s->pulse_timer_count; i++)
+        if (t->write_at.area == AREA_COIL && s->pulse_timers[i].coil.addr == t->write_at.addr)
+            return &s->pulse_timers[i];
+    return NULL;
+}
+
+/* Preset the PLC's timer, then open the coil; the PLC closes it. */
+ald_status mb_pulse(mb_instance *in, size_t index, uint32_t duration_ms)
+{
+    if (index >= in->tag_count || !in->tags[index].writable)
+        return write_tag_unusable(in, index);
+    const mb_pulse_timer *timer = timer_for(&in->set, &in->tags[index]);
+    if (!timer) {
+        mb_set_error(in, -1, "plc-modbus: tag \"%s\" has no PLC pulse timer",
+                     in->tags[index].name);
+        return ALD_ERR_UNSUPPORTED; /* the host times this pulse itself */
+    }
+    uint32_t units = (duration_ms + timer->unit_ms / 2) / timer->unit_ms;
+    if (units == 0 || units > 65535) {
+        mb_set_error(in, -1, "plc-modbus: pulse of %u ms does not fit the timer (%u ms units)",
+                     duration_ms, timer->unit_ms);
+        return ALD_ERR_INVALID;
+    }
+    uint16_t preset = (uint16_t)units;
+    int exc;
+    pthread_mutex_lock(&in->write_lock);
+    ald_status st = atomic_load(&in->running)
+                        ? mb_conn_write_registers(&in->control, timer->preset.addr, 1, &preset,
+                                                  &exc)
+                        : ALD_ERR_DISCONNECTED;
+    if (st == ALD_OK)
+        st = mb_conn_write_bit(&in->control, timer->coil.addr, 1, &exc);
+    if (st != ALD_OK)
+        mb_set_error(in, -1, "%s (pulse on tag \"%s\")", in->control.error,
+                     in->tags[index].name);
     pthread_mutex_unlock(&in->write_lock);
     return st;
 }

@@ -231,6 +231,11 @@ static ald_status plc_write_tag(void *instance, size_t index, double value)
     return mb_write_tag(instance, index, value);
 }
 
+static ald_status plc_pulse(void *instance, size_t index, uint32_t duration_ms)
+{
+    return mb_pulse(instance, index, duration_ms);
+}
+
 static int plc_is_connected(void *instance)
 {
     mb_instance *in = instance;
@@ -249,7 +254,7 @@ static const ald_plc_vtable vtable = {
     .read_tags = plc_read_tags,
     .write_tag = plc_write_tag,
     .is_connected = plc_is_connected,
-    .pulse = NULL,
+    .pulse = plc_pulse,
     .valve_events = NULL,
 };
 
@@ -258,7 +263,7 @@ static const ald_plugin_descriptor descriptor = {
     .name = "plc-modbus",
     .version = "1.0.0",
     .kind = ALD_PLUGIN_PLC,
-    .capabilities = 0,
+    .capabilities = ALD_CAP_PLC_TIMED_PULSE, /* per tag: see pulse_timers */
     .vtable = &vtable,
 };
 

@@ -64,6 +64,40 @@ alert_state() {
 }
 alert_is_firing() { [ "$(alert_state "$1")" = firing ]; }
 
+# prom_value EXPR: the value of the one series the instant query returns
+prom_value() {
+    curl -fsS -G --data-urlencode "query=$1" "http://127.0.0.1:$PROM_PORT/api/v1/query" |
+        jq -r 'if (.data.result | length) == 1 then .data.result[0].value[1] else "none" end'
+}
+
+# The engine's SQLite database (the storage-sqlite instance's default path).
+db() { sqlite3 -cmd '.timeout 10000' "$LIVE/data/ald.db" "$@"; }
+
+recipe_seeded() { [ "$(db "SELECT count(*) FROM recipes WHERE id = '$1'")" = 1 ]; }
+
+# enqueue_start_recipe COMMAND_ID RECIPE_ID: what the operators' app does
+enqueue_start_recipe() {
+    local now
+    now=$(date -u +%Y-%m-%dT%H:%M:%S.000Z)
+    db "INSERT INTO recipe_commands (id, type, parameters, status, machine_id, created_at, updated_at)
+        VALUES ('$1', 'start_recipe', '{\"recipe_id\":\"$2\"}', 'pending', '$MACHINE_ID', '$now', '$now')"
+}
+
+# leaf_runs RECIPE_ID [TYPE]: how many times steps (of TYPE) run in one run of
+# the recipe: each leaf step times the iteration counts of its loops.
+leaf_runs() {
+    local type_filter="r.type <> 'loop'"
+    [ -z "${2:-}" ] || type_filter="r.type = '$2'"
+    db "WITH RECURSIVE s(id, mult) AS (
+            SELECT id, 1 FROM recipe_steps WHERE recipe_id = '$1' AND parent_step_id IS NULL
+            UNION ALL
+            SELECT c.id, s.mult * COALESCE((SELECT iteration_count FROM loop_step_config
+                                            WHERE step_id = s.id), 1)
+            FROM recipe_steps c JOIN s ON c.parent_step_id = s.id)
+        SELECT COALESCE(SUM(s.mult), 0) FROM s JOIN recipe_steps r ON r.id = s.id
+        WHERE $type_filter"
+}
+
 write_engine_conf() {
     local dir=$LIVE/conf.d
     mkdir -p "$dir"
@@ -152,6 +186,8 @@ setup_file() {
     command -v curl >/dev/null || skip "curl not found"
 
     export LIVE=$BATS_FILE_TMPDIR
+    # the demo machine seeded into the SQLite store (conf.d/engine.conf)
+    export MACHINE_ID=e3e6e280-0000-4000-8000-000000000001
     export ENGINE_PORT PROM_PORT AM_PORT= HOOK_PORT=
     ENGINE_PORT=$(free_port)
     PROM_PORT=$(free_port)
@@ -223,6 +259,78 @@ teardown() {
     [ -z "$(alert_state AldPlcConnectionLost)" ]
     [ -z "$(alert_state AldEngineDown)" ]
     [ -z "$(alert_state AldMetricsMissing)" ]
+}
+
+# The recipe tests drive the engine the way the operators' app does: a
+# start_recipe row in recipe_commands of the engine's SQLite database.
+@test "a start_recipe command runs \"Al2O3 quick\" to completion, as Prometheus sees it" {
+    command -v sqlite3 >/dev/null || skip "sqlite3 not found (apt-get install sqlite3)"
+    local recipe=b0000000-0000-4000-8000-000000000002
+    wait_until 60 prom_has 'ald_recipe_running{job="ald-control"} == 0'
+    # Expected counts come from the seeded recipe itself, not from here.
+    wait_until 30 recipe_seeded "$recipe"
+    local pulses steps
+    pulses=$(leaf_runs "$recipe" valve)
+    steps=$(leaf_runs "$recipe")
+    echo "recipe $recipe: $pulses valve pulses, $steps steps per run"
+    [ "$pulses" -gt 0 ]
+    [ "$steps" -gt "$pulses" ]
+
+    enqueue_start_recipe c0ffee00-0000-4000-8000-000000000001 "$recipe"
+    wait_until 90 prom_has 'ald_processes_completed_total{job="ald-control"} == 1'
+    wait_until 30 prom_has "ald_valve_pulse_error_seconds_count{job=\"ald-control\"} == $pulses"
+    wait_until 30 prom_has "ald_recipe_steps_total{job=\"ald-control\"} == $steps"
+    [ "$(prom_value 'ald_processes_started_total{job="ald-control"}')" = 1 ]
+    [ "$(prom_value 'ald_processes_failed_total{job="ald-control"}')" = 0 ]
+    [ "$(prom_value 'ald_processes_aborted_total{job="ald-control"}')" = 0 ]
+    [ "$(prom_value 'ald_commands_claimed_total{job="ald-control"}')" = 1 ]
+    [ "$(prom_value 'ald_commands_failed_total{job="ald-control"}')" = 0 ]
+    # +Inf bucket = count: the histogram is whole
+    [ "$(prom_value 'ald_valve_pulse_error_seconds_bucket{job="ald-control",le="+Inf"}')" = "$pulses" ]
+    # idle again: the run gauges are back to 0
+    wait_until 30 prom_has 'ald_recipe_running{job="ald-control"} == 0 and on () ald_recipe_expected_duration_seconds{job="ald-control"} == 0'
+    [ "$(db "SELECT status FROM recipe_commands WHERE id = 'c0ffee00-0000-4000-8000-000000000001'")" = completed ]
+    for a in AldRecipeFailed AldRecipeOverrun AldCommandsFailing AldCommandStuck AldCommandQueueBacklog; do
+        [ -z "$(alert_state "$a")" ] || { echo "$a is $(alert_state "$a")"; false; }
+    done
+}
+
+@test "every dashboard query is valid PromQL, and the recipe panels have data after the run" {
+    # Grafana's variables as Grafana would fill them for "All" and a 1 h range
+    jq -r '[.panels[] | .targets[]?.expr | select(. != null)] | .[]' \
+        "$SRC"/monitoring/grafana/dashboards/*.json |
+        sed -e 's/\$instance/.*/g' -e 's/\$__range/1h/g' >"$LIVE/dashboard-queries.txt"
+    [ "$(wc -l <"$LIVE/dashboard-queries.txt")" -gt 40 ]
+    local bad=0
+    while IFS= read -r q; do
+        curl -sS -G --data-urlencode "query=$q" "http://127.0.0.1:$PROM_PORT/api/v1/query" |
+            jq -e '.status == "success"' >/dev/null || { echo "rejected: $q"; bad=1; }
+    done <"$LIVE/dashboard-queries.txt"
+    [ "$bad" -eq 0 ]
+    command -v sqlite3 >/dev/null || skip "no recipe ran: sqlite3 not found (apt-get install sqlite3)"
+    # the System Overview outcome panel and the Performance pulse panel show the run
+    prom_has 'sum(increase(ald_processes_completed_total{instance=~".*"}[1h])) > 0'
+    prom_has 'histogram_quantile(0.5, sum by (instance, le) (rate(ald_valve_pulse_error_seconds_bucket{instance=~".*"}[10m])))'
+}
+
+@test "a recipe running when the PLC drops fails and fires AldRecipeFailed" {
+    command -v sqlite3 >/dev/null || skip "sqlite3 not found (apt-get install sqlite3)"
+    # "Al2O3 demo" runs for minutes: long enough to be caught running.
+    enqueue_start_recipe c0ffee00-0000-4000-8000-000000000002 b0000000-0000-4000-8000-000000000001
+    wait_until 60 prom_has 'ald_recipe_running{job="ald-control"} == 1'
+    prom_has 'ald_recipe_expected_duration_seconds{job="ald-control"} > 60'
+    [ -z "$(alert_state AldRecipeOverrun)" ]
+    touch "$LIVE/plc.disconnect"
+    wait_until 60 prom_has 'ald_processes_failed_total{job="ald-control"} == 1'
+    wait_until 60 alert_is_firing AldRecipeFailed
+    curl -fsS "http://127.0.0.1:$PROM_PORT/api/v1/alerts" >"$LIVE/alerts-recipe.json"
+    jq -e '[.data.alerts[] | select(.labels.alertname == "AldRecipeFailed")][0]
+        | .labels.severity == "critical" and .labels.component == "recipe"
+          and .labels.colour == "blue"
+          and .annotations.runbook_url == "docs/monitoring.md#aldrecipefailed"' \
+        "$LIVE/alerts-recipe.json"
+    prom_has 'ald_recipe_running{job="ald-control"} == 0'
+    [ "$(prom_value 'ald_processes_completed_total{job="ald-control"}')" = 1 ]
 }
 
 @test "dropping the simulated PLC connection fires AldPlcConnectionLost" {

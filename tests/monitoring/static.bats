@@ -125,6 +125,32 @@ EOF
     [ "$status" -eq 0 ]
 }
 
+@test "recipe and command alerts: the agreed thresholds, and only the outbox is NOT YET" {
+    run "$PY" - "$MON/alert_rules.yml" <<'EOF'
+import re, sys, yaml
+text = open(sys.argv[1]).read()
+rules = {r["alert"]: r for g in yaml.safe_load(text)["groups"] for r in g["rules"]}
+def expr(name):
+    return " ".join(rules[name]["expr"].split())
+assert expr("AldCommandStuck") == "ald_command_processing_seconds > 60"
+assert rules["AldCommandStuck"]["for"] == "1m"
+assert expr("AldCommandQueueBacklog") == "ald_command_queue_length >= 10"
+assert rules["AldCommandQueueBacklog"]["for"] == "2m"
+assert "ald_commands_failed_total" in expr("AldCommandsFailing")
+assert ("ald_recipe_run_duration_seconds > 1.5 * ald_recipe_expected_duration_seconds + 60"
+        " and ald_recipe_running == 1") == expr("AldRecipeOverrun")
+assert "increase(ald_processes_failed_total[" in expr("AldRecipeFailed")
+e = expr("AldValvePulseErrorHigh")
+assert "histogram_quantile(0.99," in e and "ald_valve_pulse_error_seconds_bucket[10m]" in e, e
+assert ") > 0.0005" in e and "ald_valve_pulse_error_seconds_count[10m]" in e, e
+# the NOT YET comment block lists the outbox only
+block = re.search(r"# NOT YET:(.*?)# -{20,}", text, re.S).group(1)
+assert "outbox" in block and "recipe" not in block and "command" not in block, block
+EOF
+    echo "$output"
+    [ "$status" -eq 0 ]
+}
+
 # --- metric names -----------------------------------------------------------
 
 @test "every ald_* metric in rules and dashboards is listed in docs/metrics.md" {
@@ -195,6 +221,26 @@ EOF
         jq -e '[.panels[] | select(.type != "row" and .type != "alertlist") | .targets | length > 0] | all' \
             "$f" >/dev/null
     done
+}
+
+@test "System Overview and Performance show recipe runs, commands and valve pulses" {
+    used() { "$PY" "$BATS_TEST_DIRNAME/metric_names.py" used "$MON/grafana/dashboards/$1"; }
+    overview=$(used system-overview.json)
+    for m in ald_recipe_running ald_recipe_run_duration_seconds ald_recipe_expected_duration_seconds \
+        ald_processes_started_total ald_processes_completed_total ald_processes_failed_total \
+        ald_processes_aborted_total ald_command_queue_length ald_command_processing_seconds \
+        ald_commands_received_total ald_commands_claimed_total ald_commands_failed_total; do
+        grep -qx "$m" <<<"$overview" || { echo "System Overview does not show $m"; false; }
+    done
+    perf=$(used performance.json)
+    for m in ald_valve_pulse_error_seconds_bucket ald_valve_pulse_error_seconds_count \
+        ald_recipe_steps_total; do
+        grep -qx "$m" <<<"$perf" || { echo "Performance does not show $m"; false; }
+    done
+    # the pulse quantile panel marks the alert threshold
+    jq -e '[.panels[] | select(.title == "Valve pulse error quantiles")
+        | .fieldConfig.defaults.thresholds.steps[] | select(.value == 0.0005)] | length == 1' \
+        "$MON/grafana/dashboards/performance.json" >/dev/null
 }
 
 @test "the alerts dashboard has an alert list and ALERTS queries" {

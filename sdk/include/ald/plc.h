@@ -126,8 +126,10 @@ typedef struct ald_plc_vtable {
     int (*is_connected)(void *instance);
 
     /* OPTIONAL (ALD_CAP_PLC_TIMED_PULSE): open a valve tag and let the PLC close
-     * it after duration_ms. NULL when unsupported: the host then writes 1,
-     * sleeps to an absolute deadline, and writes 0. */
+     * it after duration_ms. NULL when unsupported, or ALD_ERR_UNSUPPORTED for a
+     * tag without a PLC timer: the host then writes 1, sleeps to an absolute
+     * deadline, and writes 0. After a PLC-timed pulse the host still writes 0
+     * at the deadline (harmless if the PLC already closed it). */
     ald_status (*pulse)(void *instance, size_t index, uint32_t duration_ms);
     /* OPTIONAL (ALD_CAP_PLC_VALVE_LOG): hand every valve transition recorded
      * since `since_ns` to sink, oldest first. Returns the count. */
