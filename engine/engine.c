@@ -188,6 +188,7 @@ int engine_start(engine *e, char *err, size_t errlen)
     if (load_parameter_map(e, err, errlen) != 0 || configure_plc(e, err, errlen) != 0)
         return -1;
     commands_recover_orphans(&e->storage, &e->plc, &e->tags, e->cfg->machine_id);
+    outbox_register_metrics();
     if (e->have_fallback && outbox_start(&e->ob, &e->storage, &e->fallback) == 0)
         e->have_outbox = 1;
     else if (e->have_fallback)

@@ -251,17 +251,8 @@ static void *replay_main(void *arg)
     return NULL;
 }
 
-int outbox_start(outbox *o, plugin_instance *primary, plugin_instance *fallback)
+void outbox_register_metrics(void)
 {
-    memset(o, 0, sizeof *o);
-    if (!fallback || !fallback->inst)
-        return -1;
-    const ald_storage_vtable *ops = storage_ops(fallback);
-    if (!ops->outbox_push || !ops->outbox_peek || !ops->outbox_ack || !ops->outbox_stats)
-        return -1;
-    o->primary = primary;
-    o->fallback = fallback;
-    o->backoff_ms = 500;
     m_stored = metrics_counter("ald_outbox_stored_total",
                                "Sample batches stored in the outbox while the primary was down",
                                NULL);
@@ -275,6 +266,20 @@ int outbox_start(outbox *o, plugin_instance *primary, plugin_instance *fallback)
                              NULL);
     m_down = metrics_gauge("ald_primary_store_down",
                            "1 while writes go to the outbox instead of the primary store", NULL);
+}
+
+int outbox_start(outbox *o, plugin_instance *primary, plugin_instance *fallback)
+{
+    memset(o, 0, sizeof *o);
+    if (!fallback || !fallback->inst)
+        return -1;
+    const ald_storage_vtable *ops = storage_ops(fallback);
+    if (!ops->outbox_push || !ops->outbox_peek || !ops->outbox_ack || !ops->outbox_stats)
+        return -1;
+    o->primary = primary;
+    o->fallback = fallback;
+    o->backoff_ms = 500;
+    outbox_register_metrics();
     pthread_mutex_init(&o->lock, NULL);
     pthread_condattr_t attr;
     pthread_condattr_init(&attr);

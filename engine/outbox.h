@@ -35,6 +35,10 @@ typedef struct outbox {
     unsigned backoff_ms;
 } outbox;
 
+/* The outbox's metric families. Registered even without an outbox (they
+ * then read 0), so dashboards and alerts see the same names everywhere. */
+void outbox_register_metrics(void);
+
 /* NULL fallback or one without outbox operations: returns -1 (no outbox). */
 int outbox_start(outbox *o, plugin_instance *primary, plugin_instance *fallback);
 void outbox_stop(outbox *o);
