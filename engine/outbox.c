@@ -117,8 +117,13 @@ ald_status outbox_store_samples(outbox *o, const ald_sample_batch *batch)
                   ald_status_name(st), plugin_last_error(o->fallback));
     plugin_unlock(o->fallback);
     free(text);
-    if (st == ALD_OK)
+    if (st == ALD_OK) {
         metrics_add(m_stored, 1);
+        /* keep the depth current between replay rounds (which may sleep in
+         * back-off for many seconds); the replayer re-reads the truth */
+        if (atomic_fetch_add(&g_state.outbox_depth, 1) == 0)
+            atomic_store(&g_state.outbox_oldest_ms, (uint64_t)batch->timestamp_ms);
+    }
     return st;
 }
 
@@ -166,11 +171,6 @@ static void update_gauges(outbox *o, int64_t *depth_out)
     plugin_lock(o->fallback);
     ops->outbox_stats(o->fallback->inst, &depth, &oldest);
     plugin_unlock(o->fallback);
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    int64_t now_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-    metrics_set(m_depth, (double)depth);
-    metrics_set(m_oldest, depth > 0 && oldest > 0 ? (double)(now_ms - oldest) / 1000.0 : 0);
     atomic_store(&g_state.outbox_depth, (uint64_t)depth);
     atomic_store(&g_state.outbox_oldest_ms, depth > 0 && oldest > 0 ? (uint64_t)oldest : 0);
     *depth_out = depth;
@@ -251,6 +251,21 @@ static void *replay_main(void *arg)
     return NULL;
 }
 
+/* Collector: depth and oldest age from g_state at scrape time. */
+static void collect_outbox(void *ctx)
+{
+    (void)ctx;
+    uint64_t depth = atomic_load(&g_state.outbox_depth);
+    uint64_t oldest = atomic_load(&g_state.outbox_oldest_ms);
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    double now_ms = (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
+    metrics_set(m_depth, (double)depth);
+    metrics_set(m_oldest, depth && oldest && now_ms > (double)oldest
+                              ? (now_ms - (double)oldest) / 1000.0
+                              : 0);
+}
+
 void outbox_register_metrics(void)
 {
     m_stored = metrics_counter("ald_outbox_stored_total",
@@ -266,6 +281,7 @@ void outbox_register_metrics(void)
                              NULL);
     m_down = metrics_gauge("ald_primary_store_down",
                            "1 while writes go to the outbox instead of the primary store", NULL);
+    metrics_add_collector(collect_outbox, NULL);
 }
 
 int outbox_start(outbox *o, plugin_instance *primary, plugin_instance *fallback)

@@ -14,6 +14,12 @@
  * socket is ready, one line per valve transition and, for each close, the
  * pulse length: "valve coil:0 pulse 20.143 ms". With --events FILE every
  * transition is also appended to FILE as CSV "mono_ns,address,open".
+ *
+ * For benchmarks, --registers N serves N more holding registers from address
+ * EXTRA_BASE on: plain storage outside the model (zeros, or with
+ * --fill-pattern each f32 pair at A, A+1 holds the value A). On exit the
+ * server logs how many requests it answered ("served N requests: R reads,
+ * W writes"), so a benchmark can count what a client sent.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -36,6 +42,8 @@
 #define VALVE_COUNT 6
 #define VALVE_LOG_CAPACITY 65536
 #define INDICATION_TIMEOUT_S 1 /* a client that sends half a frame is dropped */
+#define EXTRA_BASE 1000          /* first address of the --registers block */
+#define EXTRA_MAX (65536 - EXTRA_BASE)
 
 typedef struct plcsim_options {
     const char *bind;
@@ -44,7 +52,16 @@ typedef struct plcsim_options {
     int seed_given;
     ald_byte_order order;
     const char *events_path;
+    int extra_registers; /* --registers N: holding registers EXTRA_BASE... */
+    int fill_pattern;    /* --fill-pattern: f32 at A holds A, else zeros */
 } plcsim_options;
+
+/* Requests answered, by kind, reported on exit. */
+typedef struct plcsim_counters {
+    uint64_t reads;
+    uint64_t writes;
+    uint64_t other;
+} plcsim_counters;
 
 typedef struct plcsim {
     plcsim_options opt;
@@ -55,7 +72,9 @@ typedef struct plcsim {
     int listen_fd;
     fd_set clients;
     int max_fd;
+    int demo_registers; /* holding registers the model owns: 0...demo_registers-1 */
     uint64_t opened_ns[VALVE_COUNT]; /* when each valve last opened; 0 = unknown */
+    plcsim_counters served;
 } plcsim;
 
 static volatile sig_atomic_t stop_requested;
@@ -95,16 +114,20 @@ static void usage(FILE *out)
     fprintf(out,
             "Usage: ald-plcsim --port N [--bind ADDR] [--seed N]\n"
             "                  [--byte-order abcd|badc|cdab|dcba] [--events FILE]\n"
+            "                  [--registers N [--fill-pattern]]\n"
             "Serve the simulated ALD demo tool (docs/demo-tool.md) over Modbus TCP.\n\n"
             "  --port N          TCP port to listen on (1-65535), required\n"
             "  --bind ADDR       address to listen on (default 127.0.0.1)\n"
             "  --seed N          noise seed, for repeatable runs (default: from the clock)\n"
             "  --byte-order O    register order of floats (default abcd: high word first)\n"
             "  --events FILE     append every valve transition as CSV mono_ns,address,open\n"
+            "  --registers N     also serve N plain holding registers from address 1000\n"
+            "                    (benchmarks: readable, writable, outside the model)\n"
+            "  --fill-pattern    fill them with f32 values: the pair at A, A+1 holds A\n"
             "  --help            show this help\n"
             "  --version         show the version\n\n"
             "Logs go to stderr; \"listening on ADDR:PORT\" marks readiness. SIGTERM or\n"
-            "SIGINT stops the server.\n");
+            "SIGINT stops the server, which then logs how many requests it served.\n");
 }
 
 static int parse_number(const char *text, unsigned long long max, unsigned long long *out)
@@ -127,6 +150,8 @@ static int parse_args(int argc, char **argv, plcsim_options *o)
         {"seed", required_argument, NULL, 's'},
         {"byte-order", required_argument, NULL, 'o'},
         {"events", required_argument, NULL, 'e'},
+        {"registers", required_argument, NULL, 'r'},
+        {"fill-pattern", no_argument, NULL, 'f'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -157,6 +182,16 @@ static int parse_args(int argc, char **argv, plcsim_options *o)
         case 'e':
             o->events_path = optarg;
             break;
+        case 'r':
+            if (parse_number(optarg, EXTRA_MAX, &v) != 0)
+                return say("--registers %s: expected a count 0-%d (they start at %d)", optarg,
+                           EXTRA_MAX, EXTRA_BASE),
+                       2;
+            o->extra_registers = (int)v;
+            break;
+        case 'f':
+            o->fill_pattern = 1;
+            break;
         case 'h':
             usage(stdout);
             return 1;
@@ -173,12 +208,15 @@ static int parse_args(int argc, char **argv, plcsim_options *o)
         return say("unexpected argument \"%s\" (see --help)", argv[optind]), 2;
     if (o->port == 0)
         return say("--port is required (see --help)"), 2;
+    if (o->fill_pattern && o->extra_registers == 0)
+        return say("--fill-pattern needs --registers N (see --help)"), 2;
     return 0;
 }
 
 /* ---- register image <-> model ---------------------------------------------- */
 
-static modbus_mapping_t *new_mapping(void)
+/* The demo map's areas, plus the --registers block; sets p->demo_registers. */
+static modbus_mapping_t *new_mapping(plcsim *p)
 {
     int end[4] = {0}; /* one past the highest address of each area */
     size_t n;
@@ -188,8 +226,21 @@ static modbus_mapping_t *new_mapping(void)
         if (last > end[ch[i].area])
             end[ch[i].area] = last;
     }
+    p->demo_registers = end[AREA_HOLDING];
+    if (p->opt.extra_registers > 0)
+        end[AREA_HOLDING] = EXTRA_BASE + p->opt.extra_registers;
     return modbus_mapping_new(end[AREA_COIL], end[AREA_DISCRETE_INPUT], end[AREA_HOLDING],
                               end[AREA_INPUT]);
+}
+
+/* --fill-pattern: each whole f32 pair of the extra block holds its address. */
+static void fill_extra_registers(plcsim *p)
+{
+    if (!p->opt.fill_pattern)
+        return;
+    int end = EXTRA_BASE + p->opt.extra_registers;
+    for (int a = EXTRA_BASE; a + 1 < end; a += 2)
+        codec_encode(ALD_TYPE_F32, p->opt.order, (double)a, &p->map->tab_registers[a]);
 }
 
 static uint16_t *registers_of(modbus_mapping_t *map, modbus_area area)
@@ -269,15 +320,40 @@ static void apply_writes(plcsim *p, const uint8_t *old_bits, const uint16_t *old
 
 /* ---- serving -------------------------------------------------------------- */
 
+/* Counts the request by its function code (the byte after the TCP header). */
+static void count_request(plcsim *p, const uint8_t *req, int len)
+{
+    int offset = modbus_get_header_length(p->ctx);
+    int function = len > offset ? req[offset] : -1;
+    switch (function) {
+    case MODBUS_FC_READ_COILS:
+    case MODBUS_FC_READ_DISCRETE_INPUTS:
+    case MODBUS_FC_READ_HOLDING_REGISTERS:
+    case MODBUS_FC_READ_INPUT_REGISTERS:
+        p->served.reads++;
+        break;
+    case MODBUS_FC_WRITE_SINGLE_COIL:
+    case MODBUS_FC_WRITE_SINGLE_REGISTER:
+    case MODBUS_FC_WRITE_MULTIPLE_COILS:
+    case MODBUS_FC_WRITE_MULTIPLE_REGISTERS:
+        p->served.writes++;
+        break;
+    default:
+        p->served.other++;
+    }
+}
+
 static void serve_request(plcsim *p, const uint8_t *req, int len, uint64_t now)
 {
-    /* Snapshot of the writable areas, to see what the request changed. */
+    /* Snapshot of the model's writable areas, to see what the request changed
+     * (the --registers block is plain storage: nothing to apply). */
     uint8_t old_bits[MODBUS_MAX_WRITE_BITS];
     uint16_t old_regs[MODBUS_MAX_WRITE_REGISTERS];
+    count_request(p, req, len);
     sim_model_advance(p->model, now);
     refresh_mapping(p);
     memcpy(old_bits, p->map->tab_bits, (size_t)p->map->nb_bits);
-    memcpy(old_regs, p->map->tab_registers, (size_t)p->map->nb_registers * sizeof *old_regs);
+    memcpy(old_regs, p->map->tab_registers, (size_t)p->demo_registers * sizeof *old_regs);
     if (modbus_reply(p->ctx, req, len, p->map) < 0)
         say("reply failed: %s", modbus_strerror(errno));
     apply_writes(p, old_bits, old_regs, now);
@@ -371,13 +447,14 @@ static int start(plcsim *p)
     uint64_t seed = p->opt.seed_given ? p->opt.seed : now ^ (uint64_t)time(NULL);
     sim_options so = {seed, 1.0, VALVE_LOG_CAPACITY};
     p->model = sim_model_new(&so, now);
-    p->map = new_mapping();
+    p->map = new_mapping(p);
     if (!p->model || !p->map)
         return say("out of memory creating the model"), -1;
-    /* serve_request() snapshots the writable areas into fixed buffers. */
+    /* serve_request() snapshots the model's writable areas into fixed buffers. */
     if (p->map->nb_bits > MODBUS_MAX_WRITE_BITS ||
-        p->map->nb_registers > MODBUS_MAX_WRITE_REGISTERS)
+        p->demo_registers > MODBUS_MAX_WRITE_REGISTERS || p->demo_registers > EXTRA_BASE)
         return say("internal error: register map larger than the write snapshot"), -1;
+    fill_extra_registers(p);
     if (open_events(p) != 0 || install_signals() != 0)
         return -1;
     char port[8];
@@ -396,6 +473,10 @@ static int start(plcsim *p)
     say("seed %" PRIu64 "%s, byte order %s", seed,
         p->opt.seed_given ? "" : " (from the clock)",
         (const char *[]){"abcd", "abcd", "badc", "cdab", "dcba"}[p->opt.order]);
+    if (p->opt.extra_registers > 0)
+        say("extra holding registers %d-%d (%s)", EXTRA_BASE,
+            EXTRA_BASE + p->opt.extra_registers - 1,
+            p->opt.fill_pattern ? "f32 pattern: the pair at A holds A" : "zeros");
     say("listening on %s:%s", p->opt.bind, port);
     return 0;
 }
@@ -424,7 +505,10 @@ int main(int argc, char **argv)
         return rc == 1 ? EXIT_SUCCESS : 2;
     rc = start(&p) == 0 && serve(&p) == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
     if (rc == EXIT_SUCCESS)
-        say("stopped");
+        say("stopped; served %" PRIu64 " requests: %" PRIu64 " reads, %" PRIu64
+            " writes, %" PRIu64 " other",
+            p.served.reads + p.served.writes + p.served.other, p.served.reads,
+            p.served.writes, p.served.other);
     finish(&p);
     return rc;
 }

@@ -1,0 +1,16 @@
+# bench/: the benchmark harness. Quality bars are measured here, never by
+# timed tests. `make bench` builds what the benchmarks need; nothing here runs
+# in `make check`. bench/run-all.sh BUILD_DIR runs them all and prints the
+# results table (docs/benchmarks.md explains each number).
+#
+# bench/modbus_bench and bench/sqlite_bench are declared by tests/modbus.mk
+# and tests/sqlite.mk (as check_PROGRAMS, built but never run by make check);
+# this fragment only depends on them.
+# (bench/modbus_bench.sh is distributed by tests/modbus.mk.)
+dist_noinst_SCRIPTS += bench/run-all.sh bench/bench-lib.sh bench/collectd_bench.sh \
+	bench/logger_bench.sh bench/recipe_bench.sh bench/sqlite_bench.sh
+
+.PHONY: bench
+bench: ald-engine$(EXEEXT) ald-plcsim$(EXEEXT) bench/modbus_bench$(EXEEXT) \
+	bench/sqlite_bench$(EXEEXT) plugins/plc-modbus/plc-modbus.la \
+	plugins/plc-sim/plc-sim.la plugins/storage-sqlite/storage-sqlite.la

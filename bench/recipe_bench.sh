@@ -1,0 +1,133 @@
+#!/bin/bash
+# recipe_bench.sh - valve pulse length error and per-step overhead (issue 4).
+#
+# Usage: bench/recipe_bench.sh BUILD_DIR        (PULSES, default 500; STEPS, 10000)
+# A recipe is written into the engine's SQLite store with sqlite3 and started
+# with a recipe_commands row, as an operator's app would:
+#  (a) "pulses": a loop of PULSES/2 x (valve 1 20 ms, purge 20 ms, valve 2
+#      20 ms, purge 20 ms) on the in-process simulator; the error is the
+#      engine-side commanded pulse length minus 20 ms, from the histogram
+#      ald_valve_pulse_error_seconds (/metrics), quoted as bucket bounds;
+#  (b) the same recipe with PLC_TYPE=real against ald-plcsim over loopback;
+#      the error is what the server saw: close minus open time of each coil in
+#      ald-plcsim's --events CSV (arrival times of the write requests);
+#  (c) "overhead": a loop of STEPS x purge 0 ms on the simulator; total run
+#      time (the engine's own log lines "running recipe" -> "completed after",
+#      ms time stamps) / steps.
+# shellcheck source=bench/bench-lib.sh
+. "$(dirname "$0")/bench-lib.sh"
+
+PULSES=${PULSES:-500}
+STEPS=${STEPS:-10000}
+MACHINE=e3e6e280-0000-4000-8000-000000000001
+machine_line
+
+# add_loop_recipe ID NAME ITERATIONS CHILDREN: a recipe of one top-level loop;
+# CHILDREN is "valve:N:MS" / "purge:MS" words, in order.
+add_loop_recipe() {
+    local id=$1 name=$2 iterations=$3 seq=0 child kind a b sql
+    local loop=${id%????}0000
+    sql="INSERT INTO recipes (id, name, description) VALUES ('$id', '$name', 'benchmark');
+        INSERT INTO recipe_steps (id, recipe_id, parent_step_id, sequence_number, name, type)
+          VALUES ('$loop', '$id', NULL, 1, 'loop', 'loop');
+        INSERT INTO loop_step_config (id, step_id, iteration_count)
+          VALUES ('$loop-l', '$loop', $iterations);"
+    for child in $4; do
+        seq=$((seq + 1))
+        IFS=: read -r kind a b <<<"$child"
+        local sid
+        sid=${id%????}$(printf '%04d' "$seq")
+        sql+="INSERT INTO recipe_steps (id, recipe_id, parent_step_id, sequence_number, name,
+              type) VALUES ('$sid', '$id', '$loop', $seq, '$kind $seq', '$kind');"
+        if [ "$kind" = valve ]; then
+            sql+="INSERT INTO valve_step_config (id, step_id, valve_number, duration_ms)
+                  VALUES ('$sid-c', '$sid', $a, $b);"
+        else
+            sql+="INSERT INTO purge_step_config (id, step_id, duration_ms)
+                  VALUES ('$sid-c', '$sid', $a);"
+        fi
+    done
+    engine_db "$sql"
+}
+
+# run_recipe ID SECONDS: start it with a command, wait until its process ended.
+run_recipe() {
+    engine_db "INSERT INTO recipe_commands (id, type, parameters, status, machine_id)
+        VALUES ('${1%????}cccc', 'start_recipe', '{\"recipe_id\": \"$1\"}', 'pending',
+                '$MACHINE');"
+    wait_until_sql "SELECT status FROM process_executions WHERE recipe_id = '$1'" completed "$2"
+}
+
+PULSE_RECIPE=bbe0c000-0000-4000-8000-0000000a0000
+STEP_RECIPE=bbe0c000-0000-4000-8000-0000000b0000
+PULSE_STEPS="valve:1:20 purge:20 valve:2:20 purge:20"
+nominal_s=$((PULSES * 40 / 1000))
+
+# (a) and (c): the in-process simulator.
+engine_setup recipe-sim
+engine_start
+add_loop_recipe "$PULSE_RECIPE" "bench pulses" $((PULSES / 2)) "$PULSE_STEPS"
+add_loop_recipe "$STEP_RECIPE" "bench steps" "$STEPS" "purge:0"
+run_recipe "$PULSE_RECIPE" $((nominal_s * 3 + 30))
+scrape "$BENCH_TMP/recipe-sim.metrics"
+run_recipe "$STEP_RECIPE" 120
+engine_stop
+
+h=ald_valve_pulse_error_seconds
+f=$BENCH_TMP/recipe-sim.metrics
+count=$(hist_count "$f" "$h")
+[ "${count%.*}" -eq "$PULSES" ] || die "the histogram holds $count pulses, expected $PULSES"
+# ms SECONDS: a bucket bound in ms; the +Inf bucket (over 10 ms) as 1e9.
+ms() { awk -v s="$1" 'BEGIN { if (s == "+Inf") print 1e9; else printf "%g", s * 1000 }'; }
+a_med=$(ms "$(hist_quantile "$f" "$h" 0.5)")
+a_p99=$(ms "$(hist_quantile "$f" "$h" 0.99)")
+a_max=$(ms "$(hist_quantile "$f" "$h" 1)")
+shown() { awk -v v="$1" 'BEGIN { if (v >= 1e9) print "> 10"; else print "<= " v }'; }
+echo "(a) in-process sim, engine-side: $count pulses; error median $(shown "$a_med") ms," \
+    "p99 $(shown "$a_p99") ms, max $(shown "$a_max") ms"
+
+# (c): log lines of the STEPS recipe's process.
+stamp_ms() { # the log line's ISO time stamp -> ms of the day
+    sed -n "s/^[0-9-]*T\([0-9]*\):\([0-9]*\):\([0-9.]*\)Z.*$1.*/\1 \2 \3/p" "$ENGINE_LOG" |
+        tail -n 1 | awk '{ printf "%.0f", ($1 * 3600 + $2 * 60 + $3) * 1000 }'
+}
+started=$(stamp_ms "running recipe 'bench steps'")
+ended=$(stamp_ms "completed after .* ($STEPS of $STEPS steps)")
+if [ -z "$started" ] || [ -z "$ended" ]; then
+    die "no start/end log lines for 'bench steps' in $ENGINE_LOG"
+fi
+per_step_us=$(awk -v a="$started" -v b="$ended" -v n="$STEPS" \
+    'BEGIN { d = b - a; if (d < 0) d += 86400000; printf "%.1f", d * 1000 / n }')
+echo "(c) $STEPS purge steps of 0 ms: $((ended - started)) ms in all, $per_step_us us per step"
+
+# (b): over Modbus TCP against ald-plcsim, pulse lengths as the server saw them.
+engine_setup recipe-real
+engine_start # create and seed the store with the simulator first
+engine_stop
+add_loop_recipe "$PULSE_RECIPE" "bench pulses" $((PULSES / 2)) "$PULSE_STEPS"
+start_plcsim plcsim-recipe --events "$BENCH_TMP/events.csv"
+engine_start PLC_TYPE=real PLC_HOST=127.0.0.1 PLC_PORT="$PLCSIM_PORT"
+run_recipe "$PULSE_RECIPE" $((nominal_s * 3 + 30))
+engine_stop
+stop_plcsim
+# events: mono_ns,coil:N,open -> error of each open->close pair in ms
+awk -F, 'NR > 1 { if ($3 == 1) opened[$2] = $1;
+                  else if ($2 in opened) { e = ($1 - opened[$2]) / 1e6 - 20;
+                                            print (e < 0 ? -e : e); delete opened[$2] } }' \
+    "$BENCH_TMP/events.csv" >"$BENCH_TMP/pulse-errors"
+b_n=$(wc -l <"$BENCH_TMP/pulse-errors")
+[ "$b_n" -eq "$PULSES" ] || die "ald-plcsim saw $b_n pulses, expected $PULSES"
+ms3() { awk '{ printf "%.3f", $1 }'; }
+b_med=$(median <"$BENCH_TMP/pulse-errors" | ms3)
+b_p99=$(quantile 0.99 <"$BENCH_TMP/pulse-errors" | ms3)
+b_max=$(quantile 1 <"$BENCH_TMP/pulse-errors" | ms3)
+echo "(b) Modbus TCP, at ald-plcsim: $b_n pulses; abs. error median $b_med ms, p99 $b_p99 ms, max $b_max ms"
+
+cmd="bench/recipe_bench.sh BUILD_DIR ($PULSES x 20 ms pulses, 20 ms purges; $STEPS x 0 ms purges)"
+row recipe "(a) pulse error, in-process sim, engine-side: median / p99 / max" "p99 <= 0.5 ms" \
+    "$(shown "$a_med") / $(shown "$a_p99") / $(shown "$a_max") ms" "$(verdict "$a_p99 <= 0.5")" \
+    "$cmd"
+row recipe "(b) abs. pulse error, Modbus TCP, at ald-plcsim: median / p99 / max" "p99 <= 0.5 ms" \
+    "$b_med / $b_p99 / $b_max ms" "$(verdict "$b_p99 <= 0.5")" "$cmd"
+row recipe "(c) per-step overhead, $STEPS x purge 0 ms, sim" "< 0.1 ms" "$per_step_us us" \
+    "$(verdict "$per_step_us < 100")" "$cmd"
