@@ -16,7 +16,7 @@
 #include "setpoint.h"
 #include "state.h"
 
-static ald_metric *m_received, *m_claimed, *m_failed, *m_queue, *m_busy;
+static ald_metric *m_received, *m_claimed, *m_failed, *m_queue, *m_busy, *m_active;
 
 typedef struct pending_command {
     char id[64];
@@ -457,13 +457,20 @@ static int poll_setpoints(command_processor *cp)
 static int hold_lease(command_processor *cp)
 {
     const ald_storage_vtable *ops = storage_ops(cp->storage);
-    if (!ops->acquire_lease)
+    if (!ops->acquire_lease) {
+        atomic_store(&g_state.lease_state, 1);
+        metrics_set(m_active, 1);
         return 1; /* a store without leases: single engine assumed */
+    }
     plugin_lock(cp->storage);
     ald_status st = ops->acquire_lease(cp->storage->inst, cp->machine_id, cp->holder,
                                        LEASE_TTL_MS);
     plugin_unlock(cp->storage);
     int held = st == ALD_OK;
+    if (st == ALD_OK || st == ALD_ERR_CONFLICT) { /* an outage decides nothing */
+        atomic_store(&g_state.lease_state, held);
+        metrics_set(m_active, held);
+    }
     if (held != cp->lease_held)
         log_info("commands", held ? "holding the lease of machine %s: taking commands"
                                   : "another engine holds the lease of machine %s: standing by",
@@ -552,6 +559,7 @@ void commands_init(command_processor *cp, plugin_instance *storage, plugin_insta
     cp->exec = exec;
     cp->machine_id = machine_id;
     cp->poll_ms = poll_ms ? poll_ms : COMMANDS_POLL_MS;
+    cp->lease_held = -1; /* unknown: the first poll always says which it is */
     char host[64] = "engine";
     gethostname(host, sizeof host);
     snprintf(cp->holder, sizeof cp->holder, "%s:%d:%u", host, (int)getpid(),
@@ -566,6 +574,10 @@ void commands_init(command_processor *cp, plugin_instance *storage, plugin_insta
                            "Seconds the command being handled has taken so far (0 when none); "
                            "a recipe's run is not counted, only its start",
                            NULL);
+    m_active = metrics_gauge("ald_engine_active",
+                             "1 while this engine holds the machine's lease and drives it; 0 "
+                             "on a standby (blue/green) that stores nothing",
+                             NULL);
 }
 
 

@@ -31,7 +31,7 @@ typedef struct command_processor {
     const char *machine_id;
     char holder[96]; /* lease holder: host:pid */
     unsigned poll_ms;
-    int lease_held;
+    int lease_held; /* 1 held, 0 another engine holds it, -1 not asked yet */
     _Atomic uint64_t busy_since_ms; /* monotonic ms a dispatch began; 0 = idle */
     pthread_t thread;
     int running;

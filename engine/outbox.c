@@ -176,6 +176,23 @@ static void update_gauges(outbox *o, int64_t *depth_out)
     *depth_out = depth;
 }
 
+/* Why the primary refused a replay: at once for the first, then once a
+ * minute, so an operator can tell a 401 from a network outage. */
+static void log_refusal(outbox *o, ald_status why)
+{
+    static uint64_t last_ms;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    uint64_t now_ms = (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+    if (last_ms && now_ms - last_ms < 60000u)
+        return;
+    last_ms = now_ms;
+    plugin_lock(o->primary);
+    log_warning("outbox", "replay refused by '%s': %s: %s (retrying with back-off)",
+                o->primary->name, ald_status_name(why), plugin_last_error(o->primary));
+    plugin_unlock(o->primary);
+}
+
 int outbox_replay_once(outbox *o)
 {
     replay_round round = {.o = o, .acked_upto = -1};
@@ -191,6 +208,7 @@ int outbox_replay_once(outbox *o)
         log_error("outbox", "reading the outbox failed: %s", plugin_last_error(o->fallback));
     if (round.refused) {
         metrics_add(m_failures, 1);
+        log_refusal(o, round.why);
         return -1;
     }
     return round.replayed;

@@ -36,7 +36,8 @@ typedef struct outbox {
 } outbox;
 
 /* The outbox's metric families. Registered even without an outbox (they
- * then read 0), so dashboards and alerts see the same names everywhere. */
+ * then read 0), so dashboards and alerts see the same names everywhere.
+ * Idempotent: the registry returns existing series and keeps one collector. */
 void outbox_register_metrics(void);
 
 /* NULL fallback or one without outbox operations: returns -1 (no outbox). */

@@ -25,6 +25,7 @@ void state_init(uint64_t logging_interval_ns)
     memset(&g_state, 0, sizeof g_state);
     g_state.start_mono_ns = now_mono_ns();
     g_state.logging_interval_ns = logging_interval_ns;
+    atomic_store(&g_state.lease_state, -1);
     pthread_mutex_unlock(&error_lock);
 }
 

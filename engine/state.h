@@ -19,6 +19,8 @@ typedef struct engine_state {
     atomic_int plc_connected;
     atomic_int db_connected;
     atomic_int logging_running;    /* the parameter logger thread is running */
+    atomic_int lease_state;        /* -1 unknown, 1 we hold the machine's lease (active),
+                                      0 another engine holds it (standby: store nothing) */
     atomic_uint_fast64_t last_cycle_mono_ns; /* end of the last logger cycle, 0 = none */
     atomic_uint_fast64_t cycles_total;
     atomic_uint_fast64_t late_cycles_total;

@@ -43,6 +43,8 @@ size_t writer_build(const tagmap *tags, const sample_batch *b, ald_sample *sampl
 
 ald_status writer_write_batch(sample_writer *w, const sample_batch *b)
 {
+    if (atomic_load(&g_state.lease_state) == 0)
+        return ALD_OK; /* standby: the active engine stores this machine's data */
     size_t live_count = 0;
     size_t count = writer_build(w->tags, b, w->samples, w->live, &live_count);
     char process_id[64];

@@ -10,6 +10,8 @@
  * transient failure keeps the batch and retries it with capped back-off while
  * the logger keeps filling the queue. A batch that cannot be stored anywhere
  * is counted in ald_data_logging_errors_total.
+ * A standby engine (another engine holds the machine's lease) stores nothing:
+ * during a blue/green overlap only the active colour writes samples.
  */
 #ifndef ALD_ENGINE_WRITER_H
 #define ALD_ENGINE_WRITER_H

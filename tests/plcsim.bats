@@ -14,7 +14,7 @@ start_plcsim() {
     EVENTS="$BATS_TEST_TMPDIR/events.csv"
     for _ in $(seq 1 20); do
         PORT=$((20000 + RANDOM % 30000))
-        "$PLCSIM" --port "$PORT" --seed 1 --events "$EVENTS" "$@" 2>"$LOG" &
+        "$PLCSIM" --port "$PORT" --seed 1 --events "$EVENTS" "$@" 2>"$LOG" 3>&- &
         PID=$!
         for _ in $(seq 1 100); do
             grep -q "listening on 127.0.0.1:$PORT" "$LOG" && return 0

@@ -117,7 +117,10 @@ ald_status mb_read_all(mb_instance *in, ald_tag_value *out, size_t count)
     ald_status worst = check_running(in);
     unsigned requests = 0;
     if (worst == ALD_OK) {
-        for (size_t b = 0; b < in->plan.block_count; b++)
+        /* A lost link ends the cycle: the remaining tags are already marked
+         * disconnected, and their blocks would only overwrite the error text
+         * of the request that actually failed. */
+        for (size_t b = 0; b < in->plan.block_count && worst != ALD_ERR_DISCONNECTED; b++)
             worst = mb_worse_status(worst, read_block(in, &in->plan.blocks[b], &requests));
         if (in->set.close_after_cycle)
             mb_conn_close(&in->reader);

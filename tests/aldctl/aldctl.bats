@@ -16,7 +16,7 @@ setup_file() {
     local port
     port=$(free_port)
     "$(engine_bin)" --config "$ALD_TOP_SRCDIR/conf.d" --http-port "$port" \
-        >"$BATS_FILE_TMPDIR/engine.out" 2>"$BATS_FILE_TMPDIR/engine.log" &
+        >"$BATS_FILE_TMPDIR/engine.out" 2>"$BATS_FILE_TMPDIR/engine.log" 3>&- &
     echo $! >"$BATS_FILE_TMPDIR/engine.pid"
     wait_for_code "http://127.0.0.1:$port/health/basic" 200 100
 }
@@ -152,7 +152,7 @@ process_of() {
 @test "stop during a long recipe ends it aborted" {
     local id
     id=$(aldctl import "$FIXTURES/long.json")
-    aldctl start "$id" --wait >"$BATS_TEST_TMPDIR/start.out" 2>&1 &
+    aldctl start "$id" --wait >"$BATS_TEST_TMPDIR/start.out" 2>&1 3>&- &
     local starter=$!
     for _ in $(seq 100); do
         aldctl status | grep -q '^machine .*: processing' && break

@@ -6,6 +6,10 @@ load helpers
 
 teardown() {
     stop_engine || true
+    if [ -n "${SECOND_PID:-}" ]; then
+        kill -TERM "$SECOND_PID" 2>/dev/null && wait "$SECOND_PID" 2>/dev/null
+        SECOND_PID=
+    fi
 }
 
 @test "--version names the version and the plugin ABI" {
@@ -121,4 +125,30 @@ CONF
     [ "$(echo "$output" | grep -v '^ald_memory_usage_mb metric names should not contain abbreviated units$' | grep -c .)" -eq 0 ]
     grep -q '^ald_plc_connected 1$' "$BATS_TEST_TMPDIR/metrics.txt"
     grep -q '^ald_data_collection_running 1$' "$BATS_TEST_TMPDIR/metrics.txt"
+}
+
+@test "a second engine on the same machine stands by: one drives, one stores nothing" {
+    start_engine
+    local first_pid=$ENGINE_PID first_port=$PORT
+    wait_for_code "http://127.0.0.1:$first_port/health/basic" 200 50
+    sleep 1.5 # the first engine takes the lease on its first poll
+    local second_port; second_port=$(free_port)
+    "$(engine_bin)" --config "$ALD_TOP_SRCDIR/conf.d" --http-port "$second_port" \
+        >/dev/null 2>"$BATS_TEST_TMPDIR/engine2.log" 3>&- &
+    SECOND_PID=$!
+    wait_for_code "http://127.0.0.1:$second_port/health/basic" 200 50
+    local db=$BATS_TEST_TMPDIR/data/ald.db
+    sleep 2
+    local t0; t0=$(sqlite3 "$db" "SELECT count(DISTINCT timestamp) FROM parameter_value_history")
+    sleep 5
+    local t1; t1=$(sqlite3 "$db" "SELECT count(DISTINCT timestamp) FROM parameter_value_history")
+    curl -s "http://127.0.0.1:$first_port/metrics" | grep -q '^ald_engine_active 1$'
+    curl -s "http://127.0.0.1:$second_port/metrics" | grep -q '^ald_engine_active 0$'
+    grep -q "standing by" "$BATS_TEST_TMPDIR/engine2.log"
+    kill -TERM "$SECOND_PID"
+    wait "$SECOND_PID"
+    SECOND_PID=
+    echo "timestamps in 5 s: $((t1 - t0))"
+    # one engine logging at 1 Hz gives about 5; two would give about 10
+    [ $((t1 - t0)) -ge 3 ] && [ $((t1 - t0)) -le 7 ]
 }

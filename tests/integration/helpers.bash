@@ -14,8 +14,9 @@ start_engine() {
     local confdir=${1:-$ALD_TOP_SRCDIR/conf.d}
     PORT=$(free_port)
     export ALD_DATA_DIR=$BATS_TEST_TMPDIR/data
+    # 3>&-: bats waits for fd 3 to close; a background engine must not hold it
     "$(engine_bin)" --config "$confdir" --http-port "$PORT" \
-        >"$BATS_TEST_TMPDIR/engine.out" 2>"$BATS_TEST_TMPDIR/engine.log" &
+        >"$BATS_TEST_TMPDIR/engine.out" 2>"$BATS_TEST_TMPDIR/engine.log" 3>&- &
     ENGINE_PID=$!
 }
 

@@ -23,7 +23,7 @@ setup_file() {
     export ENGINE_PORT; ENGINE_PORT=$(free_port)
     SUPABASE_URL=$FIXTURE_URL SUPABASE_KEY=test-key ALD_DATA_DIR=$WORK/data \
         "$(engine_bin)" --config "$ALD_TOP_SRCDIR/conf.d" --http-port "$ENGINE_PORT" \
-        >"$WORK/engine.out" 2>"$WORK/engine.log" &
+        >"$WORK/engine.out" 2>"$WORK/engine.log" 3>&- &
     echo $! >"$WORK/engine.pid"
     wait_for_code "http://127.0.0.1:$ENGINE_PORT/health/basic" 200 100
 }
@@ -57,7 +57,7 @@ wait_sql() {
 
 start_fixture() {
     ALD_FIXTURE_KEY=test-key /usr/bin/python3 "$ALD_TOP_SRCDIR/tests/fixtures/postgrest/server.py" \
-        --port "$FIXTURE_PORT" --dsn "$PSQL_DSN" >>"$WORK/fixture2.log" 2>&1 &
+        --port "$FIXTURE_PORT" --dsn "$PSQL_DSN" >>"$WORK/fixture2.log" 2>&1 3>&- &
     wait_for_code "$FIXTURE_URL/_test/stats" 200 100
 }
 
