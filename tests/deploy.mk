@@ -1,1 +1,15 @@
-# owner: deploy
+# tests/deploy.mk: checks of the production deployment kit (deploy/local.mk).
+#   deploy-static: shellcheck of every script, `haproxy -c`, `docker-compose
+#       config` of docker-compose.prod.yml with the example env, Dockerfile,
+#       entrypoint (with the built engine), systemd-analyze verify, the
+#       scripts' command lines and --dry-run plans
+#   deploy-live: health-check.sh against real engines; deploy.sh/rollback.sh
+#       switching a real HAProxy (the shipped config on loopback ports)
+#       between two real engines over its runtime socket (fake docker-compose)
+# bats files run with --tap by tiny wrappers (not *.test: see Makefile.am).
+TESTS += tests/deploy/deploy-static tests/deploy/deploy-live
+dist_noinst_SCRIPTS += \
+	tests/deploy/deploy-static \
+	tests/deploy/deploy-live \
+	tests/deploy/fake-docker-compose
+EXTRA_DIST += tests/deploy/static.bats tests/deploy/live.bats tests/deploy/helpers.bash

@@ -1,0 +1,323 @@
+#!/usr/bin/env bats
+# The deploy kit, checked without a Docker engine: shellcheck of every script,
+# `haproxy -c` of the HAProxy config, `docker-compose config` of
+# docker-compose.prod.yml with the example env file, the Dockerfile's
+# promises, the systemd unit (systemd-analyze verify), the container
+# entrypoint's checks (with the built engine), and the scripts' command lines.
+
+load helpers
+
+SRC=$(cd "$ALD_TOP_SRCDIR" && pwd) # as the scripts see it (no ../)
+COMPOSE_FILE=$SRC/docker-compose.prod.yml
+EXAMPLE_ENV=$SRC/deploy/production.env.example
+
+setup() {
+    export DEPLOY_TMP=$BATS_TEST_TMPDIR
+}
+
+# compose_config [ENV_FILE]: `docker-compose config` of the production file;
+# HOME in the temp dir so no user config interferes.
+compose_config() {
+    HOME=$BATS_TEST_TMPDIR docker-compose --env-file "${1:-$EXAMPLE_ENV}" \
+        -f "$COMPOSE_FILE" config
+}
+
+# yq_py EXPR: evaluate a Python expression over the YAML on stdin (as `c`).
+yq_py() {
+    /usr/bin/python3 -c 'import sys, yaml; c = yaml.safe_load(sys.stdin); print('"$1"')'
+}
+
+# ---- shell scripts ------------------------------------------------------------------------
+
+@test "shellcheck: every script of the deploy kit and its tests is clean" {
+    need shellcheck shellcheck
+    run shellcheck -s sh "$SRC/deploy/scripts/deploy.sh" "$SRC/deploy/scripts/rollback.sh" \
+        "$SRC/deploy/scripts/health-check.sh" "$SRC/deploy/docker-entrypoint.sh" \
+        "$SRC/tests/deploy/fake-docker-compose" "$SRC/tests/deploy/deploy-static" \
+        "$SRC/tests/deploy/deploy-live"
+    echo "$output"
+    [ "$status" -eq 0 ]
+    run shellcheck -s bash -x "$SRC/tests/deploy/helpers.bash"
+    echo "$output"
+    [ "$status" -eq 0 ]
+}
+
+@test "shellcheck: the check can fail" {
+    need shellcheck shellcheck
+    printf '#!/bin/sh\necho $1\n' >"$BATS_TEST_TMPDIR/bad.sh"
+    run shellcheck "$BATS_TEST_TMPDIR/bad.sh"
+    [ "$status" -ne 0 ]
+}
+
+@test "scripts: --help exits 0 and documents the options" {
+    run "$SRC/deploy/scripts/health-check.sh" --help
+    [ "$status" -eq 0 ]
+    for o in --url --retries --interval --json --basic --quiet; do [[ "$output" == *"$o"* ]]; done
+    run "$SRC/deploy/scripts/deploy.sh" --help
+    [ "$status" -eq 0 ]
+    for o in --environment --strategy blue-green rolling canary --tag --dry-run DOCKER_COMPOSE; do
+        [[ "$output" == *"$o"* ]]
+    done
+    run "$SRC/deploy/scripts/rollback.sh" --help
+    [ "$status" -eq 0 ]
+    for o in --environment --method last version manual --version --yes; do
+        [[ "$output" == *"$o"* ]]
+    done
+}
+
+@test "scripts: usage errors exit 2 and say what is wrong" {
+    run "$SRC/deploy/scripts/health-check.sh" --bogus
+    [ "$status" -eq 2 ]
+    [[ "$output" == *"unknown option '--bogus'"* ]]
+    run "$SRC/deploy/scripts/health-check.sh" --retries 0
+    [ "$status" -eq 2 ]
+    run "$SRC/deploy/scripts/health-check.sh" --url localhost:8000
+    [ "$status" -eq 2 ]
+    [[ "$output" == *"must start with http://"* ]]
+    run "$SRC/deploy/scripts/deploy.sh" --environment production
+    [ "$status" -eq 2 ]
+    [[ "$output" == *"--tag is required"* ]]
+    run "$SRC/deploy/scripts/deploy.sh" --environment production --tag v1 --strategy big-bang
+    [ "$status" -eq 2 ]
+    [[ "$output" == *"use blue-green, rolling or canary"* ]]
+    run "$SRC/deploy/scripts/deploy.sh" --environment production --tag 'v1;rm'
+    [ "$status" -eq 2 ]
+    run "$SRC/deploy/scripts/rollback.sh" --method version
+    [ "$status" -eq 2 ]
+    [[ "$output" == *"needs --version"* ]]
+}
+
+@test "deploy.sh --dry-run prints the whole plan and calls nothing" {
+    export_deploy_env
+    export ALD_HAPROXY_SOCKET=$BATS_TEST_TMPDIR/no-such.sock
+    run "$SRC/deploy/scripts/deploy.sh" --environment production --strategy blue-green \
+        --tag v1.2.3 --dry-run
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [[ "$output" == *"live colour: blue (v1.0.0); new colour: green (v1.2.3)"* ]]
+    [[ "$output" == *"ALD_TAG_BLUE=v1.0.0 ALD_TAG_GREEN=v1.2.3 $DOCKER_COMPOSE --env-file $ALD_ENV_FILE -f $COMPOSE_FILE --profile green up -d --no-deps ald-control-green"* ]]
+    [[ "$output" == *"http://127.0.0.1:8002/health/basic"* ]]
+    [[ "$output" == *"set server ald_engine/green state ready"* ]]
+    [[ "$output" == *"set server ald_engine/blue state maint"* ]]
+    [[ "$output" == *"stop -t 30 ald-control-blue"* ]]
+    [[ "$output" == *"dry run: nothing was changed"* ]]
+    [ ! -s "$FAKE_COMPOSE_LOG" ]
+    [ ! -e "$ALD_STATE_DIR/production.state" ]
+}
+
+@test "deploy.sh --dry-run: canary steps and the rolling note" {
+    export_deploy_env
+    export ALD_HAPROXY_SOCKET=$BATS_TEST_TMPDIR/no-such.sock
+    run "$SRC/deploy/scripts/deploy.sh" -e production -s canary -t v2 --dry-run
+    [ "$status" -eq 0 ]
+    [[ "$output" == *"set weight ald_engine/green 5, ald_engine/blue 95"*"ald_engine/green 50, ald_engine/blue 50"* ]]
+    run "$SRC/deploy/scripts/deploy.sh" -e production -s rolling -t v2 --dry-run
+    [ "$status" -eq 0 ]
+    [[ "$output" == *"rolling = blue-green here"* ]]
+    [ ! -s "$FAKE_COMPOSE_LOG" ]
+}
+
+@test "deploy.sh without the env file says how to create it" {
+    export_deploy_env
+    export ALD_ENV_FILE=$BATS_TEST_TMPDIR/none.env
+    run "$SRC/deploy/scripts/deploy.sh" --environment production --tag v2
+    [ "$status" -eq 3 ]
+    [[ "$output" == *"none.env not found: cp "*"production.env.example"* ]]
+    [ ! -s "$FAKE_COMPOSE_LOG" ]
+}
+
+@test "deploy.sh without a reachable HAProxy refuses before touching anything" {
+    need socat socat
+    export_deploy_env
+    export ALD_HAPROXY_SOCKET=$BATS_TEST_TMPDIR/no-such.sock
+    run "$SRC/deploy/scripts/deploy.sh" --environment production --tag v2
+    [ "$status" -eq 3 ]
+    [[ "$output" == *"HAProxy runtime API not reachable at $ALD_HAPROXY_SOCKET"* ]]
+    [ ! -s "$FAKE_COMPOSE_LOG" ]
+}
+
+@test "rollback.sh: nothing recorded, not confirmed" {
+    export_deploy_env
+    run "$SRC/deploy/scripts/rollback.sh" --environment production --yes
+    [ "$status" -eq 5 ]
+    [[ "$output" == *"no previous version recorded"*"--method version"* ]]
+    run "$SRC/deploy/scripts/rollback.sh" --method version --version v1 </dev/null
+    [ "$status" -eq 6 ]
+    [[ "$output" == *"pass --yes"* ]]
+    run "$SRC/deploy/scripts/rollback.sh" --method version --version v1 <<<"n"
+    [ "$status" -eq 6 ]
+    [[ "$output" == *"not confirmed"* ]]
+    [ ! -s "$FAKE_COMPOSE_LOG" ]
+}
+
+# ---- HAProxy --------------------------------------------------------------------------------
+
+@test "haproxy -c accepts the shipped config; a broken copy is refused" {
+    need "$HAPROXY_BIN" haproxy
+    run "$HAPROXY_BIN" -c -f "$SRC/deploy/haproxy/haproxy.cfg"
+    echo "$output"
+    [ "$status" -eq 0 ]
+    sed 's/option httpchk GET/option httpchk GETT BAD BAD BAD BAD/; s/^backend ald_engine/backend/' \
+        "$SRC/deploy/haproxy/haproxy.cfg" >"$BATS_TEST_TMPDIR/bad.cfg"
+    run "$HAPROXY_BIN" -c -f "$BATS_TEST_TMPDIR/bad.cfg"
+    [ "$status" -ne 0 ]
+}
+
+@test "haproxy config: ports, checks, idle colour disabled, exporter, admin socket" {
+    local cfg=$SRC/deploy/haproxy/haproxy.cfg
+    grep -Eq '^\s*bind "\$\{ALD_HAPROXY_BIND-:8000\}"' "$cfg"
+    grep -Eq '^\s*bind "\$\{ALD_HAPROXY_STATS_BIND-:8404\}"' "$cfg"
+    grep -Eq '^\s*option httpchk GET /health/basic' "$cfg"
+    grep -Eq '^\s*server blue "\$\{ALD_BLUE_ADDR-ald-control-blue:8000\}" check' "$cfg"
+    grep -Eq '^\s*server green "\$\{ALD_GREEN_ADDR-ald-control-green:8000\}" check .*disabled' "$cfg"
+    grep -Eq '^\s*http-request use-service prometheus-exporter if \{ path /metrics \}' "$cfg"
+    grep -Eq '^\s*stats uri /stats' "$cfg"
+    grep -Eq '^\s*stats socket .* level admin' "$cfg"
+    grep -Eq 'init-addr last,libc,none' "$cfg"
+}
+
+# ---- docker-compose ---------------------------------------------------------------------------
+
+@test "docker-compose config accepts docker-compose.prod.yml with the example env" {
+    need docker-compose docker-compose
+    run compose_config
+    echo "$output"
+    [ "$status" -eq 0 ]
+    local svcs
+    svcs=$(yq_py '" ".join(sorted(c["services"]))' <<<"$output")
+    [ "$svcs" = "ald-control-blue ald-control-green alertmanager grafana haproxy prometheus" ]
+}
+
+@test "compose: both colours run the same image with their own tag, colour and limits" {
+    need docker-compose docker-compose
+    sed -e 's/^ALD_TAG_BLUE=.*/ALD_TAG_BLUE=v7/' -e 's/^ALD_TAG_GREEN=.*/ALD_TAG_GREEN=v8/' \
+        "$EXAMPLE_ENV" >"$BATS_TEST_TMPDIR/t.env"
+    compose_config "$BATS_TEST_TMPDIR/t.env" >"$BATS_TEST_TMPDIR/c.yml"
+    local s
+    for c in blue green; do
+        s="c['services']['ald-control-$c']"
+        [ "$(yq_py "$s['environment']['ALD_COLOUR'], $s['labels']['ald.colour']" <"$BATS_TEST_TMPDIR/c.yml")" = "$c $c" ]
+        [ "$(yq_py "$s['build']['dockerfile']" <"$BATS_TEST_TMPDIR/c.yml")" = deploy/Dockerfile ]
+        [ "$(yq_py "$s['deploy']['resources']['limits']['cpus'], $s['deploy']['resources']['limits']['memory']" <"$BATS_TEST_TMPDIR/c.yml")" = "2.0 1G" ]
+        [ "$(yq_py "$s['deploy']['resources']['reservations']['cpus'], $s['deploy']['resources']['reservations']['memory']" <"$BATS_TEST_TMPDIR/c.yml")" = "0.5 512M" ]
+        # stop_grace_period >= 15 s (SIGTERM closes the valves first)
+        [ "$(yq_py "$s['stop_grace_period']" <"$BATS_TEST_TMPDIR/c.yml")" = 30s ]
+        [ "$(yq_py "$s['stop_signal']" <"$BATS_TEST_TMPDIR/c.yml")" = SIGTERM ]
+        [ "$(yq_py "$s['environment']['MACHINE_ID'], $s['environment']['PLC_HOST']" <"$BATS_TEST_TMPDIR/c.yml")" = "your-unique-machine-id 192.168.1.100" ]
+        # the engine never sees the other services' secrets
+        [ "$(yq_py "'GRAFANA_PASSWORD' in $s['environment'] or 'ALERT_WEBHOOK_URL' in $s['environment']" <"$BATS_TEST_TMPDIR/c.yml")" = False ]
+    done
+    [ "$(yq_py "c['services']['ald-control-blue']['image']" <"$BATS_TEST_TMPDIR/c.yml")" = ald-engine:v7 ]
+    [ "$(yq_py "c['services']['ald-control-green']['image']" <"$BATS_TEST_TMPDIR/c.yml")" = ald-engine:v8 ]
+    [ "$(yq_py "c['services']['ald-control-green']['profiles']" <"$BATS_TEST_TMPDIR/c.yml")" = "['green']" ]
+}
+
+@test "compose: published ports and Grafana's password from GRAFANA_PASSWORD" {
+    need docker-compose docker-compose
+    sed 's/^GRAFANA_PASSWORD=.*/GRAFANA_PASSWORD=s3cret-for-test/' "$EXAMPLE_ENV" >"$BATS_TEST_TMPDIR/t.env"
+    compose_config "$BATS_TEST_TMPDIR/t.env" >"$BATS_TEST_TMPDIR/c.yml"
+    ports() { yq_py "sorted(p['published'] for p in c['services']['$1']['ports'])" <"$BATS_TEST_TMPDIR/c.yml"; }
+    [ "$(ports haproxy)" = "[8000, 8404]" ]
+    [ "$(ports prometheus)" = "[9090]" ]
+    [ "$(ports grafana)" = "[3000]" ]
+    [ "$(ports alertmanager)" = "[9093]" ]
+    [ "$(yq_py "c['services']['grafana']['environment']['GF_SECURITY_ADMIN_PASSWORD']" <"$BATS_TEST_TMPDIR/c.yml")" = s3cret-for-test ]
+    [ "$(yq_py "c['services']['haproxy']['stop_grace_period']" <"$BATS_TEST_TMPDIR/c.yml")" = 15s ]
+    # without the password the file is refused with a message saying where to set it
+    grep -v '^GRAFANA_PASSWORD=' "$EXAMPLE_ENV" >"$BATS_TEST_TMPDIR/nopw.env"
+    run env -u GRAFANA_PASSWORD HOME="$BATS_TEST_TMPDIR" docker-compose \
+        --env-file "$BATS_TEST_TMPDIR/nopw.env" -f "$COMPOSE_FILE" config
+    [ "$status" -ne 0 ]
+    [[ "$output" == *"set GRAFANA_PASSWORD in the env file"* ]]
+}
+
+@test "compose: every file it mounts exists in the source tree" {
+    need docker-compose docker-compose
+    compose_config >"$BATS_TEST_TMPDIR/c.yml"
+    local src
+    /usr/bin/python3 -c '
+import sys, yaml
+c = yaml.safe_load(open(sys.argv[1]))
+for s in c["services"].values():
+    for v in s.get("volumes", []):
+        src = v["source"] if isinstance(v, dict) else v.split(":")[0]
+        if src.startswith("/"):
+            print(src)
+' "$BATS_TEST_TMPDIR/c.yml" >"$BATS_TEST_TMPDIR/binds"
+    [ -s "$BATS_TEST_TMPDIR/binds" ]
+    while read -r src; do
+        case "$src" in
+        */deploy/run) continue ;; # created at run time (HAProxy socket, server state)
+        esac
+        [ -e "$src" ] || { echo "missing bind source: $src" >&2; return 1; }
+    done <"$BATS_TEST_TMPDIR/binds"
+    # Prometheus scrapes the colours by their service names
+    grep -q 'ald-control-blue:8000' "$SRC/monitoring/prometheus.yml"
+    grep -q 'ald-control-green:8000' "$SRC/monitoring/prometheus.yml"
+}
+
+# ---- Dockerfile, entrypoint, systemd ------------------------------------------------------------
+
+@test "Dockerfile: bookworm multi-stage, non-root, healthcheck, SIGTERM, data volume" {
+    local df=$SRC/deploy/Dockerfile
+    [ "$(grep -c '^FROM ' "$df")" -ge 2 ]
+    grep -q '^ARG DEBIAN_IMAGE=debian:bookworm' "$df"
+    grep -q 'autogen.sh' "$df"
+    grep -q 'make install DESTDIR' "$df"
+    grep -Eq '^USER ald' "$df"
+    grep -Eq '^HEALTHCHECK .*' "$df"
+    grep -q 'http://127.0.0.1:8000/health/basic' "$df"
+    grep -Eq '^STOPSIGNAL SIGTERM' "$df"
+    grep -Eq '^VOLUME \["/var/lib/ald"\]' "$df"
+    # every COPY source of the build stage exists
+    local f
+    for f in $(sed -n 's/^COPY \([^-][^ ]*\( [^ ]*\)*\) [^ ]*$/\1/p' "$df"); do
+        [ -e "$SRC/$f" ] || { echo "Dockerfile copies a missing path: $f" >&2; return 1; }
+    done
+}
+
+@test "entrypoint: refuses an incomplete environment, naming the variable" {
+    need_engine
+    local ep=$SRC/deploy/docker-entrypoint.sh
+    export PATH=$ALD_TOP_BUILDDIR:$PATH ALD_DATA_DIR=$BATS_TEST_TMPDIR/data
+    PLC_TYPE=real PLC_HOST= PLC_IP= run "$ep"
+    [ "$status" -eq 64 ]
+    [[ "$output" == *"PLC_TYPE=real needs PLC_HOST (or PLC_IP)"* ]]
+    PLC_TYPE=plc run "$ep"
+    [ "$status" -eq 64 ]
+    SUPABASE_URL=https://x.supabase.co SUPABASE_KEY= run "$ep"
+    [ "$status" -eq 64 ]
+    [[ "$output" == *"SUPABASE_KEY is empty"* ]]
+}
+
+@test "entrypoint: passes options to the real ald-engine" {
+    need_engine
+    export PATH=$ALD_TOP_BUILDDIR:$PATH ALD_DATA_DIR=$BATS_TEST_TMPDIR/data
+    PLC_TYPE=simulation run "$SRC/deploy/docker-entrypoint.sh" --check-config --config "$SRC/conf.d"
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [[ "$output" == *"configuration OK"* ]]
+    run "$SRC/deploy/docker-entrypoint.sh" ald-engine --version
+    [ "$status" -eq 0 ]
+    [[ "$output" == "ald-engine "* ]]
+    run "$SRC/deploy/docker-entrypoint.sh" echo other-command
+    [ "$output" = other-command ]
+}
+
+@test "systemd unit: systemd-analyze verify finds nothing to complain about" {
+    need systemd-analyze systemd
+    need_engine
+    # the unit as shipped, with ExecStart pointing at the built engine
+    sed "s|/usr/sbin/ald-engine|$(engine_bin)|g" "$SRC/deploy/ald-engine.service" \
+        >"$BATS_TEST_TMPDIR/ald-engine.service"
+    run systemd-analyze verify "$BATS_TEST_TMPDIR/ald-engine.service"
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [ -z "$output" ]
+    grep -q '^ExecStart=/usr/sbin/ald-engine$' "$SRC/deploy/ald-engine.service"
+    grep -q '^KillSignal=SIGTERM$' "$SRC/deploy/ald-engine.service"
+    # and it would complain
+    printf '[Service]\nExecStart=/bin/true\nNoSuchKey=1\n' >"$BATS_TEST_TMPDIR/bad.service"
+    run systemd-analyze verify "$BATS_TEST_TMPDIR/bad.service"
+    [ -n "$output" ]
+}
