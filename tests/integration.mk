@@ -3,3 +3,8 @@ TESTS += tests/integration/engine.test tests/integration/supabase.test
 dist_noinst_SCRIPTS += tests/integration/engine.test tests/integration/supabase.test
 EXTRA_DIST += tests/integration/engine.bats tests/integration/supabase.bats \
 	tests/integration/helpers.bash
+# The daemon over Modbus TCP against ald-plcsim (outages, recipe, byte order),
+# and the Modbus plugin over RTU (socat pty pair, pymodbus server).
+TESTS += tests/integration/modbus.test tests/modbus-rtu.test
+dist_noinst_SCRIPTS += tests/integration/modbus.test tests/modbus-rtu.test
+EXTRA_DIST += tests/integration/modbus.bats tests/modbus-rtu.bats tests/modbus-rtu-server.py
