@@ -14,3 +14,4 @@ dist_noinst_SCRIPTS += bench/run-all.sh bench/bench-lib.sh bench/collectd_bench.
 bench: ald-engine$(EXEEXT) ald-plcsim$(EXEEXT) bench/modbus_bench$(EXEEXT) \
 	bench/sqlite_bench$(EXEEXT) plugins/plc-modbus/plc-modbus.la \
 	plugins/plc-sim/plc-sim.la plugins/storage-sqlite/storage-sqlite.la
+include bench/supabase.mk
