@@ -63,6 +63,23 @@ alert_state() {
         jq -r --arg n "$1" '[.data.alerts[] | select(.labels.alertname == $n) | .state] | first // ""'
 }
 alert_is_firing() { [ "$(alert_state "$1")" = firing ]; }
+alert_is_quiet() { [ -z "$(alert_state "$1")" ]; }
+
+# alert_state_on NAME COLOUR: as alert_state, for the engine of that colour
+alert_state_on() {
+    curl -fsS "http://127.0.0.1:$PROM_PORT/api/v1/alerts" |
+        jq -r --arg n "$1" --arg c "$2" '[.data.alerts[] | select(.labels.alertname == $n
+            and .labels.colour == $c) | .state] | first // ""'
+}
+alert_is_firing_on() { [ "$(alert_state_on "$1" "$2")" = firing ]; }
+
+# am_suppressed NAME COLOUR: Alertmanager holds that alert and inhibits it
+am_suppressed() {
+    curl -fsS -G --data-urlencode "filter=alertname=\"$1\"" --data-urlencode "filter=colour=\"$2\"" \
+        "http://127.0.0.1:$AM_PORT/api/v2/alerts" |
+        jq -e 'length > 0 and all(.status.state == "suppressed" and (.status.inhibitedBy | length > 0))' \
+            >/dev/null
+}
 
 # prom_value EXPR: the value of the one series the instant query returns
 prom_value() {
@@ -118,13 +135,16 @@ EOF
 
 # The shipped prometheus.yml and alert_rules.yml, adapted: test ports, a 1 s
 # scrape/evaluation, and every alert's `for` cut to 2 s so a test sees the
-# pending -> firing transition without waiting the production delays.
+# pending -> firing transition without waiting the production delays. The
+# "green" target is the store-and-forward engine, started by its own test
+# (down, as an idle colour is, until then).
 write_prometheus_conf() {
     local dir=$LIVE/prom
     mkdir -p "$dir"
-    /usr/bin/python3 - "$SRC/monitoring" "$dir" "$ENGINE_PORT" "$PROM_PORT" "${AM_PORT:-}" <<'EOF'
+    /usr/bin/python3 - "$SRC/monitoring" "$dir" "$ENGINE_PORT" "$PROM_PORT" "${AM_PORT:-}" \
+        "$OUTBOX_PORT" <<'EOF'
 import sys, yaml
-src, out, engine_port, prom_port, am_port = sys.argv[1:6]
+src, out, engine_port, prom_port, am_port, outbox_port = sys.argv[1:7]
 cfg = yaml.safe_load(open(src + "/prometheus.yml"))
 rules = yaml.safe_load(open(src + "/alert_rules.yml"))
 for group in rules["groups"]:
@@ -137,7 +157,10 @@ cfg["global"]["evaluation_interval"] = "1s"
 jobs = {j["job_name"]: j for j in cfg["scrape_configs"]}
 engine = jobs["ald-control"]
 engine["scrape_interval"], engine["scrape_timeout"] = "1s", "1s"
-engine["static_configs"] = [{"targets": ["127.0.0.1:" + engine_port], "labels": {"colour": "blue"}}]
+engine["static_configs"] = [
+    {"targets": ["127.0.0.1:" + engine_port], "labels": {"colour": "blue"}},
+    {"targets": ["127.0.0.1:" + outbox_port], "labels": {"colour": "green"}},
+]
 jobs["prometheus"]["static_configs"] = [{"targets": ["127.0.0.1:" + prom_port]}]
 cfg["scrape_configs"] = [engine, jobs["prometheus"]]
 if am_port:
@@ -188,9 +211,10 @@ setup_file() {
     export LIVE=$BATS_FILE_TMPDIR
     # the demo machine seeded into the SQLite store (conf.d/engine.conf)
     export MACHINE_ID=e3e6e280-0000-4000-8000-000000000001
-    export ENGINE_PORT PROM_PORT AM_PORT= HOOK_PORT=
+    export ENGINE_PORT PROM_PORT AM_PORT= HOOK_PORT= OUTBOX_PORT
     ENGINE_PORT=$(free_port)
     PROM_PORT=$(free_port)
+    OUTBOX_PORT=$(free_port)
     # Debian installs it as prometheus-alertmanager, upstream as alertmanager.
     export ALERTMANAGER
     ALERTMANAGER=$(command -v alertmanager || command -v prometheus-alertmanager || true)
@@ -216,6 +240,7 @@ teardown_file() {
     [ -n "${LIVE:-}" ] || return 0
     stop_bg prometheus
     stop_bg engine
+    stop_bg engine-outbox
     stop_bg engine-real
     stop_bg plcsim
     stop_bg alertmanager
@@ -225,6 +250,9 @@ teardown_file() {
 teardown() {
     # On failure, bats prints this output: the daemons' own words.
     [ -n "${BATS_TEST_COMPLETED:-}" ] || show_logs
+    # the store-and-forward engine is the green target: never leave it up
+    # for the tests after its own (AldEngineDown needs every colour down)
+    stop_bg engine-outbox
     return 0
 }
 
@@ -257,7 +285,10 @@ teardown() {
 @test "with the simulated PLC connected, ald_plc_connected is 1 and AldPlcConnectionLost is quiet" {
     wait_until 60 prom_has 'ald_plc_connected{job="ald-control"} == 1'
     [ -z "$(alert_state AldPlcConnectionLost)" ]
-    [ -z "$(alert_state AldEngineDown)" ]
+    # The green target (down until the store-and-forward test) may be
+    # scraped before blue's first scrape: AldEngineDown can be pending for an
+    # evaluation then, and must go quiet once blue is seen up.
+    wait_until 30 alert_is_quiet AldEngineDown
     [ -z "$(alert_state AldMetricsMissing)" ]
 }
 
@@ -360,6 +391,53 @@ teardown() {
     rm -f "$LIVE/plc.disconnect"
     wait_until 90 prom_has 'ald_plc_connected{job="ald-control"} == 1'
     wait_until 30 bash -c '[ -z "$(curl -fsS http://127.0.0.1:'"$PROM_PORT"'/api/v1/alerts | jq -r ".data.alerts[] | select(.labels.alertname == \"AldPlcConnectionLost\") | .state")" ]'
+}
+
+# Store-and-forward: a second engine configured as a site with Supabase is
+# (SUPABASE_URL set, so SQLite becomes the fallback with the outbox), but
+# its Supabase URL is a port nothing listens on. Prometheus scrapes it as
+# the green colour.
+@test "with Supabase unreachable, the outbox fills and its alerts fire for that engine only" {
+    local dead
+    dead=$(free_port)
+    mkdir -p "$LIVE/conf-outbox" "$LIVE/data-outbox"
+    cp "$SRC/conf.d/engine.conf" "$SRC/conf.d/plc-sim.conf" "$SRC/conf.d/storage-sqlite.conf" \
+        "$SRC/conf.d/storage-supabase.conf" "$LIVE/conf-outbox/"
+    SUPABASE_URL=http://127.0.0.1:$dead SUPABASE_KEY=live-test-key ALD_DATA_DIR=$LIVE/data-outbox \
+        start_bg engine-outbox "$ENGINE" --config "$LIVE/conf-outbox" --http-port "$OUTBOX_PORT"
+    wait_until 60 prom_has 'up{job="ald-control",colour="green"} == 1'
+    wait_until 60 prom_has 'ald_primary_store_down{job="ald-control",colour="green"} == 1'
+    wait_until 60 prom_has 'ald_outbox_depth{job="ald-control",colour="green"} >= 3'
+    wait_until 60 alert_is_firing_on AldPrimaryStoreDown green
+    wait_until 120 alert_is_firing_on AldOutboxGrowing green
+    wait_until 120 alert_is_firing_on AldOutboxReplayFailing green
+    curl -fsS "http://127.0.0.1:$PROM_PORT/api/v1/alerts" >"$LIVE/alerts-outbox.json"
+    jq -e '[.data.alerts[] | select(.labels.alertname == "AldPrimaryStoreDown")] | length == 1 and (.[0]
+        | .labels.severity == "warning" and .labels.component == "storage"
+          and .annotations.runbook_url == "docs/monitoring.md#aldprimarystoredown")' \
+        "$LIVE/alerts-outbox.json"
+    jq -e '[.data.alerts[] | select(.labels.alertname == "AldOutboxGrowing")] | length == 1 and (.[0]
+        | .labels.severity == "warning" and .labels.component == "outbox")' "$LIVE/alerts-outbox.json"
+    # nothing was replayed; everything stored is still waiting, none of it an hour old
+    [ "$(prom_value 'ald_outbox_replayed_total{job="ald-control",colour="green"}')" = 0 ]
+    prom_has 'ald_outbox_stored_total{job="ald-control",colour="green"} >= 3'
+    prom_has 'ald_outbox_oldest_age_seconds{job="ald-control",colour="green"} > 0'
+    [ -z "$(alert_state AldOutboxStale)" ]
+    # blue has no fallback store: its outbox families read 0 and stay quiet
+    [ "$(prom_value 'ald_primary_store_down{job="ald-control",colour="blue"}')" = 0 ]
+    [ "$(prom_value 'ald_outbox_depth{job="ald-control",colour="blue"}')" = 0 ]
+    [ "$(prom_value 'ald_outbox_stored_total{job="ald-control",colour="blue"}')" = 0 ]
+    for a in AldPrimaryStoreDown AldOutboxGrowing AldOutboxReplayFailing; do
+        [ -z "$(alert_state_on "$a" blue)" ] || { echo "$a is active for blue"; false; }
+    done
+    # the generic database warning fires in Prometheus, and Alertmanager
+    # inhibits it under AldPrimaryStoreDown (the shipped inhibit rule)
+    wait_until 60 alert_is_firing_on AldDatabaseDisconnected green
+    if [ -n "$AM_PORT" ]; then
+        wait_until 60 am_suppressed AldDatabaseDisconnected green
+    fi
+    stop_bg engine-outbox
+    wait_until 60 prom_has 'up{job="ald-control",colour="green"} == 0'
 }
 
 @test "stopping the engine fires AldEngineDown (and no metric-absent alert)" {

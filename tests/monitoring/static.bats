@@ -125,7 +125,7 @@ EOF
     [ "$status" -eq 0 ]
 }
 
-@test "recipe and command alerts: the agreed thresholds, and only the outbox is NOT YET" {
+@test "recipe, command and outbox alerts: the agreed thresholds, and nothing left NOT YET" {
     run "$PY" - "$MON/alert_rules.yml" <<'EOF'
 import re, sys, yaml
 text = open(sys.argv[1]).read()
@@ -143,9 +143,19 @@ assert "increase(ald_processes_failed_total[" in expr("AldRecipeFailed")
 e = expr("AldValvePulseErrorHigh")
 assert "histogram_quantile(0.99," in e and "ald_valve_pulse_error_seconds_bucket[10m]" in e, e
 assert ") > 0.0005" in e and "ald_valve_pulse_error_seconds_count[10m]" in e, e
-# the NOT YET comment block lists the outbox only
-block = re.search(r"# NOT YET:(.*?)# -{20,}", text, re.S).group(1)
-assert "outbox" in block and "recipe" not in block and "command" not in block, block
+# store-and-forward, as agreed with the engine (engine/outbox.c)
+assert expr("AldPrimaryStoreDown") == "ald_primary_store_down == 1"
+assert rules["AldPrimaryStoreDown"]["for"] == "2m"
+assert rules["AldPrimaryStoreDown"]["labels"]["severity"] == "warning"
+e = expr("AldOutboxGrowing")
+assert "deriv(ald_outbox_depth[10m]) > 0" in e and "ald_primary_store_down == 1" in e, e
+assert rules["AldOutboxGrowing"]["for"] == "10m"
+assert expr("AldOutboxStale") == "ald_outbox_oldest_age_seconds > 3600"
+assert rules["AldOutboxStale"]["labels"]["severity"] == "critical"
+e = expr("AldOutboxReplayFailing")
+assert "increase(ald_outbox_replay_failures_total[" in e and "delta(ald_outbox_depth[" in e, e
+# every promised alert is written: no NOT YET marker is left behind
+assert "NOT YET" not in text
 EOF
     echo "$output"
     [ "$status" -eq 0 ]
@@ -243,6 +253,26 @@ EOF
         "$MON/grafana/dashboards/performance.json" >/dev/null
 }
 
+@test "System Overview shows the outbox: the six families and the 1 h stale line" {
+    f=$MON/grafana/dashboards/system-overview.json
+    overview=$("$PY" "$BATS_TEST_DIRNAME/metric_names.py" used "$f")
+    for m in ald_primary_store_down ald_outbox_depth ald_outbox_oldest_age_seconds \
+        ald_outbox_stored_total ald_outbox_replayed_total ald_outbox_replay_failures_total; do
+        grep -qx "$m" <<<"$overview" || { echo "System Overview does not show $m"; false; }
+    done
+    jq -e '[.panels[] | select(.type == "row") | .title] | index("Store-and-forward (outbox)") != null' \
+        "$f" >/dev/null
+    # the oldest-age graph draws the AldOutboxStale threshold as a line
+    jq -e '[.panels[] | select(.title == "Oldest unsent batch") | .fieldConfig.defaults
+        | select(.custom.thresholdsStyle.mode == "line") | .thresholds.steps[]
+        | select(.value == 3600)] | length == 1' "$f" >/dev/null
+    # no two panels overlap on the grid (the new row went below the others)
+    jq -e '[.panels[] | .gridPos] as $g | [range(0; $g | length) as $i | range($i + 1; $g | length) as $j
+        | select($g[$i].x < $g[$j].x + $g[$j].w and $g[$j].x < $g[$i].x + $g[$i].w
+                 and $g[$i].y < $g[$j].y + $g[$j].h and $g[$j].y < $g[$i].y + $g[$i].h)] | length == 0' \
+        "$f" >/dev/null
+}
+
 @test "the alerts dashboard has an alert list and ALERTS queries" {
     f=$MON/grafana/dashboards/alerts.json
     jq -e '[.panels[].type] | index("alertlist") != null' "$f" >/dev/null
@@ -286,6 +316,31 @@ EOF
     grep -qF "url: 'http://receiver.internal:5001/alerts'" "$TMP/am.yml"
 }
 
+@test "every alert an Alertmanager inhibit rule names exists in alert_rules.yml" {
+    run "$PY" - "$MON/alertmanager.yml" "$MON/alert_rules.yml" <<'EOF'
+import re, sys, yaml
+am = yaml.safe_load(open(sys.argv[1]))
+rules = {r["alert"] for g in yaml.safe_load(open(sys.argv[2]))["groups"] for r in g["rules"]}
+named = set()
+for rule in am["inhibit_rules"]:
+    for m in rule.get("source_matchers", []) + rule.get("target_matchers", []):
+        hit = re.fullmatch(r'alertname(=~?)"([^"]*)"', m)
+        if hit:
+            named.update(hit.group(2).split("|") if hit.group(1) == "=~" else [hit.group(2)])
+missing = sorted(named - rules)
+assert not missing, "inhibit rules name unknown alerts: %s" % missing
+# the store-and-forward pair: the precise alert silences the generic one,
+# and the critical outbox alert silences the outage's warnings
+pairs = {(s, t) for r in am["inhibit_rules"] for s in r["source_matchers"] for t in r["target_matchers"]}
+assert ('alertname="AldPrimaryStoreDown"', 'alertname="AldDatabaseDisconnected"') in pairs, pairs
+assert any(s == 'alertname="AldOutboxStale"' and "AldOutboxGrowing" in t and "AldOutboxReplayFailing" in t
+           and "AldPrimaryStoreDown" in t for s, t in pairs), pairs
+print("%d alert names in inhibit rules, all defined" % len(named))
+EOF
+    echo "$output"
+    [ "$status" -eq 0 ]
+}
+
 @test "the unrendered alertmanager.yml is refused by amtool (it must be rendered)" {
     command -v amtool >/dev/null || skip "amtool not found (apt-get install prometheus-alertmanager)"
     run amtool check-config "$MON/alertmanager.yml"
@@ -316,11 +371,16 @@ EOF
 
 # --- docs -------------------------------------------------------------------
 
-@test "docs/monitoring.md covers every dashboard and the features still to come" {
+@test "docs/monitoring.md covers every dashboard and promises no alert still to come" {
     doc=$SRC/docs/monitoring.md
     for title in $(jq -r '.title | gsub(" "; "_")' "${DASHBOARDS[@]}"); do
         grep -qF "${title//_/ }" "$doc" || { echo "no section for dashboard ${title//_/ }"; false; }
     done
-    grep -q '^## Alerts that come with later features' "$doc"
-    grep -q 'NOT YET' "$MON/alert_rules.yml"
+    ! grep -q '^## Alerts that come with later features' "$doc"
+    ! grep -q 'NOT YET' "$MON/alert_rules.yml"
+    # the outage timeline names the four outbox alerts
+    for a in AldPrimaryStoreDown AldOutboxGrowing AldOutboxStale AldOutboxReplayFailing; do
+        sed -n '/^### Store-and-forward: what an outage looks like/,/^### AldPrimaryStoreDown/p' "$doc" |
+            grep -q "$a" || { echo "the outage timeline does not name $a"; false; }
+    done
 }
