@@ -196,6 +196,53 @@ static int machine_can_start(const machine_copy *m, char *err, size_t len)
     return -1;
 }
 
+/* One readiness condition against the PLC's reading now. 0 = holds. */
+static int check_condition(command_processor *cp, const ald_config *c, char *err, size_t len)
+{
+    const char *param = NULL, *op_text = NULL;
+    double want = 0;
+    wait_op op;
+    config_get_string(c, "parameter", &param);
+    config_get_string(c, "op", &op_text);
+    config_get_double(c, "value", &want);
+    const tag_param *p = tagmap_find(cp->tags, param);
+    if (!p || p->value_tag == SIZE_MAX || recipe_parse_wait_op(op_text, &op) != 0 ||
+        !plc_ops(cp->plc)->read_tags) {
+        snprintf(err, len, "not ready: readiness parameter %s cannot be read on this machine",
+                 param ? param : "?");
+        return -1;
+    }
+    ald_tag_value v = {0};
+    plugin_lock(cp->plc);
+    ald_status st = plc_ops(cp->plc)->read_tags(cp->plc->inst, &p->value_tag, 1, &v);
+    plugin_unlock(cp->plc);
+    if (st != ALD_OK || v.quality != ALD_OK) {
+        snprintf(err, len, "not ready: %s %s could not be read (%s)",
+                 p->component_name ? p->component_name : p->id, p->name ? p->name : "",
+                 ald_status_name(st != ALD_OK ? st : v.quality));
+        return -1;
+    }
+    if (!recipe_condition_holds(op, v.value, want)) {
+        snprintf(err, len, "not ready: %s %s is %g, needs %s %g",
+                 p->component_name ? p->component_name : p->id, p->name ? p->name : "",
+                 v.value, op_text, want);
+        return -1;
+    }
+    return 0;
+}
+
+/* The engine's readiness conditions (engine.readiness), all of them. */
+static int check_readiness(command_processor *cp, char *err, size_t len)
+{
+    unsigned n = config_get_count(cp->readiness, NULL);
+    for (unsigned i = 0; i < n; i++) {
+        const ald_config *c = config_get_child(cp->readiness, NULL, i);
+        if (c && check_condition(cp, c, err, len) != 0)
+            return -1;
+    }
+    return 0;
+}
+
 /* Process row, machine state, then the run; the command stays processing. */
 static int begin_process(command_processor *cp, const pending_command *c, recipe *rc,
                          const char *operator_id, char *err, size_t len)
@@ -253,7 +300,8 @@ static void do_start(command_processor *cp, const pending_command *c, json_t *pa
     } else if (read_machine(cp, &m, err, sizeof err) == 0 &&
                machine_can_start(&m, err, sizeof err) == 0 &&
                load_recipe(cp, recipe_id, &rc, err, sizeof err) == 0 &&
-               check_against_map(cp->tags, rc.steps, rc.step_count, err, sizeof err) == 0) {
+               check_against_map(cp->tags, rc.steps, rc.step_count, err, sizeof err) == 0 &&
+               check_readiness(cp, err, sizeof err) == 0) {
         const char *op = param_string(params, "operator_id");
         if (!op && m.operator_id[0])
             op = m.operator_id;
@@ -583,9 +631,10 @@ void commands_init(command_processor *cp, plugin_instance *storage, plugin_insta
 
 int commands_start(command_processor *cp, plugin_instance *storage, plugin_instance *plc,
                    const tagmap *tags, executor *exec, const char *machine_id,
-                   unsigned poll_ms)
+                   unsigned poll_ms, const ald_config *readiness)
 {
     commands_init(cp, storage, plc, tags, exec, machine_id, poll_ms);
+    cp->readiness = readiness;
     if (!can_process(storage)) {
         log_warning("commands", "storage '%s' has no command queue: commands are off",
                     storage->name);

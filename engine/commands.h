@@ -15,6 +15,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include "config.h"
 #include "executor.h"
 #include "plugins.h"
 #include "tagmap.h"
@@ -29,6 +30,7 @@ typedef struct command_processor {
     const tagmap *tags;
     executor *exec;
     const char *machine_id;
+    const ald_config *readiness; /* engine.readiness conditions, or NULL */
     char holder[96]; /* lease holder: host:pid */
     unsigned poll_ms;
     int lease_held; /* 1 held, 0 another engine holds it, -1 not asked yet */
@@ -48,7 +50,7 @@ void commands_init(command_processor *cp, plugin_instance *storage, plugin_insta
 /* commands_init, then the polling thread. */
 int commands_start(command_processor *cp, plugin_instance *storage, plugin_instance *plc,
                    const tagmap *tags, executor *exec, const char *machine_id,
-                   unsigned poll_ms);
+                   unsigned poll_ms, const ald_config *readiness);
 void commands_stop(command_processor *cp);
 
 /* One polling round (claim and run what is pending). Returns commands handled.

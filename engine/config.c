@@ -40,12 +40,13 @@ enum engine_key {
     KEY_PLC_TYPE,
     KEY_DATA_DIR,
     KEY_PLUGIN_DIR,
+    KEY_READINESS,
     KEY_COUNT
 };
 
 static const char *const engine_keys[KEY_COUNT] = {
     "machine_id", "log_level", "logging_interval", "status_log_interval",
-    "http_port",  "plc_type",  "data_dir",         "plugin_dir",
+    "http_port",  "plc_type",  "data_dir",         "plugin_dir", "readiness",
 };
 
 static const char *const instance_keys[] = {"name",     "plugin",       "role",
@@ -209,9 +210,42 @@ static const char *nonempty_string(const config_setting_t *s)
 
 /* One engine setting: check its type and range, store it. The message says
  * what a correct value looks like. */
+/* readiness = ( { parameter = "<id>"; op = ">="; value = 1.0; }, ... ) */
+static int parse_readiness(engine_config *cfg, const config_setting_t *s, const char *at,
+                           char *err, size_t errlen)
+{
+    static const char *const ops[] = {">=", "<=", ">", "<", "=="};
+    if (!config_setting_is_list(s))
+        return fail(err, errlen, "%s: readiness must be a list of groups: ( { parameter = "
+                    "\"<id>\"; op = \">=\"; value = 1.0; } )", at);
+    for (int i = 0; i < config_setting_length(s); i++) {
+        config_setting_t *c = config_setting_get_elem(s, (unsigned)i);
+        char here[256];
+        where_of(c, here, sizeof here);
+        const char *param = NULL, *op = NULL;
+        double value;
+        int known_op = 0;
+        if (config_setting_type(c) != CONFIG_TYPE_GROUP ||
+            !config_setting_lookup_string(c, "parameter", &param) || !param[0] ||
+            !config_setting_lookup_string(c, "op", &op) ||
+            !config_setting_lookup_float(c, "value", &value))
+            return fail(err, errlen, "%s: a readiness condition needs parameter (text), op "
+                        "(text) and value (a number with a decimal point)", here);
+        for (size_t k = 0; k < sizeof ops / sizeof ops[0]; k++)
+            known_op |= !strcmp(op, ops[k]);
+        if (!known_op)
+            return fail(err, errlen, "%s: readiness op '%s' is not one of >= <= > < ==", here,
+                        op);
+    }
+    cfg->readiness = (const ald_config *)s;
+    return 0;
+}
+
 static int parse_engine_setting(engine_config *cfg, int key, const config_setting_t *s,
                                 const char *at, char *err, size_t errlen)
 {
+    if (key == KEY_READINESS)
+        return parse_readiness(cfg, s, at, err, errlen);
     const char *text = nonempty_string(s);
     long long whole = setting_is_integer(s) ? config_setting_get_int64(s) : -1;
     switch (key) {
@@ -290,7 +324,7 @@ static int parse_engine_group(engine_config *cfg, config_setting_t *group, char 
             return fail(err, errlen,
                         "%s: unknown engine setting '%s' (known: machine_id, log_level, "
                         "logging_interval, status_log_interval, http_port, plc_type, "
-                        "data_dir, plugin_dir)",
+                        "data_dir, plugin_dir, readiness)",
                         at, name);
         if (parse_engine_setting(cfg, key, s, at, err, errlen) < 0)
             return -1;
@@ -1131,6 +1165,8 @@ static void log_engine(const engine_config *cfg)
     log_info(LOG_COMPONENT, "engine: plugin_dir = %s (%s)",
              cfg->plugin_dir ? cfg->plugin_dir : "(built-in search path)",
              impl->origin[KEY_PLUGIN_DIR]);
+    log_info(LOG_COMPONENT, "engine: readiness = %u condition(s) checked before a recipe "
+             "starts (%s)", config_get_count(cfg->readiness, NULL), impl->origin[KEY_READINESS]);
 }
 
 void config_log_effective(const engine_config *cfg)

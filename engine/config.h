@@ -7,7 +7,8 @@
  *
  *     engine: { machine_id = "..."; log_level = "info"; logging_interval = 1.0;
  *               status_log_interval = 300; http_port = 8000; plc_type = "simulation";
- *               data_dir = "..."; plugin_dir = "..."; };
+ *               data_dir = "..."; plugin_dir = "...";
+ *               readiness = ( { parameter = "<id>"; op = ">="; value = 1.0; } ); };
  *     plugins = ( { name = "sim"; plugin = "plc-sim"; role = "plc";
  *                   plc_type = "simulation"; settings = { ... }; } );
  *
@@ -61,6 +62,7 @@ typedef struct engine_config {
     char *plc_type;              /* default "simulation" */
     char *data_dir;              /* NULL = caller's default */
     char *plugin_dir;            /* NULL = default search path */
+    const ald_config *readiness; /* list of { parameter; op; value; } or NULL */
     plugin_conf *plugins;
     size_t plugin_count;
     void *impl; /* the libconfig trees; private to config.c */

@@ -21,8 +21,10 @@ static const config_setting_t *setting_of(const ald_config *c)
 
 static config_setting_t *lookup(const ald_config *c, const char *path)
 {
-    if (!c || !path)
+    if (!c)
         return NULL;
+    if (!path || !*path)
+        return (config_setting_t *)setting_of(c); /* the setting itself */
     return config_setting_lookup((config_setting_t *)setting_of(c), path);
 }
 

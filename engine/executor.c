@@ -237,22 +237,6 @@ static run_outcome run_set_parameter(executor *x, const recipe_step *s)
     return run_timed_wait(x, s->duration_ms);
 }
 
-static int condition_holds(wait_op op, double v, double target)
-{
-    switch (op) {
-    case WAIT_GE:
-        return v >= target;
-    case WAIT_LE:
-        return v <= target;
-    case WAIT_GT:
-        return v > target;
-    case WAIT_LT:
-        return v < target;
-    default:
-        return fabs(v - target) <= fmax(fabs(target) * 1e-6, 1e-9);
-    }
-}
-
 /* Poll the parameter every 100 ms until the condition holds or time runs out. */
 static run_outcome run_wait(executor *x, const recipe_step *s)
 {
@@ -268,7 +252,7 @@ static run_outcome run_wait(executor *x, const recipe_step *s)
         plugin_unlock(x->plc);
         if (st == ALD_OK && v.quality == ALD_OK) {
             last = v.value;
-            if (condition_holds(s->op, v.value, s->target_value)) {
+            if (recipe_condition_holds(s->op, v.value, s->target_value)) {
                 x->sched_ns = mono_now();
                 return RUN_COMPLETED;
             }

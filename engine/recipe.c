@@ -337,7 +337,7 @@ static int build_set_parameter(build_ctx *b, const ald_recipe_step *row, json_t 
     return 0;
 }
 
-static int parse_wait_op(const char *text, wait_op *op)
+int recipe_parse_wait_op(const char *text, wait_op *op)
 {
     static const char *const ops[] = {">=", "<=", ">", "<", "=="};
     static const wait_op values[] = {WAIT_GE, WAIT_LE, WAIT_GT, WAIT_LT, WAIT_EQ};
@@ -362,7 +362,7 @@ static int build_wait(build_ctx *b, const ald_recipe_step *row, json_t *js, reci
                     "timeout_ms numbers");
     if (!pid || isnan(value) || timeout < 0)
         return fail(b, row, "wait step needs parameters.parameter_id, value and timeout_ms");
-    if (parse_wait_op(op, &s->op) != 0)
+    if (recipe_parse_wait_op(op, &s->op) != 0)
         return fail(b, row, "wait operator '%s' is not one of >= <= > < ==", op);
     if (check_range(b, row, "wait timeout_ms", timeout, 1, RECIPE_MAX_WAIT_MS))
         return -1;
@@ -671,4 +671,20 @@ char *recipe_snapshot_json(const recipe *r)
     char *text = root ? json_dumps(root, JSON_COMPACT) : NULL;
     json_decref(root);
     return text;
+}
+
+int recipe_condition_holds(wait_op op, double v, double target)
+{
+    switch (op) {
+    case WAIT_GE:
+        return v >= target;
+    case WAIT_LE:
+        return v <= target;
+    case WAIT_GT:
+        return v > target;
+    case WAIT_LT:
+        return v < target;
+    default:
+        return fabs(v - target) <= fmax(fabs(target) * 1e-6, 1e-9);
+    }
 }

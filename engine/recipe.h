@@ -91,6 +91,11 @@ void recipe_free(recipe *r);
 int recipe_step_kind(const char *type);
 const char *recipe_step_kind_name(step_kind kind); /* "valve", "purge", "set parameter", ... */
 
+/* ">=", "<=", ">", "<", "==" -> wait_op. 0 or -1. */
+int recipe_parse_wait_op(const char *text, wait_op *op);
+/* Whether value `v` satisfies `op target` (== with a relative tolerance). */
+int recipe_condition_holds(wait_op op, double v, double target);
+
 /* The recipe_version snapshot stored with a process: recipe + steps +
  * parameters as JSON. malloc'd; NULL on OOM. */
 char *recipe_snapshot_json(const recipe *r);

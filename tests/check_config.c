@@ -568,6 +568,30 @@ START_TEST(duplicate_instance_names_name_both_places)
 }
 END_TEST
 
+START_TEST(readiness_conditions_are_checked_with_their_place)
+{
+    const char *dir = minimal_with("ready-bad", "engine.conf",
+                                   "engine: {\n"
+                                   "  readiness = (\n"
+                                   "    { parameter = \"p1\"; op = \">=\"; value = 1.0; },\n"
+                                   "    { parameter = \"p2\"; op = \"=>\"; value = 1.0; }\n"
+                                   "  );\n"
+                                   "};\n");
+    load_fails_with(dir, "engine.conf", ":4: readiness op '=>' is not one of");
+    config_free(&cfg);
+    dir = minimal_with("ready-ok", "engine.conf",
+                       "engine: { readiness = ( { parameter = \"p1\"; op = \"<\"; "
+                       "value = 2.5; } ); };\n");
+    load_ok(dir);
+    ck_assert_uint_eq(config_get_count(cfg.readiness, NULL), 1);
+    const char *param = NULL;
+    ck_assert_int_eq(config_get_string(config_get_child(cfg.readiness, NULL, 0), "parameter",
+                                       &param),
+                     ALD_OK);
+    ck_assert_str_eq(param, "p1");
+}
+END_TEST
+
 START_TEST(unknown_role_names_file_and_line)
 {
     const char *dir =
@@ -774,6 +798,7 @@ static Suite *config_suite(void)
     tcase_add_test(tc, duplicate_engine_group_names_both_places);
     tcase_add_test(tc, duplicate_instance_names_name_both_places);
     tcase_add_test(tc, unknown_role_names_file_and_line);
+    tcase_add_test(tc, readiness_conditions_are_checked_with_their_place);
     tcase_add_test(tc, missing_plugin_names_file_and_line);
     tcase_add_test(tc, unknown_instance_and_top_level_settings_are_rejected);
     tcase_add_test(tc, plc_instance_needs_a_plc_type);

@@ -5,6 +5,7 @@
  * exactly-once claims, crash recovery. Waits poll for states; nothing asserts
  * how long something took, except generous sanity bounds on pulse lengths.
  */
+#include <libconfig.h>
 #include <math.h>
 #include <sqlite3.h>
 #include <stdarg.h>
@@ -422,6 +423,33 @@ START_TEST(shutdown_during_a_run_aborts_it_safely)
 }
 END_TEST
 
+START_TEST(readiness_conditions_gate_a_start)
+{
+    rig_up();
+    const ald_config *root = test_config(
+        "r = ( { parameter = \"a0000000-0000-4000-8000-000000001302\"; op = \">=\"; value = 1.0; },"
+        "      { parameter = \"a0000000-0000-4000-8000-000000000801\"; op = \">=\"; value = 50.0; } );");
+    R.cp.readiness = (const ald_config *)config_setting_lookup((config_setting_t *)root, "r");
+    ck_assert_ptr_nonnull(R.cp.readiness);
+    /* MFC 2 flows ~0 sccm: the second condition fails, nothing starts */
+    command("c1", "start_recipe", "{\"recipe_id\": \"" QUICK "\"}");
+    ck_assert_int_eq(commands_poll_once(&R.cp), 1);
+    ck_assert(!executor_busy(&R.exec));
+    const char *msg = query("SELECT error_message FROM recipe_commands WHERE id='c1'");
+    ck_assert_msg(strstr(msg, "not ready: MFC 2 flow_rate is") && strstr(msg, "needs >= 50"),
+                  "%s", msg);
+    ck_assert_str_eq(query("SELECT count(*) FROM process_executions"), "0");
+    /* only the pump condition (pump running = 1): the run starts */
+    R.cp.readiness = (const ald_config *)config_setting_lookup((config_setting_t *)root, "r");
+    config_setting_remove_elem((config_setting_t *)R.cp.readiness, 1);
+    command("c2", "start_recipe", "{\"recipe_id\": \"" QUICK "\"}");
+    ck_assert_int_eq(commands_poll_once(&R.cp), 1);
+    wait_idle();
+    ck_assert_str_eq(query("SELECT status FROM recipe_commands WHERE id='c2'"), "completed");
+    executor_shutdown(&R.exec);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("executor");
@@ -437,6 +465,7 @@ int main(void)
     tcase_add_test(tc, two_processors_execute_each_command_once);
     tcase_add_test(tc, orphaned_run_is_failed_with_valves_closed_then_cleared);
     tcase_add_test(tc, shutdown_during_a_run_aborts_it_safely);
+    tcase_add_test(tc, readiness_conditions_gate_a_start);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

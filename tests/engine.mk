@@ -61,8 +61,8 @@ tests_check_recipe_LDADD = $(ALD_TEST_LIBS)
 check_PROGRAMS += tests/check_executor
 TESTS += tests/check_executor
 tests_check_executor_SOURCES = tests/check_executor.c
-tests_check_executor_CFLAGS = $(ALD_TEST_CC_FLAGS) $(SQLITE_CFLAGS)
-tests_check_executor_LDADD = $(ALD_TEST_LIBS) $(SQLITE_LIBS) -lm
+tests_check_executor_CFLAGS = $(ALD_TEST_CC_FLAGS) $(SQLITE_CFLAGS) $(LIBCONFIG_CFLAGS)
+tests_check_executor_LDADD = $(ALD_TEST_LIBS) $(SQLITE_LIBS) $(LIBCONFIG_LIBS) -lm
 EXTRA_tests_check_executor_DEPENDENCIES = plugins/plc-sim/plc-sim.la \
 	plugins/storage-sqlite/storage-sqlite.la
 
