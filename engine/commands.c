@@ -1,5 +1,6 @@
 /* commands.c - the command processor thread (see commands.h). */
 #include "commands.h"
+#include "clock.h"
 
 #include <jansson.h>
 #include <math.h>
@@ -13,6 +14,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "recipe.h"
+#include "recipe_json.h"
 #include "setpoint.h"
 #include "state.h"
 
@@ -28,20 +30,6 @@ typedef struct pending_list {
     pending_command items[COMMANDS_BATCH];
     size_t count;
 } pending_list;
-
-static int64_t realtime_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static uint64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 /* ---- storage helpers (each takes the storage lock) ------------------------------ */
 
@@ -258,7 +246,7 @@ static int begin_process(command_processor *cp, const pending_command *c, recipe
     ald_process_start ps = {.struct_size = sizeof ps, .machine_id = cp->machine_id,
                             .recipe_id = rc->id, .session_id = session[0] ? session : NULL,
                             .operator_id = operator_id, .recipe_version_json = snapshot,
-                            .parameters_json = params, .start_time_ms = realtime_ms()};
+                            .parameters_json = params, .start_time_ms = clock_realtime_ms()};
     ald_status st = ops->create_process ? ops->create_process(cp->storage->inst, &ps, process,
                                                               sizeof process)
                                         : ALD_ERR_UNSUPPORTED;
@@ -546,7 +534,7 @@ int commands_poll_once(command_processor *cp)
         plugin_unlock(cp->storage);
         if (claim == ALD_OK) {
             metrics_add(m_claimed, 1);
-            cp->busy_since_ms = mono_ms();
+            cp->busy_since_ms = clock_mono_ms();
             dispatch(cp, &l.items[i]);
             cp->busy_since_ms = 0;
             handled++;
@@ -577,7 +565,7 @@ static void collect_busy(void *ctx)
 {
     command_processor *cp = ctx;
     uint64_t since = cp->busy_since_ms;
-    metrics_set(m_busy, since ? (double)(mono_ms() - since) / 1000.0 : 0);
+    metrics_set(m_busy, since ? (double)(clock_mono_ms() - since) / 1000.0 : 0);
 }
 
 static void *commands_main(void *arg)
@@ -713,7 +701,7 @@ void commands_recover_orphans(plugin_instance *storage, plugin_instance *plc,
                     "closed%s, marking it failed", l.ids[i],
                     failed_closes ? " (some close writes failed)" : "");
         plugin_lock(storage);
-        ops->finish_process(storage->inst, l.ids[i], "failed", reason, realtime_ms());
+        ops->finish_process(storage->inst, l.ids[i], "failed", reason, clock_realtime_ms());
         if (l.commands[i][0] && ops->finish_command)
             ops->finish_command(storage->inst, l.commands[i], "error", reason);
         plugin_unlock(storage);

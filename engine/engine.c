@@ -1,5 +1,6 @@
 /* engine.c - start/stop order and periodic work (see engine.h). */
 #include "engine.h"
+#include "clock.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -10,13 +11,6 @@
 #include "log.h"
 #include "procstat.h"
 #include "state.h"
-
-static int64_t realtime_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 int engine_create_plugins(engine *e, const engine_config *cfg, char *err, size_t errlen)
 {
@@ -234,7 +228,7 @@ static void report_health(engine *e)
     if (!ops->write_health)
         return;
     int connected = atomic_load(&g_state.plc_connected);
-    int64_t now = realtime_ms();
+    int64_t now = clock_realtime_ms();
     if (connected)
         e->plc_last_connected_ms = now;
     char plc_error[STATE_ERROR_LEN] = "";

@@ -1,5 +1,6 @@
 /* executor.c - the recipe executor thread (see executor.h). */
 #include "executor.h"
+#include "clock.h"
 
 #include <errno.h>
 #include <math.h>
@@ -14,20 +15,6 @@
 
 static ald_metric *m_started, *m_completed, *m_failed, *m_aborted, *m_running, *m_duration,
     *m_expected, *m_pulse_error, *m_steps;
-
-static uint64_t mono_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static int64_t realtime_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void register_metrics(void)
 {
@@ -92,7 +79,7 @@ static void publish(executor *x)
     copy_str(p->step_type, sizeof p->step_type, x->st.current_step_type);
     copy_str(p->step_name, sizeof p->step_name, x->st.current_step_name);
     copy_str(p->parameter_id, sizeof p->parameter_id, x->st.current_parameter_id);
-    p->st.last_updated_ms = realtime_ms();
+    p->st.last_updated_ms = clock_realtime_ms();
     p->dirty = 1;
     pthread_cond_signal(&x->pub_wake);
     pthread_mutex_unlock(&x->pub_lock);
@@ -200,7 +187,7 @@ static ald_status open_valve(executor *x, const recipe_step *s)
 
 static run_outcome run_valve(executor *x, const recipe_step *s)
 {
-    uint64_t opened = mono_now();
+    uint64_t opened = clock_mono_ns();
     ald_status st = open_valve(x, s);
     if (st != ALD_OK)
         return failed(x, "step '%s': opening valve %d failed: %s: %s", s->name,
@@ -209,7 +196,7 @@ static run_outcome run_valve(executor *x, const recipe_step *s)
                                               : plc_ops(x->plc)->last_error(x->plc->inst));
     uint64_t deadline = opened + (uint64_t)s->duration_ms * 1000000u;
     int stopped = wait_until(x, deadline);
-    uint64_t closing = mono_now();
+    uint64_t closing = clock_mono_ns();
     run_outcome closed = close_valve(x, s->valve_number); /* also after a PLC-timed pulse */
     if (!stopped)
         metrics_observe(m_pulse_error,
@@ -233,7 +220,7 @@ static run_outcome run_set_parameter(executor *x, const recipe_step *s)
     char err[512];
     if (setpoint_apply(&t, s->parameter_id, s->target_value, err, sizeof err) != 0)
         return failed(x, "step '%s': %s", s->name, err);
-    x->sched_ns = mono_now();
+    x->sched_ns = clock_mono_ns();
     return run_timed_wait(x, s->duration_ms);
 }
 
@@ -243,7 +230,7 @@ static run_outcome run_wait(executor *x, const recipe_step *s)
     const tag_param *p = tagmap_find(x->tags, s->parameter_id);
     if (!p || p->value_tag == SIZE_MAX || !plc_ops(x->plc)->read_tags)
         return failed(x, "step '%s': parameter %s cannot be read", s->name, s->parameter_id);
-    uint64_t start = mono_now(), end = start + (uint64_t)s->duration_ms * 1000000u;
+    uint64_t start = clock_mono_ns(), end = start + (uint64_t)s->duration_ms * 1000000u;
     double last = NAN;
     for (uint64_t next = start; next < end; next += 100000000u) {
         ald_tag_value v = {0};
@@ -253,7 +240,7 @@ static run_outcome run_wait(executor *x, const recipe_step *s)
         if (st == ALD_OK && v.quality == ALD_OK) {
             last = v.value;
             if (recipe_condition_holds(s->op, v.value, s->target_value)) {
-                x->sched_ns = mono_now();
+                x->sched_ns = clock_mono_ns();
                 return RUN_COMPLETED;
             }
         }
@@ -350,7 +337,7 @@ static void record_outcome(executor *x, run_outcome r, const char *reason)
                             ops->finish_process(x->storage->inst, x->process_id,
                                                 process_status[r],
                                                 r == RUN_COMPLETED ? NULL : reason,
-                                                realtime_ms()));
+                                                clock_realtime_ms()));
     if (ops->set_machine_state)
         storage_call_logged(x, "updating the machine state",
                             ops->set_machine_state(x->storage->inst, &mu));
@@ -388,7 +375,7 @@ static void finish_run(executor *x, run_outcome r)
     metrics_set(m_expected, 0);
     log_info("executor", "process %s %s after %.1f s (%lld of %lld steps)", x->process_id,
              r == RUN_COMPLETED ? "completed" : r == RUN_ABORTED ? "aborted" : "failed",
-             (double)(mono_now() - x->run_started_mono) / 1e9,
+             (double)(clock_mono_ns() - x->run_started_mono) / 1e9,
              (long long)x->st.progress_completed_steps, (long long)x->st.total_overall_steps);
     x->last_outcome = r;
 }
@@ -415,7 +402,7 @@ static void begin_state(executor *x)
 static void *run_main(void *arg)
 {
     executor *x = arg;
-    x->run_started_mono = mono_now();
+    x->run_started_mono = clock_mono_ns();
     x->sched_ns = x->run_started_mono;
     begin_state(x);
     publish(x);
@@ -443,7 +430,7 @@ static void collect_duration(void *ctx)
 {
     executor *x = ctx;
     metrics_set(m_duration, atomic_load(&x->busy) && x->run_started_mono
-                                ? (double)(mono_now() - x->run_started_mono) / 1e9
+                                ? (double)(clock_mono_ns() - x->run_started_mono) / 1e9
                                 : 0);
 }
 
@@ -487,7 +474,7 @@ int executor_run(executor *x, recipe *rc, const char *process_id, const char *co
     x->stop_requested = 0;
     x->stop_reason[0] = '\0';
     pthread_mutex_unlock(&x->lock);
-    x->run_started_ms = realtime_ms();
+    x->run_started_ms = clock_realtime_ms();
     if (pthread_create(&x->run_thread, NULL, run_main, x) != 0) {
         recipe_free(&x->rc);
         atomic_store(&x->busy, 0);

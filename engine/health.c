@@ -1,5 +1,6 @@
 /* health.c - health rules and the /health JSON documents (see health.h). */
 #include "health.h"
+#include "clock.h"
 
 #include <jansson.h>
 #include <stdint.h>
@@ -25,13 +26,6 @@ typedef struct health_eval {
     const char *reasons[MAX_REASONS];
     unsigned reason_count;
 } health_eval;
-
-static uint64_t now_mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 static double ns_to_s(uint64_t ns)
 {
@@ -71,7 +65,7 @@ static void evaluate(health_eval *e)
     e->logging_running = atomic_load(&g_state.logging_running);
     e->plc = atomic_load(&g_state.plc_connected);
     e->db = atomic_load(&g_state.db_connected);
-    judge_logger(e, now_mono_ns());
+    judge_logger(e, clock_mono_ns());
     e->have_procstat = procstat_read(&e->proc) == 0;
     e->memory_high = e->have_procstat && e->proc.resident_mb > HEALTH_MEMORY_HIGH_MB;
 
@@ -190,9 +184,7 @@ static double outbox_oldest_age_s(void)
     uint64_t oldest = atomic_load(&g_state.outbox_oldest_ms);
     if (!oldest || !atomic_load(&g_state.outbox_depth))
         return 0;
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    double now_ms = (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
+    double now_ms = (double)clock_realtime_ms();
     return now_ms > (double)oldest ? (now_ms - (double)oldest) / 1000.0 : 0;
 }
 

@@ -2,7 +2,7 @@
 # tests link exactly the code the daemon runs.
 noinst_LTLIBRARIES += engine/libaldcore.la
 engine_libaldcore_la_SOURCES = \
-	engine/log.c engine/log.h \
+	engine/log.c engine/log.h engine/clock.h \
 	engine/state.c engine/state.h \
 	engine/config.c engine/config_access.c engine/config_defaults.c engine/config.h \
 	engine/recipe_json.c engine/recipe_json.h \

@@ -1,5 +1,6 @@
 /* logger.c - the 1 Hz parameter logger thread (see logger.h). */
 #include "logger.h"
+#include "clock.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -9,20 +10,6 @@
 #include "log.h"
 #include "state.h"
 #include "stdmetrics.h"
-
-static uint64_t mono_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static int64_t realtime_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 uint64_t logger_next_deadline(uint64_t served, uint64_t now, uint64_t interval,
                               uint64_t *skipped)
@@ -72,13 +59,13 @@ void logger_cycle(param_logger *lg, uint64_t mono_ns)
     size_t good = 0;
     for (size_t i = 0; i < n; i++)
         good += lg->values[i].quality == ALD_OK;
-    if (good > 0 && batchq_push(lg->queue, realtime_ms(), mono_ns, lg->values, n)) {
+    if (good > 0 && batchq_push(lg->queue, clock_realtime_ms(), mono_ns, lg->values, n)) {
         atomic_fetch_add(&g_state.logging_errors_total, 1);
         state_record_error("writer queue full: dropped the oldest sample batch");
     }
     atomic_store(&g_state.writer_queue_depth, batchq_length(lg->queue));
     atomic_fetch_add(&g_state.cycles_total, 1);
-    atomic_store(&g_state.last_cycle_mono_ns, mono_now());
+    atomic_store(&g_state.last_cycle_mono_ns, clock_mono_ns());
 }
 
 /* Sleep until an absolute monotonic deadline or a stop request. 1 = stop. */
@@ -109,16 +96,16 @@ static void record_period(uint64_t start, uint64_t *last_start)
 static void *logger_main(void *arg)
 {
     param_logger *lg = arg;
-    uint64_t deadline = mono_now(), last_start = 0;
+    uint64_t deadline = clock_mono_ns(), last_start = 0;
     atomic_store(&g_state.logging_running, 1);
     while (!wait_until(lg, deadline)) {
-        uint64_t start = mono_now();
+        uint64_t start = clock_mono_ns();
         if (logger_is_late(deadline, start, lg->interval_ns))
             atomic_fetch_add(&g_state.late_cycles_total, 1);
         record_period(start, &last_start);
         logger_cycle(lg, start);
         uint64_t skipped;
-        deadline = logger_next_deadline(deadline, mono_now(), lg->interval_ns, &skipped);
+        deadline = logger_next_deadline(deadline, clock_mono_ns(), lg->interval_ns, &skipped);
         if (skipped) {
             atomic_fetch_add(&g_state.late_cycles_total, skipped);
             log_debug("logger", "cycle overran: skipped %llu deadline(s)",

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "config.h"
 #include "engine.h"
 #include "http.h"
@@ -141,13 +142,6 @@ static void block_signals(sigset_t *set)
     signal(SIGPIPE, SIG_IGN);
 }
 
-static uint64_t mono_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 static void run_until_signal(engine *e, const sigset_t *set)
 {
     const struct timespec tick = {1, 0};
@@ -159,7 +153,7 @@ static void run_until_signal(engine *e, const sigset_t *set)
         }
         if (sig == SIGHUP)
             log_info("engine", "SIGHUP: configuration reload needs a restart; ignoring");
-        engine_housekeeping(e, mono_now());
+        engine_housekeeping(e, clock_mono_ns());
     }
 }
 
@@ -189,10 +183,10 @@ static int run(const engine_config *cfg)
     } else {
         run_until_signal(&e, &set);
     }
-    uint64_t t0 = mono_now();
+    uint64_t t0 = clock_mono_ns();
     engine_stop(&e);
     http_stop();
-    log_info("engine", "stopped in %.0f ms", (double)(mono_now() - t0) / 1e6);
+    log_info("engine", "stopped in %.0f ms", (double)(clock_mono_ns() - t0) / 1e6);
     metrics_reset();
     return rc;
 }

@@ -1,5 +1,6 @@
 /* outbox.c - store-and-forward to the fallback store (see outbox.h). */
 #include "outbox.h"
+#include "clock.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -181,9 +182,7 @@ static void update_gauges(outbox *o, int64_t *depth_out)
 static void log_refusal(outbox *o, ald_status why)
 {
     static uint64_t last_ms;
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    uint64_t now_ms = (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+    uint64_t now_ms = clock_mono_ms();
     if (last_ms && now_ms - last_ms < 60000u)
         return;
     last_ms = now_ms;
@@ -275,9 +274,7 @@ static void collect_outbox(void *ctx)
     (void)ctx;
     uint64_t depth = atomic_load(&g_state.outbox_depth);
     uint64_t oldest = atomic_load(&g_state.outbox_oldest_ms);
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    double now_ms = (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
+    double now_ms = (double)clock_realtime_ms();
     metrics_set(m_depth, (double)depth);
     metrics_set(m_oldest, depth && oldest && now_ms > (double)oldest
                               ? (now_ms - (double)oldest) / 1000.0

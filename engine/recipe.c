@@ -610,69 +610,6 @@ void recipe_free(recipe *r)
     memset(r, 0, sizeof *r);
 }
 
-/* ---- snapshot -------------------------------------------------------------------- */
-
-static json_t *num_or_null(double v)
-{
-    return isnan(v) ? json_null() : json_real(v);
-}
-
-static json_t *steps_json(const recipe_step *steps, size_t n)
-{
-    json_t *arr = json_array();
-    for (size_t i = 0; i < n; i++) {
-        const recipe_step *s = &steps[i];
-        json_t *o = json_pack("{s:s, s:s, s:s, s:I}", "id", s->id, "name", s->name, "type",
-                              recipe_step_kind_name(s->kind), "sequence_number",
-                              (json_int_t)s->sequence_number);
-        switch (s->kind) {
-        case STEP_VALVE:
-            json_object_set_new(o, "valve_number", json_integer(s->valve_number));
-            json_object_set_new(o, "duration_ms", json_integer(s->duration_ms));
-            break;
-        case STEP_PURGE:
-            json_object_set_new(o, "duration_ms", json_integer(s->duration_ms));
-            json_object_set_new(o, "gas_type", json_string(s->gas_type));
-            json_object_set_new(o, "flow_rate", num_or_null(s->flow_rate));
-            break;
-        case STEP_SET_PARAMETER:
-            json_object_set_new(o, "parameter_id", json_string(s->parameter_id));
-            json_object_set_new(o, "target_value", json_real(s->target_value));
-            json_object_set_new(o, "hold_duration_ms", json_integer(s->duration_ms));
-            break;
-        case STEP_LOOP:
-            json_object_set_new(o, "iteration_count", json_integer(s->iterations));
-            json_object_set_new(o, "steps", steps_json(s->children, s->child_count));
-            break;
-        case STEP_WAIT:
-            json_object_set_new(o, "parameter_id", json_string(s->parameter_id));
-            json_object_set_new(o, "value", json_real(s->target_value));
-            json_object_set_new(o, "timeout_ms", json_integer(s->duration_ms));
-            break;
-        }
-        json_array_append_new(arr, o);
-    }
-    return arr;
-}
-
-char *recipe_snapshot_json(const recipe *r)
-{
-    json_t *params = json_object();
-    for (size_t i = 0; i < r->parameter_count; i++)
-        json_object_set_new(params, r->parameter_names[i], json_string(r->parameter_values[i]));
-    json_t *root = json_pack("{s:s?, s:s?, s:s?, s:I, s:o, s:o, s:o, s:o, s:I, s:I}", "id",
-                             r->id, "name", r->name, "description", r->description, "version",
-                             (json_int_t)r->version, "chamber_temperature_set_point",
-                             num_or_null(r->chamber_temperature_set_point), "pressure_set_point",
-                             num_or_null(r->pressure_set_point), "parameters", params, "steps",
-                             steps_json(r->steps, r->step_count), "total_steps",
-                             (json_int_t)r->total_steps, "total_cycles",
-                             (json_int_t)r->total_cycles);
-    char *text = root ? json_dumps(root, JSON_COMPACT) : NULL;
-    json_decref(root);
-    return text;
-}
-
 int recipe_condition_holds(wait_op op, double v, double target)
 {
     switch (op) {

@@ -96,8 +96,5 @@ int recipe_parse_wait_op(const char *text, wait_op *op);
 /* Whether value `v` satisfies `op target` (== with a relative tolerance). */
 int recipe_condition_holds(wait_op op, double v, double target);
 
-/* The recipe_version snapshot stored with a process: recipe + steps +
- * parameters as JSON. malloc'd; NULL on OOM. */
-char *recipe_snapshot_json(const recipe *r);
 
 #endif

@@ -574,7 +574,8 @@ static json_t *steps_doc(const recipe_step *steps, size_t n)
     return arr;
 }
 
-char *recipe_json_export(const recipe *r)
+/* The recipe as a document of the import format (owned by the caller). */
+static json_t *recipe_document(const recipe *r)
 {
     json_t *params = json_object();
     for (size_t i = 0; params && i < r->parameter_count; i++)
@@ -590,6 +591,12 @@ char *recipe_json_export(const recipe *r)
     json_object_set_new(root, "pressure_set_point", number(r->pressure_set_point));
     json_object_set_new(root, "parameters", params);
     json_object_set_new(root, "steps", steps_doc(r->steps, r->step_count));
+    return root;
+}
+
+char *recipe_json_export(const recipe *r)
+{
+    json_t *root = recipe_document(r);
     char *body = root ? json_dumps(root, JSON_INDENT(2)) : NULL;
     json_decref(root);
     if (!body)
@@ -601,5 +608,18 @@ char *recipe_json_export(const recipe *r)
         return NULL;
     }
     memcpy(text + len, "\n", 2);
+    return text;
+}
+
+char *recipe_snapshot_json(const recipe *r)
+{
+    json_t *root = recipe_document(r);
+    if (!root)
+        return NULL;
+    json_object_set_new(root, "id", r->id ? json_string(r->id) : json_null());
+    json_object_set_new(root, "total_steps", json_integer(r->total_steps));
+    json_object_set_new(root, "total_cycles", json_integer(r->total_cycles));
+    char *text = json_dumps(root, JSON_COMPACT);
+    json_decref(root);
     return text;
 }

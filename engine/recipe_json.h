@@ -35,6 +35,10 @@ int recipe_json_parse(const char *text, recipe_rows *out, char *err, size_t errl
  * ending in a newline; NULL on out of memory. */
 char *recipe_json_export(const recipe *r);
 
+/* The recipe_version snapshot stored with a process: the same document plus
+ * the recipe's id and its totals, compact. malloc'd; NULL on OOM. */
+char *recipe_snapshot_json(const recipe *r);
+
 /* Give parsed rows another recipe id (import --id). 0, or -1 out of memory. */
 int recipe_json_set_id(recipe_rows *rows, const char *id);
 

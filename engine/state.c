@@ -1,5 +1,6 @@
 /* state.c - the engine's live status (see state.h). */
 #include "state.h"
+#include "clock.h"
 
 #include <pthread.h>
 #include <stdarg.h>
@@ -12,18 +13,11 @@ engine_state g_state;
 /* Errors are rare: a plain mutex is fine and keeps the ring consistent. */
 static pthread_mutex_t error_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static uint64_t now_mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 void state_init(uint64_t logging_interval_ns)
 {
     pthread_mutex_lock(&error_lock);
     memset(&g_state, 0, sizeof g_state);
-    g_state.start_mono_ns = now_mono_ns();
+    g_state.start_mono_ns = clock_mono_ns();
     g_state.logging_interval_ns = logging_interval_ns;
     atomic_store(&g_state.lease_state, -1);
     pthread_mutex_unlock(&error_lock);
@@ -54,5 +48,5 @@ unsigned state_recent_errors(char out[][STATE_ERROR_LEN], unsigned max)
 
 double state_uptime_seconds(void)
 {
-    return (double)(now_mono_ns() - g_state.start_mono_ns) / 1e9;
+    return (double)(clock_mono_ns() - g_state.start_mono_ns) / 1e9;
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "recipe.h"
+#include "recipe_json.h"
 #include "testutil.h"
 
 static recipe_rows rows;
