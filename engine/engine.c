@@ -193,7 +193,7 @@ int engine_start(engine *e, char *err, size_t errlen)
                      e->have_outbox ? &e->ob : NULL) != 0 ||
         logger_start(&e->logger, &e->plc, &e->tags, &e->queue, g_state.logging_interval_ns) != 0 ||
         executor_init(&e->exec, &e->plc, &e->storage, &e->tags, &e->writer,
-                      e->cfg->machine_id) != 0 ||
+                      e->cfg->machine_id, e->have_outbox ? &e->ob : NULL) != 0 ||
         (e->exec_ready = 1,
          commands_start(&e->commands, &e->storage, &e->plc, &e->tags, &e->exec,
                         e->cfg->machine_id, COMMANDS_POLL_MS, e->cfg->readiness) != 0)) {

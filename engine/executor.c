@@ -3,8 +3,10 @@
 #include "clock.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -311,44 +313,94 @@ static run_outcome run_steps(executor *x, const recipe_step *steps, size_t n, in
 
 /* ---- end of a run ----------------------------------------------------------------- */
 
-static void storage_call_logged(executor *x, const char *what, ald_status st)
+/* One outcome write: to the primary, or, when it is down or refuses, durably
+ * to the outbox (replayed in order with the samples). */
+typedef ald_status (*outcome_write)(executor *x, json_t *js);
+
+static ald_status write_finish_process(executor *x, json_t *js)
 {
-    if (st != ALD_OK && st != ALD_ERR_UNSUPPORTED) {
-        log_error("executor", "%s failed: %s: %s", what, ald_status_name(st),
-                  plugin_last_error(x->storage));
-        state_record_error("%s failed: %s", what, ald_status_name(st));
+    const ald_storage_vtable *ops = storage_ops(x->storage);
+    if (!ops->finish_process)
+        return ALD_ERR_UNSUPPORTED;
+    return ops->finish_process(x->storage->inst, json_string_value(json_object_get(js, "id")),
+                               json_string_value(json_object_get(js, "status")),
+                               json_string_value(json_object_get(js, "error")),
+                               json_integer_value(json_object_get(js, "end_ms")));
+}
+
+static ald_status write_machine_state(executor *x, json_t *js)
+{
+    const ald_storage_vtable *ops = storage_ops(x->storage);
+    if (!ops->set_machine_state)
+        return ALD_ERR_UNSUPPORTED;
+    ald_machine_update mu = {.struct_size = sizeof mu,
+                             .machine_id = json_string_value(json_object_get(js, "machine_id")),
+                             .status = json_string_value(json_object_get(js, "status")),
+                             .process_id = NULL,
+                             .failure_description =
+                                 json_string_value(json_object_get(js, "failure"))};
+    return ops->set_machine_state(x->storage->inst, &mu);
+}
+
+static ald_status write_finish_command(executor *x, json_t *js)
+{
+    const ald_storage_vtable *ops = storage_ops(x->storage);
+    if (!ops->finish_command)
+        return ALD_ERR_UNSUPPORTED;
+    return ops->finish_command(x->storage->inst, json_string_value(json_object_get(js, "id")),
+                               json_string_value(json_object_get(js, "status")),
+                               json_string_value(json_object_get(js, "error")));
+}
+
+static void store_outcome(executor *x, const char *kind, outcome_write write, json_t *js)
+{
+    ald_status st = ALD_ERR_DISCONNECTED;
+    if (!outbox_primary_down(x->ob)) {
+        plugin_lock(x->storage);
+        st = write(x, js);
+        if (st != ALD_OK && st != ALD_ERR_UNSUPPORTED)
+            log_warning("executor", "%s not written: %s: %s", kind, ald_status_name(st),
+                        plugin_last_error(x->storage));
+        plugin_unlock(x->storage);
     }
+    if (st == ALD_OK || st == ALD_ERR_UNSUPPORTED)
+        return;
+    char *text = json_dumps(js, JSON_COMPACT);
+    if (x->ob && text && outbox_store_record(x->ob, kind, text) == ALD_OK) {
+        log_info("executor", "%s kept in the outbox until the primary store answers", kind);
+        if (!outbox_primary_down(x->ob))
+            outbox_mark_down(x->ob, st);
+    } else {
+        state_record_error("%s of process %s was lost: %s", kind, x->process_id,
+                           ald_status_name(st));
+    }
+    free(text);
 }
 
 static void record_outcome(executor *x, run_outcome r, const char *reason)
 {
-    const ald_storage_vtable *ops = storage_ops(x->storage);
     static const char *const process_status[] = {"completed", "aborted", "failed"};
     char failure[600];
     snprintf(failure, sizeof failure, "Recipe execution error: %s", reason);
-    ald_machine_update mu = {.struct_size = sizeof mu,
-                             .machine_id = x->machine_id,
-                             .status = r == RUN_FAILED ? "error" : "idle",
-                             .process_id = NULL,
-                             .failure_description = r == RUN_FAILED ? failure : NULL};
-    plugin_lock(x->storage);
-    if (ops->finish_process)
-        storage_call_logged(x, "finishing the process",
-                            ops->finish_process(x->storage->inst, x->process_id,
-                                                process_status[r],
-                                                r == RUN_COMPLETED ? NULL : reason,
-                                                clock_realtime_ms()));
-    if (ops->set_machine_state)
-        storage_call_logged(x, "updating the machine state",
-                            ops->set_machine_state(x->storage->inst, &mu));
-    if (ops->finish_command && x->command_id[0])
-        storage_call_logged(x, "finishing the start command",
-                            ops->finish_command(x->storage->inst, x->command_id,
-                                                r == RUN_COMPLETED ? "completed" : "error",
-                                                r == RUN_ABORTED   ? "aborted"
-                                                : r == RUN_FAILED ? reason
-                                                                  : NULL));
-    plugin_unlock(x->storage);
+    json_t *fp = json_pack("{s:s, s:s, s:s?, s:I}", "id", x->process_id, "status",
+                           process_status[r], "error", r == RUN_COMPLETED ? NULL : reason,
+                           "end_ms", (json_int_t)clock_realtime_ms());
+    json_t *ms = json_pack("{s:s, s:s, s:s?}", "machine_id", x->machine_id, "status",
+                           r == RUN_FAILED ? "error" : "idle", "failure",
+                           r == RUN_FAILED ? failure : NULL);
+    store_outcome(x, "finish_process", write_finish_process, fp);
+    store_outcome(x, "machine_state", write_machine_state, ms);
+    if (x->command_id[0]) {
+        json_t *fc = json_pack("{s:s, s:s, s:s?}", "id", x->command_id, "status",
+                               r == RUN_COMPLETED ? "completed" : "error", "error",
+                               r == RUN_ABORTED   ? "aborted"
+                               : r == RUN_FAILED ? reason
+                                                 : NULL);
+        store_outcome(x, "finish_command", write_finish_command, fc);
+        json_decref(fc);
+    }
+    json_decref(fp);
+    json_decref(ms);
 }
 
 static void finish_run(executor *x, run_outcome r)
@@ -435,9 +487,11 @@ static void collect_duration(void *ctx)
 }
 
 int executor_init(executor *x, plugin_instance *plc, plugin_instance *storage,
-                  const tagmap *tags, sample_writer *writer, const char *machine_id)
+                  const tagmap *tags, sample_writer *writer, const char *machine_id,
+                  outbox *ob)
 {
     memset(x, 0, sizeof *x);
+    x->ob = ob;
     x->plc = plc;
     x->storage = storage;
     x->tags = tags;

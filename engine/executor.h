@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include "plugins.h"
+#include "outbox.h"
 #include "recipe.h"
 #include "tagmap.h"
 #include "writer.h"
@@ -43,6 +44,7 @@ typedef struct executor {
     plugin_instance *storage;
     const tagmap *tags;
     sample_writer *writer; /* may be NULL (tests) */
+    outbox *ob;            /* end-of-run records go here when the primary is down */
     const char *machine_id;
 
     pthread_mutex_t lock; /* guards stop_requested, stop_reason and waits */
@@ -75,7 +77,8 @@ typedef struct executor {
 } executor;
 
 int executor_init(executor *x, plugin_instance *plc, plugin_instance *storage,
-                  const tagmap *tags, sample_writer *writer, const char *machine_id);
+                  const tagmap *tags, sample_writer *writer, const char *machine_id,
+                  outbox *ob);
 
 /* Start a run; takes ownership of *rc (zeroes it). -1 if a run is active. */
 int executor_run(executor *x, recipe *rc, const char *process_id, const char *command_id);

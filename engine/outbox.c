@@ -138,25 +138,91 @@ typedef struct replay_round {
     ald_status why;
 } replay_round;
 
+/* ---- run outcome records (finish_process, machine_state, finish_command) ---- */
+
+static const char *str_or_null(json_t *o, const char *key)
+{
+    json_t *v = json_object_get(o, key);
+    return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+ald_status outbox_store_record(outbox *o, const char *kind, const char *json)
+{
+    const ald_storage_vtable *ops = storage_ops(o->fallback);
+    plugin_lock(o->fallback);
+    ald_status st = ops->outbox_push(o->fallback->inst, kind, json, strlen(json));
+    if (st != ALD_OK)
+        log_error("outbox", "could not store a %s record durably: %s", kind,
+                  plugin_last_error(o->fallback));
+    plugin_unlock(o->fallback);
+    if (st == ALD_OK && atomic_fetch_add(&g_state.outbox_depth, 1) == 0)
+        atomic_store(&g_state.outbox_oldest_ms, (uint64_t)clock_realtime_ms());
+    return st;
+}
+
+/* Apply one outcome record to the primary. */
+static ald_status apply_outcome(plugin_instance *p, const char *kind, json_t *js)
+{
+    const ald_storage_vtable *ops = storage_ops(p);
+    if (!strcmp(kind, "finish_process") && ops->finish_process) {
+        json_t *end = json_object_get(js, "end_ms");
+        return ops->finish_process(p->inst, str_or_null(js, "id"), str_or_null(js, "status"),
+                                   str_or_null(js, "error"),
+                                   json_is_integer(end) ? json_integer_value(end) : -1);
+    }
+    if (!strcmp(kind, "machine_state") && ops->set_machine_state) {
+        ald_machine_update mu = {.struct_size = sizeof mu,
+                                 .machine_id = str_or_null(js, "machine_id"),
+                                 .status = str_or_null(js, "status"),
+                                 .process_id = str_or_null(js, "process_id"),
+                                 .operator_id = str_or_null(js, "operator_id"),
+                                 .failure_description = str_or_null(js, "failure")};
+        return ops->set_machine_state(p->inst, &mu);
+    }
+    if (!strcmp(kind, "finish_command") && ops->finish_command)
+        return ops->finish_command(p->inst, str_or_null(js, "id"), str_or_null(js, "status"),
+                                   str_or_null(js, "error"));
+    return ALD_ERR_UNSUPPORTED;
+}
+
+/* Replay one record of any kind. Idempotent: samples ignore duplicates, and
+ * the outcome records are updates that may be applied twice. */
+static ald_status replay_one(plugin_instance *p, const ald_outbox_record *r)
+{
+    if (!strcmp(r->kind, "samples")) {
+        ald_sample_batch b;
+        if (outbox_decode_samples(r->payload, r->payload_len, &b) != 0)
+            return ALD_ERR_INVALID;
+        plugin_lock(p);
+        ald_status st = storage_ops(p)->append_samples(p->inst, &b);
+        plugin_unlock(p);
+        outbox_free_decoded(&b);
+        return st;
+    }
+    json_t *js = json_loadb(r->payload, r->payload_len, 0, NULL);
+    if (!json_is_object(js)) {
+        json_decref(js);
+        return ALD_ERR_INVALID;
+    }
+    plugin_lock(p);
+    ald_status st = apply_outcome(p, r->kind, js);
+    plugin_unlock(p);
+    json_decref(js);
+    return st;
+}
+
 static void replay_record(void *ctx, const ald_outbox_record *r)
 {
     replay_round *round = ctx;
     if (round->refused)
         return;
-    ald_sample_batch b;
-    if (strcmp(r->kind, "samples") != 0 ||
-        outbox_decode_samples(r->payload, r->payload_len, &b) != 0) {
-        log_error("outbox", "record %lld (%s) is unreadable; skipping it", (long long)r->seq,
-                  r->kind);
+    ald_status st = replay_one(round->o->primary, r);
+    if (st == ALD_ERR_INVALID || st == ALD_ERR_UNSUPPORTED) {
+        log_error("outbox", "record %lld (%s) cannot be replayed (%s); skipping it",
+                  (long long)r->seq, r->kind, ald_status_name(st));
         round->acked_upto = r->seq;
-        return;
-    }
-    plugin_instance *p = round->o->primary;
-    plugin_lock(p);
-    ald_status st = storage_ops(p)->append_samples(p->inst, &b);
-    plugin_unlock(p);
-    outbox_free_decoded(&b);
-    if (st == ALD_OK || st == ALD_ERR_CONFLICT) { /* conflict = already applied */
+    } else if (st == ALD_OK || st == ALD_ERR_CONFLICT || st == ALD_ERR_NOT_FOUND) {
+        /* conflict = already applied; not found = a row the primary never had */
         round->acked_upto = r->seq;
         round->replayed++;
     } else {

@@ -52,6 +52,12 @@ void outbox_mark_down(outbox *o, ald_status why);
 /* Durably store a sample batch for replay. ALD_OK once fsync'd. */
 ald_status outbox_store_samples(outbox *o, const ald_sample_batch *batch);
 
+/* Durably store a run-outcome record for replay, in order with the samples:
+ * kind "finish_process" {id, status, error, end_ms}, "machine_state"
+ * {machine_id, status, process_id, operator_id, failure}, or "finish_command"
+ * {id, status, error}; json is the payload text. ALD_OK once fsync'd. */
+ald_status outbox_store_record(outbox *o, const char *kind, const char *json);
+
 /* Encode/decode a batch (exposed for tests). encode returns malloc'd JSON. */
 char *outbox_encode_samples(const ald_sample_batch *batch);
 /* Decoded batch owns its strings; free with outbox_free_decoded. */

@@ -71,7 +71,7 @@ static void rig_up(void)
     ck_assert_int_eq(tagmap_finish(&R.tags), 0);
     ck_assert_int_eq(plc_ops(&R.plc)->set_tags(R.plc.inst, R.tags.tag_ptrs, R.tags.tag_count),
                      ALD_OK);
-    ck_assert_int_eq(executor_init(&R.exec, &R.plc, &R.store, &R.tags, NULL, MACHINE), 0);
+    ck_assert_int_eq(executor_init(&R.exec, &R.plc, &R.store, &R.tags, NULL, MACHINE, NULL), 0);
     commands_init(&R.cp, &R.store, &R.plc, &R.tags, &R.exec, MACHINE, 100);
     ck_assert_int_eq(sqlite3_open(R.db_path, &R.db), SQLITE_OK);
     sqlite3_busy_timeout(R.db, 5000);

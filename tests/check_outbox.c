@@ -163,6 +163,80 @@ START_TEST(records_survive_a_restart_and_replay_on_start)
 }
 END_TEST
 
+typedef struct found {
+    char status[32];
+} found;
+
+static void on_process(void *ctx, const ald_process *p)
+{
+    snprintf(((found *)ctx)->status, sizeof ((found *)ctx)->status, "%s", p->status);
+}
+
+static void on_machine(void *ctx, const ald_machine *m)
+{
+    snprintf(((found *)ctx)->status, sizeof ((found *)ctx)->status, "%s", m->status);
+}
+
+static void on_command(void *ctx, const ald_command *c)
+{
+    snprintf(((found *)ctx)->status, sizeof ((found *)ctx)->status, "%s", c->status);
+}
+
+START_TEST(run_outcome_records_reach_the_primary_on_replay)
+{
+    const char *dir = test_tmpdir("outbox-outcome");
+    char primary_path[600], fallback_path[600];
+    snprintf(primary_path, sizeof primary_path, "%s/primary.db", dir);
+    snprintf(fallback_path, sizeof fallback_path, "%s/fallback.db", dir);
+    plugin_instance primary, fallback;
+    create_store(&primary, "primary", primary_path, dir);
+    create_store(&fallback, "fallback", fallback_path, dir);
+    const ald_storage_vtable *p = storage_ops(&primary);
+    /* a run in progress in the primary: command claimed, process running */
+    char cmd[64], proc[64];
+    ck_assert_int_eq(p->insert_command(primary.inst, MACHINE, "start_recipe",
+                                       "{\"recipe_id\": \"b0000000-0000-4000-8000-000000000002\"}",
+                                       cmd, sizeof cmd),
+                     ALD_OK);
+    ck_assert_int_eq(p->claim_command(primary.inst, cmd), ALD_OK);
+    ald_process_start ps = {.struct_size = sizeof ps, .machine_id = MACHINE,
+                            .recipe_id = "b0000000-0000-4000-8000-000000000002",
+                            .start_time_ms = 1000};
+    ck_assert_int_eq(p->create_process(primary.inst, &ps, proc, sizeof proc), ALD_OK);
+    ald_machine_update busy = {.struct_size = sizeof busy, .machine_id = MACHINE,
+                               .status = "processing", .process_id = proc};
+    ck_assert_int_eq(p->set_machine_state(primary.inst, &busy), ALD_OK);
+
+    /* the run ends while the primary is down: the records go to the outbox */
+    outbox o;
+    ck_assert_int_eq(outbox_start(&o, &primary, &fallback), 0);
+    outbox_stop(&o);
+    char json[400];
+    snprintf(json, sizeof json, "{\"id\":\"%s\",\"status\":\"completed\",\"end_ms\":2000}",
+             proc);
+    ck_assert_int_eq(outbox_store_record(&o, "finish_process", json), ALD_OK);
+    snprintf(json, sizeof json, "{\"machine_id\":\"%s\",\"status\":\"idle\"}", MACHINE);
+    ck_assert_int_eq(outbox_store_record(&o, "machine_state", json), ALD_OK);
+    snprintf(json, sizeof json, "{\"id\":\"%s\",\"status\":\"completed\"}", cmd);
+    ck_assert_int_eq(outbox_store_record(&o, "finish_command", json), ALD_OK);
+    ck_assert_int_eq(outbox_store_record(&o, "no_such_kind", "{}"), ALD_OK);
+
+    ck_assert_int_eq(outbox_replay_once(&o), 3); /* the unknown kind is skipped, not replayed */
+    found f = {""};
+    p->find_open_processes(primary.inst, MACHINE, on_process, &f);
+    ck_assert_str_eq(f.status, ""); /* no process is open any more */
+    p->get_machine(primary.inst, MACHINE, on_machine, &f);
+    ck_assert_str_eq(f.status, "idle");
+    p->get_command(primary.inst, cmd, on_command, &f);
+    ck_assert_str_eq(f.status, "completed");
+    int64_t depth = -1, oldest;
+    storage_ops(&fallback)->outbox_stats(fallback.inst, &depth, &oldest);
+    ck_assert_int_eq(depth, 0);
+    plugin_instance_destroy(&fallback);
+    plugin_instance_destroy(&primary);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("outbox");
@@ -170,6 +244,7 @@ int main(void)
     tcase_add_test(tc, encoding_round_trips);
     tcase_add_test(tc, outage_loses_nothing_and_duplicates_nothing);
     tcase_add_test(tc, records_survive_a_restart_and_replay_on_start);
+    tcase_add_test(tc, run_outcome_records_reach_the_primary_on_replay);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

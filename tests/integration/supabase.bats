@@ -150,6 +150,30 @@ wait_drained() {
     assert_complete_history
 }
 
+@test "a run that ends during an outage is recorded once the database is back" {
+    sql "INSERT INTO recipe_commands (type, parameters, status, machine_id) VALUES ('start_recipe', '{\"recipe_id\": \"$QUICK\"}', 'pending', '$MACHINE')"
+    for _ in $(seq 150); do # the run has started on the executor thread
+        [ "$(metric ald_recipe_running)" = 1 ] && break
+        sleep 0.1
+    done
+    [ "$(metric ald_recipe_running)" = 1 ]
+    pkill -f "server.py --port $FIXTURE_PORT"
+    for _ in $(seq 300); do # the 2.2 s recipe ends while the fixture is down
+        [ "$(metric ald_recipe_running)" = 0 ] && break
+        sleep 0.1
+    done
+    [ "$(metric ald_recipe_running)" = 0 ]
+    grep -q "finish_process kept in the outbox" "$WORK/engine.log"
+    [ "$(sql "SELECT count(*) FROM process_executions WHERE status = 'running'")" = 1 ]
+    start_fixture
+    wait_drained
+    grep -E "outbox|executor" "$WORK/engine.log" | tail -12 # shown if an assertion fails
+    wait_sql "SELECT count(*) FROM process_executions WHERE status = 'running'" 0 30
+    wait_sql "SELECT status FROM recipe_commands ORDER BY created_at DESC LIMIT 1" completed 30
+    wait_sql "SELECT status FROM machines WHERE id = '$MACHINE'" idle 30
+    assert_complete_history
+}
+
 @test "the key never appears in the engine's log or metrics" {
     ! grep -q "test-key" "$WORK/engine.log"
     ! curl -s "http://127.0.0.1:$ENGINE_PORT/metrics" | grep -q "test-key"
