@@ -238,6 +238,8 @@ static void report_health(engine *e)
                            .plc_last_check_ms = now,
                            .plc_last_connected_ms = e->plc_last_connected_ms
                                                         ? e->plc_last_connected_ms : -1,
+                           /* each failed cycle is one attempt to reach the PLC (the
+                            * plugin reconnects on the next read) */
                            .plc_reconnect_attempts = (int64_t)atomic_load(&g_state.plc_errors_total),
                            .plc_error = NULL};
     if (!connected) {

@@ -315,49 +315,12 @@ static run_outcome run_steps(executor *x, const recipe_step *steps, size_t n, in
 
 /* One outcome write: to the primary, or, when it is down or refuses, durably
  * to the outbox (replayed in order with the samples). */
-typedef ald_status (*outcome_write)(executor *x, json_t *js);
-
-static ald_status write_finish_process(executor *x, json_t *js)
-{
-    const ald_storage_vtable *ops = storage_ops(x->storage);
-    if (!ops->finish_process)
-        return ALD_ERR_UNSUPPORTED;
-    return ops->finish_process(x->storage->inst, json_string_value(json_object_get(js, "id")),
-                               json_string_value(json_object_get(js, "status")),
-                               json_string_value(json_object_get(js, "error")),
-                               json_integer_value(json_object_get(js, "end_ms")));
-}
-
-static ald_status write_machine_state(executor *x, json_t *js)
-{
-    const ald_storage_vtable *ops = storage_ops(x->storage);
-    if (!ops->set_machine_state)
-        return ALD_ERR_UNSUPPORTED;
-    ald_machine_update mu = {.struct_size = sizeof mu,
-                             .machine_id = json_string_value(json_object_get(js, "machine_id")),
-                             .status = json_string_value(json_object_get(js, "status")),
-                             .process_id = NULL,
-                             .failure_description =
-                                 json_string_value(json_object_get(js, "failure"))};
-    return ops->set_machine_state(x->storage->inst, &mu);
-}
-
-static ald_status write_finish_command(executor *x, json_t *js)
-{
-    const ald_storage_vtable *ops = storage_ops(x->storage);
-    if (!ops->finish_command)
-        return ALD_ERR_UNSUPPORTED;
-    return ops->finish_command(x->storage->inst, json_string_value(json_object_get(js, "id")),
-                               json_string_value(json_object_get(js, "status")),
-                               json_string_value(json_object_get(js, "error")));
-}
-
-static void store_outcome(executor *x, const char *kind, outcome_write write, json_t *js)
+static void store_outcome(executor *x, const char *kind, json_t *js)
 {
     ald_status st = ALD_ERR_DISCONNECTED;
     if (!outbox_primary_down(x->ob)) {
         plugin_lock(x->storage);
-        st = write(x, js);
+        st = outbox_apply_outcome(x->storage, kind, js);
         if (st != ALD_OK && st != ALD_ERR_UNSUPPORTED)
             log_warning("executor", "%s not written: %s: %s", kind, ald_status_name(st),
                         plugin_last_error(x->storage));
@@ -388,15 +351,15 @@ static void record_outcome(executor *x, run_outcome r, const char *reason)
     json_t *ms = json_pack("{s:s, s:s, s:s?}", "machine_id", x->machine_id, "status",
                            r == RUN_FAILED ? "error" : "idle", "failure",
                            r == RUN_FAILED ? failure : NULL);
-    store_outcome(x, "finish_process", write_finish_process, fp);
-    store_outcome(x, "machine_state", write_machine_state, ms);
+    store_outcome(x, "finish_process", fp);
+    store_outcome(x, "machine_state", ms);
     if (x->command_id[0]) {
         json_t *fc = json_pack("{s:s, s:s, s:s?}", "id", x->command_id, "status",
                                r == RUN_COMPLETED ? "completed" : "error", "error",
                                r == RUN_ABORTED   ? "aborted"
                                : r == RUN_FAILED ? reason
                                                  : NULL);
-        store_outcome(x, "finish_command", write_finish_command, fc);
+        store_outcome(x, "finish_command", fc);
         json_decref(fc);
     }
     json_decref(fp);

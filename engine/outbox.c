@@ -105,26 +105,32 @@ void outbox_mark_down(outbox *o, ald_status why)
     pthread_mutex_unlock(&o->lock);
 }
 
+/* Push one record durably; keeps the depth gauge current between replay
+ * rounds (which may sleep in back-off for many seconds). */
+static ald_status push_record(outbox *o, const char *kind, const char *payload,
+                              int64_t created_ms)
+{
+    const ald_storage_vtable *ops = storage_ops(o->fallback);
+    plugin_lock(o->fallback);
+    ald_status st = ops->outbox_push(o->fallback->inst, kind, payload, strlen(payload));
+    if (st != ALD_OK)
+        log_error("outbox", "could not store a %s record durably: %s: %s", kind,
+                  ald_status_name(st), plugin_last_error(o->fallback));
+    plugin_unlock(o->fallback);
+    if (st == ALD_OK && atomic_fetch_add(&g_state.outbox_depth, 1) == 0)
+        atomic_store(&g_state.outbox_oldest_ms, (uint64_t)created_ms);
+    return st;
+}
+
 ald_status outbox_store_samples(outbox *o, const ald_sample_batch *batch)
 {
     char *text = outbox_encode_samples(batch);
     if (!text)
         return ALD_ERR_NOMEM;
-    const ald_storage_vtable *ops = storage_ops(o->fallback);
-    plugin_lock(o->fallback);
-    ald_status st = ops->outbox_push(o->fallback->inst, "samples", text, strlen(text));
-    if (st != ALD_OK)
-        log_error("outbox", "could not store a sample batch durably: %s: %s",
-                  ald_status_name(st), plugin_last_error(o->fallback));
-    plugin_unlock(o->fallback);
+    ald_status st = push_record(o, "samples", text, batch->timestamp_ms);
     free(text);
-    if (st == ALD_OK) {
+    if (st == ALD_OK)
         metrics_add(m_stored, 1);
-        /* keep the depth current between replay rounds (which may sleep in
-         * back-off for many seconds); the replayer re-reads the truth */
-        if (atomic_fetch_add(&g_state.outbox_depth, 1) == 0)
-            atomic_store(&g_state.outbox_oldest_ms, (uint64_t)batch->timestamp_ms);
-    }
     return st;
 }
 
@@ -148,20 +154,10 @@ static const char *str_or_null(json_t *o, const char *key)
 
 ald_status outbox_store_record(outbox *o, const char *kind, const char *json)
 {
-    const ald_storage_vtable *ops = storage_ops(o->fallback);
-    plugin_lock(o->fallback);
-    ald_status st = ops->outbox_push(o->fallback->inst, kind, json, strlen(json));
-    if (st != ALD_OK)
-        log_error("outbox", "could not store a %s record durably: %s", kind,
-                  plugin_last_error(o->fallback));
-    plugin_unlock(o->fallback);
-    if (st == ALD_OK && atomic_fetch_add(&g_state.outbox_depth, 1) == 0)
-        atomic_store(&g_state.outbox_oldest_ms, (uint64_t)clock_realtime_ms());
-    return st;
+    return push_record(o, kind, json, clock_realtime_ms());
 }
 
-/* Apply one outcome record to the primary. */
-static ald_status apply_outcome(plugin_instance *p, const char *kind, json_t *js)
+ald_status outbox_apply_outcome(plugin_instance *p, const char *kind, json_t *js)
 {
     const ald_storage_vtable *ops = storage_ops(p);
     if (!strcmp(kind, "finish_process") && ops->finish_process) {
@@ -205,7 +201,7 @@ static ald_status replay_one(plugin_instance *p, const ald_outbox_record *r)
         return ALD_ERR_INVALID;
     }
     plugin_lock(p);
-    ald_status st = apply_outcome(p, r->kind, js);
+    ald_status st = outbox_apply_outcome(p, r->kind, js);
     plugin_unlock(p);
     json_decref(js);
     return st;

@@ -14,6 +14,7 @@
 #ifndef ALD_ENGINE_OUTBOX_H
 #define ALD_ENGINE_OUTBOX_H
 
+#include <jansson.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -57,6 +58,11 @@ ald_status outbox_store_samples(outbox *o, const ald_sample_batch *batch);
  * {machine_id, status, process_id, operator_id, failure}, or "finish_command"
  * {id, status, error}; json is the payload text. ALD_OK once fsync'd. */
 ald_status outbox_store_record(outbox *o, const char *kind, const char *json);
+
+/* Apply one outcome record (kinds and fields as above) to a store; the caller
+ * holds the store's lock. The one mapping from these records to storage
+ * operations, used for live writes and for replays alike. */
+ald_status outbox_apply_outcome(plugin_instance *store, const char *kind, json_t *js);
 
 /* Encode/decode a batch (exposed for tests). encode returns malloc'd JSON. */
 char *outbox_encode_samples(const ald_sample_batch *batch);
