@@ -35,7 +35,7 @@
 #include <modbus.h>
 
 #include "ald/plugin.h"
-#include "host.h"
+#include "ports/host_services.h"
 #include "metrics.h"
 #include "testutil.h"
 

@@ -36,7 +36,7 @@
 
 #include "log.h"
 #include "outbox.h"
-#include "plugins.h"
+#include "ports/plugin_instance.h"
 
 #define MACHINE "e3e6e280-0000-4000-8000-000000000001"
 #define MAX_RUNS 50
@@ -283,7 +283,7 @@ static int bench_drain(size_t records, size_t tag_count, const char *dir)
         die(dir, "the outbox is not empty: give the benchmark a fresh directory");
     open_supabase(&primary);
     outbox o;
-    if (outbox_start(&o, &primary, &fallback) != 0)
+    if (outbox_start(&o, &primary, &fallback, storage_port_replay) != 0)
         die("outbox_start", "storage-sqlite has no outbox operations");
     outbox_stop(&o); /* rounds are driven below, not by the replay thread */
     tagset tags;

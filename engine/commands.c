@@ -31,18 +31,15 @@ typedef struct pending_list {
     size_t count;
 } pending_list;
 
-/* ---- storage helpers (each takes the storage lock) ------------------------------ */
+/* ---- storage helpers ---------------------------------------------------------------- */
 
 static ald_status finish(command_processor *cp, const char *id, const char *status,
                          const char *message)
 {
-    const ald_storage_vtable *ops = storage_ops(cp->storage);
-    plugin_lock(cp->storage);
-    ald_status st = ops->finish_command(cp->storage->inst, id, status, message);
+    port_error why;
+    ald_status st = storage_port_finish_command(cp->storage, id, status, message, &why);
     if (st != ALD_OK)
-        log_error("commands", "finishing command %s failed: %s", id,
-                  plugin_last_error(cp->storage));
-    plugin_unlock(cp->storage);
+        log_error("commands", "finishing command %s failed: %s", id, why.text);
     if (!strcmp(status, "error")) {
         metrics_add(m_failed, 1);
         log_warning("commands", "command %s: %s", id, message ? message : "error");
@@ -61,39 +58,16 @@ static void on_command(void *ctx, const ald_command *c)
     p->parameters_json = c->parameters_json ? strdup(c->parameters_json) : NULL;
 }
 
-typedef struct machine_copy {
-    int found;
-    char status[32];
-    char process_id[64];
-    char operator_id[64];
-} machine_copy;
-
-static void on_machine(void *ctx, const ald_machine *m)
+static int read_machine(command_processor *cp, storage_machine *m, char *err, size_t len)
 {
-    machine_copy *mc = ctx;
-    mc->found = 1;
-    snprintf(mc->status, sizeof mc->status, "%s", m->status ? m->status : "");
-    snprintf(mc->process_id, sizeof mc->process_id, "%s",
-             m->current_process_id ? m->current_process_id : "");
-    snprintf(mc->operator_id, sizeof mc->operator_id, "%s",
-             m->current_operator_id ? m->current_operator_id : "");
-}
-
-static int read_machine(command_processor *cp, machine_copy *mc, char *err, size_t len)
-{
-    memset(mc, 0, sizeof *mc);
-    const ald_storage_vtable *ops = storage_ops(cp->storage);
-    if (!ops->get_machine) {
+    port_error why;
+    ald_status st = storage_port_get_machine(cp->storage, cp->machine_id, m, &why);
+    if (st == ALD_ERR_UNSUPPORTED)
         snprintf(err, len, "the storage cannot read machines");
-        return -1;
-    }
-    plugin_lock(cp->storage);
-    ald_status st = ops->get_machine(cp->storage->inst, cp->machine_id, on_machine, mc);
-    if (st != ALD_OK)
+    else if (st != ALD_OK)
         snprintf(err, len, "cannot read machine %s: %s", cp->machine_id,
-                 st == ALD_ERR_NOT_FOUND ? "not found" : plugin_last_error(cp->storage));
-    plugin_unlock(cp->storage);
-    return st == ALD_OK && mc->found ? 0 : -1;
+                 st == ALD_ERR_NOT_FOUND ? "not found" : why.text);
+    return st == ALD_OK ? 0 : -1;
 }
 
 /* ---- JSON parameters --------------------------------------------------------------- */
@@ -123,14 +97,10 @@ static const char *param_string(json_t *js, const char *key)
 static int load_recipe(command_processor *cp, const char *recipe_id, recipe *rc, char *err,
                        size_t len)
 {
-    const ald_storage_vtable *ops = storage_ops(cp->storage);
     recipe_rows rows;
     recipe_rows_init(&rows);
     ald_recipe_reader reader = recipe_rows_reader(&rows);
-    plugin_lock(cp->storage);
-    ald_status st = ops->load_recipe ? ops->load_recipe(cp->storage->inst, recipe_id, &reader)
-                                     : ALD_ERR_UNSUPPORTED;
-    plugin_unlock(cp->storage);
+    ald_status st = storage_port_load_recipe(cp->storage, recipe_id, &reader, NULL);
     int rc_build = -1;
     if (st == ALD_ERR_NOT_FOUND || (st == ALD_OK && !rows.have_info))
         snprintf(err, len, "recipe %s does not exist", recipe_id);
@@ -171,7 +141,7 @@ static int check_against_map(const tagmap *tags, const recipe_step *steps, size_
     return 0;
 }
 
-static int machine_can_start(const machine_copy *m, char *err, size_t len)
+static int machine_can_start(const storage_machine *m, char *err, size_t len)
 {
     int idle = !strcasecmp(m->status, "idle") || !strcasecmp(m->status, "offline");
     if (idle && !m->process_id[0])
@@ -195,25 +165,23 @@ static int check_condition(command_processor *cp, const ald_config *c, char *err
     config_get_double(c, "value", &want);
     const tag_param *p = tagmap_find(cp->tags, param);
     if (!p || p->value_tag == SIZE_MAX || recipe_parse_wait_op(op_text, &op) != 0 ||
-        !plc_ops(cp->plc)->read_tags) {
+        !plc_port_can_read_tags(cp->plc)) {
         snprintf(err, len, "not ready: readiness parameter %s cannot be read on this machine",
                  param ? param : "?");
         return -1;
     }
-    ald_tag_value v = {0};
-    plugin_lock(cp->plc);
-    ald_status st = plc_ops(cp->plc)->read_tags(cp->plc->inst, &p->value_tag, 1, &v);
-    plugin_unlock(cp->plc);
-    if (st != ALD_OK || v.quality != ALD_OK) {
+    double value;
+    ald_status st = plc_port_read_tag(cp->plc, p->value_tag, &value, NULL);
+    if (st != ALD_OK) {
         snprintf(err, len, "not ready: %s %s could not be read (%s)",
                  p->component_name ? p->component_name : p->id, p->name ? p->name : "",
-                 ald_status_name(st != ALD_OK ? st : v.quality));
+                 ald_status_name(st));
         return -1;
     }
-    if (!recipe_condition_holds(op, v.value, want)) {
+    if (!recipe_condition_holds(op, value, want)) {
         snprintf(err, len, "not ready: %s %s is %g, needs %s %g",
                  p->component_name ? p->component_name : p->id, p->name ? p->name : "",
-                 v.value, op_text, want);
+                 value, op_text, want);
         return -1;
     }
     return 0;
@@ -235,31 +203,28 @@ static int check_readiness(command_processor *cp, char *err, size_t len)
 static int begin_process(command_processor *cp, const pending_command *c, recipe *rc,
                          const char *operator_id, char *err, size_t len)
 {
-    const ald_storage_vtable *ops = storage_ops(cp->storage);
     char session[64] = "", process[64] = "", params[160];
     snprintf(params, sizeof params, "{\"command_id\":\"%s\"}", c->id);
     char *snapshot = recipe_snapshot_json(rc);
-    plugin_lock(cp->storage);
-    if (operator_id && ops->get_or_create_session)
-        ops->get_or_create_session(cp->storage->inst, operator_id, cp->machine_id, session,
-                                   sizeof session);
+    if (operator_id)
+        storage_port_get_session(cp->storage, operator_id, cp->machine_id, session,
+                                 sizeof session, NULL);
     ald_process_start ps = {.struct_size = sizeof ps, .machine_id = cp->machine_id,
                             .recipe_id = rc->id, .session_id = session[0] ? session : NULL,
                             .operator_id = operator_id, .recipe_version_json = snapshot,
                             .parameters_json = params, .start_time_ms = clock_realtime_ms()};
-    ald_status st = ops->create_process ? ops->create_process(cp->storage->inst, &ps, process,
-                                                              sizeof process)
-                                        : ALD_ERR_UNSUPPORTED;
-    if (st == ALD_OK && ops->set_machine_state) {
+    port_error why = {""};
+    ald_status st = storage_port_create_process(cp->storage, &ps, process, sizeof process, &why);
+    if (st == ALD_OK) {
         ald_machine_update mu = {.struct_size = sizeof mu, .machine_id = cp->machine_id,
                                  .status = "processing", .process_id = process,
                                  .operator_id = operator_id};
-        st = ops->set_machine_state(cp->storage->inst, &mu);
+        st = storage_port_set_machine_state(cp->storage, &mu, &why);
+        if (st == ALD_ERR_UNSUPPORTED)
+            st = ALD_OK; /* a store without machine states still runs recipes */
     }
     if (st != ALD_OK)
-        snprintf(err, len, "cannot record the process: %s: %s", ald_status_name(st),
-                 plugin_last_error(cp->storage));
-    plugin_unlock(cp->storage);
+        snprintf(err, len, "cannot record the process: %s: %s", ald_status_name(st), why.text);
     free(snapshot);
     if (st != ALD_OK)
         return -1;
@@ -274,7 +239,7 @@ static void do_start(command_processor *cp, const pending_command *c, json_t *pa
 {
     char err[600];
     const char *recipe_id = param_string(params, "recipe_id");
-    machine_copy m;
+    storage_machine m;
     recipe rc;
     memset(&rc, 0, sizeof rc);
     if (!recipe_id) {
@@ -344,7 +309,7 @@ static void do_set_parameter(command_processor *cp, const pending_command *c, js
 
 static void do_clear_error(command_processor *cp, const pending_command *c)
 {
-    machine_copy m;
+    storage_machine m;
     char err[300];
     if (read_machine(cp, &m, err, sizeof err) != 0) {
         finish(cp, c->id, "error", err);
@@ -357,9 +322,7 @@ static void do_clear_error(command_processor *cp, const pending_command *c)
     }
     ald_machine_update mu = {.struct_size = sizeof mu, .machine_id = cp->machine_id,
                              .status = "idle", .process_id = NULL};
-    plugin_lock(cp->storage);
-    ald_status st = storage_ops(cp->storage)->set_machine_state(cp->storage->inst, &mu);
-    plugin_unlock(cp->storage);
+    ald_status st = storage_port_set_machine_state(cp->storage, &mu, NULL);
     finish(cp, c->id, st == ALD_OK ? "completed" : "error",
            st == ALD_OK ? NULL : "could not update the machine state");
     if (st == ALD_OK)
@@ -453,21 +416,15 @@ static const tag_param *resolve_setpoint(const tagmap *tags, const setpoint_item
 
 static int poll_setpoints(command_processor *cp)
 {
-    const ald_storage_vtable *ops = storage_ops(cp->storage);
-    if (!ops->fetch_setpoint_commands || !ops->claim_setpoint_command)
+    if (!storage_port_has(cp->storage, STORAGE_SETPOINTS))
         return 0;
     setpoint_list l = {.count = 0, .tags = cp->tags};
-    plugin_lock(cp->storage);
-    ops->fetch_setpoint_commands(cp->storage->inst, cp->machine_id, COMMANDS_BATCH, on_setpoint,
-                                 &l);
-    plugin_unlock(cp->storage);
+    storage_port_fetch_setpoints(cp->storage, cp->machine_id, COMMANDS_BATCH, on_setpoint, &l,
+                                 NULL);
     int handled = 0;
     for (size_t i = 0; i < l.count; i++) {
         setpoint_item *it = &l.items[i];
-        plugin_lock(cp->storage);
-        ald_status claim = ops->claim_setpoint_command(cp->storage->inst, it->id);
-        plugin_unlock(cp->storage);
-        if (claim != ALD_OK)
+        if (storage_port_claim_setpoint(cp->storage, it->id, NULL) != ALD_OK)
             continue;
         handled++;
         const tag_param *p = resolve_setpoint(cp->tags, it, l.override_address[i]);
@@ -479,9 +436,7 @@ static int poll_setpoints(command_processor *cp)
                      it->parameter_name);
         else
             setpoint_apply(&t, p->id, it->value, err, sizeof err);
-        plugin_lock(cp->storage);
-        ops->finish_setpoint_command(cp->storage->inst, it->id, err[0] ? err : NULL);
-        plugin_unlock(cp->storage);
+        storage_port_finish_setpoint(cp->storage, it->id, err[0] ? err : NULL, NULL);
         if (err[0])
             log_warning("commands", "setpoint command %s: %s", it->id, err);
     }
@@ -492,16 +447,13 @@ static int poll_setpoints(command_processor *cp)
 
 static int hold_lease(command_processor *cp)
 {
-    const ald_storage_vtable *ops = storage_ops(cp->storage);
-    if (!ops->acquire_lease) {
+    if (!storage_port_has(cp->storage, STORAGE_LEASES)) {
         atomic_store(&g_state.lease_state, 1);
         metrics_set(m_active, 1);
         return 1; /* a store without leases: single engine assumed */
     }
-    plugin_lock(cp->storage);
-    ald_status st = ops->acquire_lease(cp->storage->inst, cp->machine_id, cp->holder,
-                                       LEASE_TTL_MS);
-    plugin_unlock(cp->storage);
+    ald_status st = storage_port_acquire_lease(cp->storage, cp->machine_id, cp->holder,
+                                               LEASE_TTL_MS, NULL);
     int held = st == ALD_OK;
     if (st == ALD_OK || st == ALD_ERR_CONFLICT) { /* an outage decides nothing */
         atomic_store(&g_state.lease_state, held);
@@ -519,20 +471,14 @@ int commands_poll_once(command_processor *cp)
 {
     if (!hold_lease(cp))
         return 0;
-    const ald_storage_vtable *ops = storage_ops(cp->storage);
     pending_list l = {.count = 0};
-    plugin_lock(cp->storage);
-    ald_status st = ops->fetch_pending_commands(cp->storage->inst, cp->machine_id,
-                                                COMMANDS_BATCH, on_command, &l);
-    plugin_unlock(cp->storage);
+    ald_status st = storage_port_fetch_commands(cp->storage, cp->machine_id, COMMANDS_BATCH,
+                                                on_command, &l, NULL);
     metrics_set(m_queue, (double)l.count);
     int handled = 0;
     for (size_t i = 0; st == ALD_OK && i < l.count; i++) {
         metrics_add(m_received, 1);
-        plugin_lock(cp->storage);
-        ald_status claim = ops->claim_command(cp->storage->inst, l.items[i].id);
-        plugin_unlock(cp->storage);
-        if (claim == ALD_OK) {
+        if (storage_port_claim_command(cp->storage, l.items[i].id, NULL) == ALD_OK) {
             metrics_add(m_claimed, 1);
             cp->busy_since_ms = clock_mono_ms();
             dispatch(cp, &l.items[i]);
@@ -577,12 +523,6 @@ static void *commands_main(void *arg)
     return NULL;
 }
 
-static int can_process(const plugin_instance *storage)
-{
-    const ald_storage_vtable *ops = storage_ops(storage);
-    return ops->fetch_pending_commands && ops->claim_command && ops->finish_command;
-}
-
 void commands_init(command_processor *cp, plugin_instance *storage, plugin_instance *plc,
                    const tagmap *tags, executor *exec, const char *machine_id,
                    unsigned poll_ms)
@@ -623,9 +563,9 @@ int commands_start(command_processor *cp, plugin_instance *storage, plugin_insta
 {
     commands_init(cp, storage, plc, tags, exec, machine_id, poll_ms);
     cp->readiness = readiness;
-    if (!can_process(storage)) {
+    if (!storage_port_has(storage, STORAGE_COMMANDS)) {
         log_warning("commands", "storage '%s' has no command queue: commands are off",
-                    storage->name);
+                    port_instance_name(storage));
         return 0;
     }
     pthread_mutex_init(&cp->lock, NULL);
@@ -651,12 +591,8 @@ void commands_stop(command_processor *cp)
     pthread_mutex_unlock(&cp->lock);
     pthread_join(cp->thread, NULL);
     cp->running = 0;
-    const ald_storage_vtable *ops = storage_ops(cp->storage);
-    if (cp->lease_held && ops->release_lease) {
-        plugin_lock(cp->storage);
-        ops->release_lease(cp->storage->inst, cp->machine_id, cp->holder);
-        plugin_unlock(cp->storage);
-    }
+    if (cp->lease_held && storage_port_has(cp->storage, STORAGE_LEASES))
+        storage_port_release_lease(cp->storage, cp->machine_id, cp->holder, NULL);
 }
 
 /* ---- crash recovery ----------------------------------------------------------------------- */
@@ -685,33 +621,26 @@ static void on_orphan(void *ctx, const ald_process *p)
 void commands_recover_orphans(plugin_instance *storage, plugin_instance *plc,
                               const tagmap *tags, const char *machine_id)
 {
-    const ald_storage_vtable *ops = storage_ops(storage);
-    if (!ops->find_open_processes || !ops->finish_process)
+    if (!storage_port_has(storage, STORAGE_ORPHANS))
         return;
     orphan_list l = {.count = 0};
-    plugin_lock(storage);
-    ops->find_open_processes(storage->inst, machine_id, on_orphan, &l);
-    plugin_unlock(storage);
+    storage_port_find_open_processes(storage, machine_id, on_orphan, &l, NULL);
     if (l.count == 0)
         return;
-    int failed_closes = valves_close_all(plc, tags);
+    int failed_closes = plc_port_close_all_valves(plc, tags);
     static const char reason[] = "engine restarted while the recipe was running";
     for (size_t i = 0; i < l.count; i++) {
         log_warning("commands", "process %s was left running by a previous engine: valves "
                     "closed%s, marking it failed", l.ids[i],
                     failed_closes ? " (some close writes failed)" : "");
-        plugin_lock(storage);
-        ops->finish_process(storage->inst, l.ids[i], "failed", reason, clock_realtime_ms());
-        if (l.commands[i][0] && ops->finish_command)
-            ops->finish_command(storage->inst, l.commands[i], "error", reason);
-        plugin_unlock(storage);
+        storage_port_finish_process(storage, l.ids[i], "failed", reason, clock_realtime_ms(),
+                                    NULL);
+        if (l.commands[i][0])
+            storage_port_finish_command(storage, l.commands[i], "error", reason, NULL);
     }
     ald_machine_update mu = {.struct_size = sizeof mu, .machine_id = machine_id,
                              .status = "error", .process_id = NULL,
                              .failure_description = "Recipe execution error: engine restarted "
                                                     "while the recipe was running"};
-    plugin_lock(storage);
-    if (ops->set_machine_state)
-        ops->set_machine_state(storage->inst, &mu);
-    plugin_unlock(storage);
+    storage_port_set_machine_state(storage, &mu, NULL);
 }

@@ -17,7 +17,8 @@
 
 #include "config.h"
 #include "executor.h"
-#include "plugins.h"
+#include "ports/plc_port.h"
+#include "ports/storage_port.h"
 #include "tagmap.h"
 
 #define COMMANDS_POLL_MS 500

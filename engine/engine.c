@@ -91,39 +91,34 @@ static void free_capture(map_capture *c)
 /* Read the machine's parameter map from one store. */
 static ald_status load_map_from(engine *e, plugin_instance *store, map_capture *capture)
 {
-    const ald_storage_vtable *ops = storage_ops(store);
-    if (!ops->load_parameters)
-        return ALD_ERR_UNSUPPORTED;
     tagmap_free(&e->tags);
-    plugin_lock(store);
-    ald_status st = capture ? ops->load_parameters(store->inst, e->cfg->machine_id,
-                                                   capture_parameter, capture)
-                            : ops->load_parameters(store->inst, e->cfg->machine_id,
-                                                   tagmap_add_parameter, &e->tags);
-    if (st != ALD_OK)
+    port_error why;
+    ald_status st = capture ? storage_port_load_parameters(store, e->cfg->machine_id,
+                                                           capture_parameter, capture, &why)
+                            : storage_port_load_parameters(store, e->cfg->machine_id,
+                                                           tagmap_add_parameter, &e->tags,
+                                                           &why);
+    if (st != ALD_OK && st != ALD_ERR_UNSUPPORTED)
         log_warning("engine", "loading the parameter map from '%s' failed: %s: %s",
-                    store->name, ald_status_name(st), plugin_last_error(store));
-    plugin_unlock(store);
+                    store->name, ald_status_name(st), why.text);
     return st;
 }
 
 /* Give the fallback the map the primary just served. */
 static void cache_map(engine *e, map_capture *c)
 {
-    const ald_storage_vtable *ops = storage_ops(&e->fallback);
-    if (!ops->save_parameters || c->count == 0)
+    if (!storage_port_has(&e->fallback, STORAGE_PARAMETER_CACHE) || c->count == 0)
         return;
     const ald_parameter **ptrs = malloc(c->count * sizeof *ptrs);
     if (!ptrs)
         return;
     for (size_t i = 0; i < c->count; i++)
         ptrs[i] = &c->rows[i];
-    plugin_lock(&e->fallback);
-    ald_status st = ops->save_parameters(e->fallback.inst, e->cfg->machine_id, ptrs, c->count);
-    if (st != ALD_OK)
+    port_error why;
+    if (storage_port_save_parameters(&e->fallback, e->cfg->machine_id, ptrs, c->count, &why) !=
+        ALD_OK)
         log_warning("engine", "could not cache the parameter map in '%s': %s",
-                    e->fallback.name, plugin_last_error(&e->fallback));
-    plugin_unlock(&e->fallback);
+                    e->fallback.name, why.text);
     free(ptrs);
 }
 
@@ -160,15 +155,12 @@ static int load_parameter_map(engine *e, char *err, size_t errlen)
 
 static int configure_plc(engine *e, char *err, size_t errlen)
 {
-    const ald_plc_vtable *ops = plc_ops(&e->plc);
-    plugin_lock(&e->plc);
-    ald_status st = ops->set_tags(e->plc.inst, e->tags.tag_ptrs, e->tags.tag_count);
-    if (st != ALD_OK)
+    port_error why;
+    if (plc_port_set_tags(&e->plc, &e->tags, &why) != ALD_OK) {
         snprintf(err, errlen, "PLC instance '%s' refused the tag map: %s", e->plc.name,
-                 plugin_last_error(&e->plc));
-    plugin_unlock(&e->plc);
-    if (st != ALD_OK)
+                 why.text);
         return -1;
+    }
     plugin_instance_start(&e->plc); /* not connected yet is fine: it retries */
     return 0;
 }
@@ -183,7 +175,7 @@ int engine_start(engine *e, char *err, size_t errlen)
         return -1;
     commands_recover_orphans(&e->storage, &e->plc, &e->tags, e->cfg->machine_id);
     outbox_register_metrics();
-    if (e->have_fallback && outbox_start(&e->ob, &e->storage, &e->fallback) == 0)
+    if (e->have_fallback && outbox_start(&e->ob, &e->storage, &e->fallback, storage_port_replay) == 0)
         e->have_outbox = 1;
     else if (e->have_fallback)
         log_warning("engine", "fallback '%s' has no outbox: samples the primary cannot take "
@@ -224,8 +216,7 @@ static void log_status_line(void)
 
 static void report_health(engine *e)
 {
-    const ald_storage_vtable *ops = storage_ops(&e->storage);
-    if (!ops->write_health)
+    if (!storage_port_has(&e->storage, STORAGE_HEALTH))
         return;
     int connected = atomic_load(&g_state.plc_connected);
     int64_t now = clock_realtime_ms();
@@ -243,17 +234,14 @@ static void report_health(engine *e)
                            .plc_reconnect_attempts = (int64_t)atomic_load(&g_state.plc_errors_total),
                            .plc_error = NULL};
     if (!connected) {
-        plugin_lock(&e->plc);
-        snprintf(plc_error, sizeof plc_error, "%s", plugin_last_error(&e->plc));
-        plugin_unlock(&e->plc);
+        plc_port_error_text(&e->plc, plc_error, sizeof plc_error);
         r.plc_error = plc_error;
     }
-    plugin_lock(&e->storage);
-    ald_status st = ops->write_health(e->storage.inst, &r);
+    port_error why;
+    ald_status st = storage_port_write_health(&e->storage, &r, &why);
     if (st != ALD_OK)
         log_debug("engine", "machine_health not written: %s: %s", ald_status_name(st),
-                  plugin_last_error(&e->storage));
-    plugin_unlock(&e->storage);
+                  why.text);
 }
 
 void engine_housekeeping(engine *e, uint64_t now)

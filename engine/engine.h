@@ -18,7 +18,7 @@
 #include "config.h"
 #include "executor.h"
 #include "logger.h"
-#include "plugins.h"
+#include "ports/plugin_instance.h"
 #include "tagmap.h"
 #include "writer.h"
 

@@ -93,14 +93,11 @@ static void write_state(executor *x, progress_slot *s)
     s->st.current_step_type = s->step_type;
     s->st.current_step_name = s->step_name;
     s->st.current_parameter_id = s->parameter_id[0] ? s->parameter_id : NULL;
-    const ald_storage_vtable *ops = storage_ops(x->storage);
-    if (!ops->update_process_state)
+    if (!storage_port_has(x->storage, STORAGE_PROGRESS))
         return;
-    plugin_lock(x->storage);
-    ald_status st = ops->update_process_state(x->storage->inst, &s->st);
-    if (st != ALD_OK)
-        log_debug("executor", "progress not written: %s", plugin_last_error(x->storage));
-    plugin_unlock(x->storage);
+    port_error err;
+    if (storage_port_update_progress(x->storage, &s->st, &err) != ALD_OK)
+        log_debug("executor", "progress not written: %s", err.text);
 }
 
 static void *publisher_main(void *arg)
@@ -164,38 +161,35 @@ static void enter_step(executor *x, const recipe_step *s)
 static run_outcome close_valve(executor *x, int valve)
 {
     ald_status st = ALD_OK;
+    port_error err;
     for (int attempt = 0; attempt < 3; attempt++) { /* closing matters most */
-        st = valve_write(x->plc, x->tags, valve, 0);
+        st = plc_port_valve_set(x->plc, x->tags, valve, 0, &err);
         if (st == ALD_OK)
             return RUN_COMPLETED;
     }
-    return failed(x, "valve %d did not close: %s: %s", valve, ald_status_name(st),
-                  plc_ops(x->plc)->last_error(x->plc->inst));
+    return failed(x, "valve %d did not close: %s: %s", valve, ald_status_name(st), err.text);
 }
 
 /* Open a valve: a PLC-timed pulse where the plugin has one for this valve,
  * else a plain write. */
-static ald_status open_valve(executor *x, const recipe_step *s)
+static ald_status open_valve(executor *x, const recipe_step *s, port_error *err)
 {
-    const tag_param *v = tagmap_valve(x->tags, s->valve_number);
-    ald_status (*pulse)(void *, size_t, uint32_t) = plc_ops(x->plc)->pulse;
-    if (v && v->write_tag != SIZE_MAX && pulse) {
-        ald_status st = pulse(x->plc->inst, v->write_tag, (uint32_t)s->duration_ms);
-        if (st != ALD_ERR_UNSUPPORTED)
-            return st;
-    }
-    return valve_write(x->plc, x->tags, s->valve_number, 1);
+    ald_status st = plc_port_pulse(x->plc, x->tags, s->valve_number,
+                                   (uint32_t)s->duration_ms, err);
+    if (st != ALD_ERR_UNSUPPORTED && st != ALD_ERR_NOT_FOUND)
+        return st;
+    return plc_port_valve_set(x->plc, x->tags, s->valve_number, 1, err);
 }
 
 static run_outcome run_valve(executor *x, const recipe_step *s)
 {
     uint64_t opened = clock_mono_ns();
-    ald_status st = open_valve(x, s);
+    port_error err;
+    ald_status st = open_valve(x, s, &err);
     if (st != ALD_OK)
         return failed(x, "step '%s': opening valve %d failed: %s: %s", s->name,
                       s->valve_number, ald_status_name(st),
-                      st == ALD_ERR_NOT_FOUND ? "no such valve"
-                                              : plc_ops(x->plc)->last_error(x->plc->inst));
+                      st == ALD_ERR_NOT_FOUND ? "no such valve" : err.text);
     uint64_t deadline = opened + (uint64_t)s->duration_ms * 1000000u;
     int stopped = wait_until(x, deadline);
     uint64_t closing = clock_mono_ns();
@@ -230,18 +224,15 @@ static run_outcome run_set_parameter(executor *x, const recipe_step *s)
 static run_outcome run_wait(executor *x, const recipe_step *s)
 {
     const tag_param *p = tagmap_find(x->tags, s->parameter_id);
-    if (!p || p->value_tag == SIZE_MAX || !plc_ops(x->plc)->read_tags)
+    if (!p || p->value_tag == SIZE_MAX || !plc_port_can_read_tags(x->plc))
         return failed(x, "step '%s': parameter %s cannot be read", s->name, s->parameter_id);
     uint64_t start = clock_mono_ns(), end = start + (uint64_t)s->duration_ms * 1000000u;
     double last = NAN;
     for (uint64_t next = start; next < end; next += 100000000u) {
-        ald_tag_value v = {0};
-        plugin_lock(x->plc);
-        ald_status st = plc_ops(x->plc)->read_tags(x->plc->inst, &p->value_tag, 1, &v);
-        plugin_unlock(x->plc);
-        if (st == ALD_OK && v.quality == ALD_OK) {
-            last = v.value;
-            if (recipe_condition_holds(s->op, v.value, s->target_value)) {
+        double value;
+        if (plc_port_read_tag(x->plc, p->value_tag, &value, NULL) == ALD_OK) {
+            last = value;
+            if (recipe_condition_holds(s->op, value, s->target_value)) {
                 x->sched_ns = clock_mono_ns();
                 return RUN_COMPLETED;
             }
@@ -317,27 +308,13 @@ static run_outcome run_steps(executor *x, const recipe_step *steps, size_t n, in
  * to the outbox (replayed in order with the samples). */
 static void store_outcome(executor *x, const char *kind, json_t *js)
 {
-    ald_status st = ALD_ERR_DISCONNECTED;
-    if (!outbox_primary_down(x->ob)) {
-        plugin_lock(x->storage);
-        st = outbox_apply_outcome(x->storage, kind, js);
-        if (st != ALD_OK && st != ALD_ERR_UNSUPPORTED)
-            log_warning("executor", "%s not written: %s: %s", kind, ald_status_name(st),
-                        plugin_last_error(x->storage));
-        plugin_unlock(x->storage);
-    }
-    if (st == ALD_OK || st == ALD_ERR_UNSUPPORTED)
-        return;
-    char *text = json_dumps(js, JSON_COMPACT);
-    if (x->ob && text && outbox_store_record(x->ob, kind, text) == ALD_OK) {
+    ald_status why;
+    outcome_route route = storage_port_record_outcome(x->storage, x->ob, kind, js, &why);
+    if (route == OUTCOME_KEPT)
         log_info("executor", "%s kept in the outbox until the primary store answers", kind);
-        if (!outbox_primary_down(x->ob))
-            outbox_mark_down(x->ob, st);
-    } else {
+    else if (route == OUTCOME_LOST)
         state_record_error("%s of process %s was lost: %s", kind, x->process_id,
-                           ald_status_name(st));
-    }
-    free(text);
+                           ald_status_name(why));
 }
 
 static void record_outcome(executor *x, run_outcome r, const char *reason)
@@ -370,7 +347,7 @@ static void finish_run(executor *x, run_outcome r)
 {
     const char *reason = r == RUN_FAILED ? x->failure : r == RUN_ABORTED ? x->stop_reason : "";
     if (r != RUN_COMPLETED) {
-        int failed_closes = valves_close_all(x->plc, x->tags); /* safety first */
+        int failed_closes = plc_port_close_all_valves(x->plc, x->tags); /* safety first */
         log_warning("executor", "process %s %s: %s; all valves commanded closed%s",
                     x->process_id, r == RUN_FAILED ? "failed" : "aborted", reason,
                     failed_closes ? " (SOME CLOSE WRITES FAILED)" : "");

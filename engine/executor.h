@@ -21,7 +21,8 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
-#include "plugins.h"
+#include "ports/plc_port.h"
+#include "ports/storage_port.h"
 #include "outbox.h"
 #include "recipe.h"
 #include "tagmap.h"

@@ -6,16 +6,19 @@ engine_libaldcore_la_SOURCES = \
 	engine/state.c engine/state.h \
 	engine/config.c engine/config_access.c engine/config_defaults.c engine/config.h \
 	engine/recipe_json.c engine/recipe_json.h \
-	engine/host.c engine/host.h \
 	engine/metrics.c engine/metrics.h \
 	engine/stdmetrics.c engine/stdmetrics.h \
 	engine/procstat.c engine/procstat.h \
 	engine/health.c engine/health.h \
 	engine/http.c engine/http.h \
-	engine/loader.c engine/loader.h \
 	engine/tagmap.c engine/tagmap.h \
 	engine/batchq.c engine/batchq.h \
-	engine/plugins.c engine/plugins.h \
+	engine/ports/port.h \
+	engine/ports/loader.c engine/ports/loader.h \
+	engine/ports/host_services.c engine/ports/host_services.h \
+	engine/ports/plugin_instance.c engine/ports/plugin_instance.h \
+	engine/ports/plc_port.c engine/ports/plc_port.h \
+	engine/ports/storage_port.c engine/ports/storage_route.c engine/ports/storage_port.h \
 	engine/logger.c engine/logger.h \
 	engine/writer.c engine/writer.h \
 	engine/outbox.c engine/outbox.h \

@@ -29,10 +29,9 @@ int logger_is_late(uint64_t deadline, uint64_t start, uint64_t interval)
 }
 
 /* Log a PLC failure on the first occurrence and then once a minute. */
-static void report_plc_error(param_logger *lg, ald_status st, uint64_t now)
+static void report_plc_error(ald_status st, const char *why, uint64_t now)
 {
     static uint64_t last_report;
-    const char *why = plugin_last_error(lg->plc);
     state_record_error("PLC read failed: %s: %s", ald_status_name(st), why);
     if (last_report == 0 || now - last_report > 60ull * 1000000000u) {
         log_warning("logger", "PLC read failed: %s: %s (repeats are counted in "
@@ -44,16 +43,11 @@ static void report_plc_error(param_logger *lg, ald_status st, uint64_t now)
 void logger_cycle(param_logger *lg, uint64_t mono_ns)
 {
     size_t n = lg->tags->tag_count;
-    const ald_plc_vtable *ops = plc_ops(lg->plc);
-    plugin_lock(lg->plc);
-    ald_status st = ops->read_all(lg->plc->inst, lg->values, n);
-    int connected = ops->is_connected ? ops->is_connected(lg->plc->inst) : st == ALD_OK;
+    int connected = 0;
+    port_error why;
+    ald_status st = plc_port_read_all(lg->plc, lg->values, n, &connected, &why);
     if (st != ALD_OK)
-        report_plc_error(lg, st, mono_ns);
-    plugin_unlock(lg->plc);
-
-    if (st != ALD_OK)
-        atomic_fetch_add(&g_state.plc_errors_total, 1);
+        report_plc_error(st, why.text, mono_ns);
     atomic_store(&g_state.plc_connected, connected);
 
     size_t good = 0;

@@ -15,7 +15,7 @@
 #include <stdint.h>
 
 #include "batchq.h"
-#include "plugins.h"
+#include "ports/plc_port.h"
 #include "tagmap.h"
 
 typedef struct param_logger {

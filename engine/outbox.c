@@ -99,7 +99,8 @@ void outbox_mark_down(outbox *o, ald_status why)
     metrics_set(m_down, 1);
     atomic_store(&g_state.db_connected, 0);
     log_warning("outbox", "primary store '%s' unavailable (%s): storing in '%s' until it "
-                "answers again", o->primary->name, ald_status_name(why), o->fallback->name);
+                "answers again", port_instance_name(o->primary), ald_status_name(why),
+                port_instance_name(o->fallback));
     pthread_mutex_lock(&o->lock);
     pthread_cond_signal(&o->wake);
     pthread_mutex_unlock(&o->lock);
@@ -110,13 +111,11 @@ void outbox_mark_down(outbox *o, ald_status why)
 static ald_status push_record(outbox *o, const char *kind, const char *payload,
                               int64_t created_ms)
 {
-    const ald_storage_vtable *ops = storage_ops(o->fallback);
-    plugin_lock(o->fallback);
-    ald_status st = ops->outbox_push(o->fallback->inst, kind, payload, strlen(payload));
+    port_error why;
+    ald_status st = storage_port_outbox_push(o->fallback, kind, payload, &why);
     if (st != ALD_OK)
         log_error("outbox", "could not store a %s record durably: %s: %s", kind,
-                  ald_status_name(st), plugin_last_error(o->fallback));
-    plugin_unlock(o->fallback);
+                  ald_status_name(st), why.text);
     if (st == ALD_OK && atomic_fetch_add(&g_state.outbox_depth, 1) == 0)
         atomic_store(&g_state.outbox_oldest_ms, (uint64_t)created_ms);
     return st;
@@ -142,69 +141,14 @@ typedef struct replay_round {
     int replayed;
     int refused; /* the primary failed: stop this round */
     ald_status why;
+    char why_text[PORT_ERROR_LEN];
 } replay_round;
 
 /* ---- run outcome records (finish_process, machine_state, finish_command) ---- */
 
-static const char *str_or_null(json_t *o, const char *key)
-{
-    json_t *v = json_object_get(o, key);
-    return json_is_string(v) ? json_string_value(v) : NULL;
-}
-
 ald_status outbox_store_record(outbox *o, const char *kind, const char *json)
 {
     return push_record(o, kind, json, clock_realtime_ms());
-}
-
-ald_status outbox_apply_outcome(plugin_instance *p, const char *kind, json_t *js)
-{
-    const ald_storage_vtable *ops = storage_ops(p);
-    if (!strcmp(kind, "finish_process") && ops->finish_process) {
-        json_t *end = json_object_get(js, "end_ms");
-        return ops->finish_process(p->inst, str_or_null(js, "id"), str_or_null(js, "status"),
-                                   str_or_null(js, "error"),
-                                   json_is_integer(end) ? json_integer_value(end) : -1);
-    }
-    if (!strcmp(kind, "machine_state") && ops->set_machine_state) {
-        ald_machine_update mu = {.struct_size = sizeof mu,
-                                 .machine_id = str_or_null(js, "machine_id"),
-                                 .status = str_or_null(js, "status"),
-                                 .process_id = str_or_null(js, "process_id"),
-                                 .operator_id = str_or_null(js, "operator_id"),
-                                 .failure_description = str_or_null(js, "failure")};
-        return ops->set_machine_state(p->inst, &mu);
-    }
-    if (!strcmp(kind, "finish_command") && ops->finish_command)
-        return ops->finish_command(p->inst, str_or_null(js, "id"), str_or_null(js, "status"),
-                                   str_or_null(js, "error"));
-    return ALD_ERR_UNSUPPORTED;
-}
-
-/* Replay one record of any kind. Idempotent: samples ignore duplicates, and
- * the outcome records are updates that may be applied twice. */
-static ald_status replay_one(plugin_instance *p, const ald_outbox_record *r)
-{
-    if (!strcmp(r->kind, "samples")) {
-        ald_sample_batch b;
-        if (outbox_decode_samples(r->payload, r->payload_len, &b) != 0)
-            return ALD_ERR_INVALID;
-        plugin_lock(p);
-        ald_status st = storage_ops(p)->append_samples(p->inst, &b);
-        plugin_unlock(p);
-        outbox_free_decoded(&b);
-        return st;
-    }
-    json_t *js = json_loadb(r->payload, r->payload_len, 0, NULL);
-    if (!json_is_object(js)) {
-        json_decref(js);
-        return ALD_ERR_INVALID;
-    }
-    plugin_lock(p);
-    ald_status st = outbox_apply_outcome(p, r->kind, js);
-    plugin_unlock(p);
-    json_decref(js);
-    return st;
 }
 
 static void replay_record(void *ctx, const ald_outbox_record *r)
@@ -212,7 +156,8 @@ static void replay_record(void *ctx, const ald_outbox_record *r)
     replay_round *round = ctx;
     if (round->refused)
         return;
-    ald_status st = replay_one(round->o->primary, r);
+    port_error err;
+    ald_status st = round->o->apply(round->o->primary, r, &err);
     if (st == ALD_ERR_INVALID || st == ALD_ERR_UNSUPPORTED) {
         log_error("outbox", "record %lld (%s) cannot be replayed (%s); skipping it",
                   (long long)r->seq, r->kind, ald_status_name(st));
@@ -224,16 +169,14 @@ static void replay_record(void *ctx, const ald_outbox_record *r)
     } else {
         round->refused = 1;
         round->why = st;
+        memcpy(round->why_text, err.text, sizeof round->why_text);
     }
 }
 
 static void update_gauges(outbox *o, int64_t *depth_out)
 {
     int64_t depth = 0, oldest = 0;
-    const ald_storage_vtable *ops = storage_ops(o->fallback);
-    plugin_lock(o->fallback);
-    ops->outbox_stats(o->fallback->inst, &depth, &oldest);
-    plugin_unlock(o->fallback);
+    storage_port_outbox_stats(o->fallback, &depth, &oldest, NULL);
     atomic_store(&g_state.outbox_depth, (uint64_t)depth);
     atomic_store(&g_state.outbox_oldest_ms, depth > 0 && oldest > 0 ? (uint64_t)oldest : 0);
     *depth_out = depth;
@@ -241,35 +184,29 @@ static void update_gauges(outbox *o, int64_t *depth_out)
 
 /* Why the primary refused a replay: at once for the first, then once a
  * minute, so an operator can tell a 401 from a network outage. */
-static void log_refusal(outbox *o, ald_status why)
+static void log_refusal(outbox *o, ald_status why, const char *text)
 {
     static uint64_t last_ms;
     uint64_t now_ms = clock_mono_ms();
     if (last_ms && now_ms - last_ms < 60000u)
         return;
     last_ms = now_ms;
-    plugin_lock(o->primary);
     log_warning("outbox", "replay refused by '%s': %s: %s (retrying with back-off)",
-                o->primary->name, ald_status_name(why), plugin_last_error(o->primary));
-    plugin_unlock(o->primary);
+                port_instance_name(o->primary), ald_status_name(why), text);
 }
 
 int outbox_replay_once(outbox *o)
 {
     replay_round round = {.o = o, .acked_upto = -1};
-    const ald_storage_vtable *fops = storage_ops(o->fallback);
-    plugin_lock(o->fallback);
-    ald_status st = fops->outbox_peek(o->fallback->inst, OUTBOX_REPLAY_BATCH, replay_record,
-                                      &round);
-    if (round.acked_upto >= 0)
-        fops->outbox_ack(o->fallback->inst, round.acked_upto);
-    plugin_unlock(o->fallback);
+    port_error err;
+    ald_status st = storage_port_outbox_drain(o->fallback, OUTBOX_REPLAY_BATCH, replay_record,
+                                              &round, &round.acked_upto, &err);
     metrics_add(m_replayed, round.replayed);
     if (st != ALD_OK)
-        log_error("outbox", "reading the outbox failed: %s", plugin_last_error(o->fallback));
+        log_error("outbox", "reading the outbox failed: %s", err.text);
     if (round.refused) {
         metrics_add(m_failures, 1);
-        log_refusal(o, round.why);
+        log_refusal(o, round.why, round.why_text);
         return -1;
     }
     return round.replayed;
@@ -282,7 +219,7 @@ static void mark_up(outbox *o)
         metrics_set(m_down, 0);
         atomic_store(&g_state.db_connected, 1);
         log_info("outbox", "primary store '%s' is back; the outbox is drained",
-                 o->primary->name);
+                 port_instance_name(o->primary));
     }
 }
 
@@ -361,16 +298,15 @@ void outbox_register_metrics(void)
     metrics_add_collector(collect_outbox, NULL);
 }
 
-int outbox_start(outbox *o, plugin_instance *primary, plugin_instance *fallback)
+int outbox_start(outbox *o, plugin_instance *primary, plugin_instance *fallback,
+                 outbox_apply_fn apply)
 {
     memset(o, 0, sizeof *o);
-    if (!fallback || !fallback->inst)
-        return -1;
-    const ald_storage_vtable *ops = storage_ops(fallback);
-    if (!ops->outbox_push || !ops->outbox_peek || !ops->outbox_ack || !ops->outbox_stats)
+    if (!fallback || !storage_port_has(fallback, STORAGE_OUTBOX))
         return -1;
     o->primary = primary;
     o->fallback = fallback;
+    o->apply = apply;
     o->backoff_ms = 500;
     outbox_register_metrics();
     pthread_mutex_init(&o->lock, NULL);

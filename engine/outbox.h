@@ -19,14 +19,19 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
-#include "plugins.h"
+#include "ports/storage_port.h"
 
 #define OUTBOX_REPLAY_BATCH 50
 #define OUTBOX_BACKOFF_MAX_MS 30000
 
+/* Applies one replayed record to the primary (storage_port_replay). */
+typedef ald_status (*outbox_apply_fn)(plugin_instance *store, const ald_outbox_record *r,
+                                      port_error *err);
+
 typedef struct outbox {
     plugin_instance *primary;
-    plugin_instance *fallback; /* has ALD_CAP_STORAGE_OUTBOX */
+    plugin_instance *fallback; /* has the outbox operations */
+    outbox_apply_fn apply;
     atomic_int primary_down;
     pthread_t thread;
     int running;
@@ -41,8 +46,10 @@ typedef struct outbox {
  * Idempotent: the registry returns existing series and keeps one collector. */
 void outbox_register_metrics(void);
 
-/* NULL fallback or one without outbox operations: returns -1 (no outbox). */
-int outbox_start(outbox *o, plugin_instance *primary, plugin_instance *fallback);
+/* NULL fallback or one without outbox operations: returns -1 (no outbox).
+ * The replay thread hands each record to apply(primary, record). */
+int outbox_start(outbox *o, plugin_instance *primary, plugin_instance *fallback,
+                 outbox_apply_fn apply);
 void outbox_stop(outbox *o);
 
 /* Whether writes should go to the outbox now (the primary is down). */
@@ -59,10 +66,6 @@ ald_status outbox_store_samples(outbox *o, const ald_sample_batch *batch);
  * {id, status, error}; json is the payload text. ALD_OK once fsync'd. */
 ald_status outbox_store_record(outbox *o, const char *kind, const char *json);
 
-/* Apply one outcome record (kinds and fields as above) to a store; the caller
- * holds the store's lock. The one mapping from these records to storage
- * operations, used for live writes and for replays alike. */
-ald_status outbox_apply_outcome(plugin_instance *store, const char *kind, json_t *js);
 
 /* Encode/decode a batch (exposed for tests). encode returns malloc'd JSON. */
 char *outbox_encode_samples(const ald_sample_batch *batch);

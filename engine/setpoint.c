@@ -46,45 +46,31 @@ static void sleep_ms(unsigned ms)
 static ald_status write_and_verify(const setpoint_target *t, size_t tag, double value,
                                    double *readback, char *why, size_t whylen)
 {
-    const ald_plc_vtable *ops = plc_ops(t->plc);
     ald_status st = ALD_OK;
+    port_error err;
     unsigned backoff = 100;
     for (int attempt = 0; attempt <= SETPOINT_RETRIES; attempt++) {
         if (attempt > 0) {
             sleep_ms(backoff);
             backoff *= 2;
         }
-        st = ops->write_tag(t->plc->inst, tag, value);
-        if (st == ALD_OK && ops->read_tags) {
-            ald_tag_value v = {0};
-            plugin_lock(t->plc); /* reads are serialised with the logger */
-            st = ops->read_tags(t->plc->inst, &tag, 1, &v);
-            plugin_unlock(t->plc);
-            if (st == ALD_OK)
-                st = v.quality;
-            *readback = v.value;
-        } else if (st == ALD_OK) {
-            *readback = value; /* the plugin cannot read single tags: trust the write */
-        }
+        st = plc_port_write_setpoint(t->plc, tag, value, readback, &err);
         if (st == ALD_OK || !ald_status_is_transient(st))
             break;
     }
     if (st != ALD_OK)
-        snprintf(why, whylen, "%s: %s", ald_status_name(st), plc_ops(t->plc)->last_error(t->plc->inst));
+        snprintf(why, whylen, "%s: %s", ald_status_name(st), err.text);
     return st;
 }
 
 static void record_set_value(const setpoint_target *t, const char *id, double value)
 {
-    if (!t->storage || !storage_ops(t->storage)->update_parameter_values)
+    if (!t->storage || !storage_port_has(t->storage, STORAGE_LIVE_VALUES))
         return;
     ald_parameter_value v = {id, NAN, value};
-    plugin_lock(t->storage);
-    ald_status st = storage_ops(t->storage)->update_parameter_values(t->storage->inst, &v, 1);
-    if (st != ALD_OK)
-        log_warning("setpoint", "set_value of %s not recorded: %s", id,
-                    plugin_last_error(t->storage));
-    plugin_unlock(t->storage);
+    port_error err;
+    if (storage_port_update_values(t->storage, &v, 1, &err) != ALD_OK)
+        log_warning("setpoint", "set_value of %s not recorded: %s", id, err.text);
 }
 
 int setpoint_apply(const setpoint_target *t, const char *parameter_id, double value, char *err,
@@ -110,29 +96,4 @@ int setpoint_apply(const setpoint_target *t, const char *parameter_id, double va
     log_info("setpoint", "%s %s set to %g", p->component_name ? p->component_name : p->id,
              p->name ? p->name : "", value);
     return 0;
-}
-
-ald_status valve_write(plugin_instance *plc, const tagmap *tags, int valve_number, int open)
-{
-    const tag_param *v = tagmap_valve(tags, valve_number);
-    if (!v || v->write_tag == SIZE_MAX)
-        return ALD_ERR_NOT_FOUND;
-    return plc_ops(plc)->write_tag(plc->inst, v->write_tag, open ? 1.0 : 0.0);
-}
-
-int valves_close_all(plugin_instance *plc, const tagmap *tags)
-{
-    int failed = 0;
-    for (size_t i = 0; i < tags->param_count; i++) {
-        const tag_param *p = &tags->params[i];
-        if (p->valve_number <= 0 || p->write_tag == SIZE_MAX)
-            continue;
-        ald_status st = plc_ops(plc)->write_tag(plc->inst, p->write_tag, 0.0);
-        if (st != ALD_OK) {
-            failed++;
-            log_error("safety", "could not close valve %d: %s: %s", p->valve_number,
-                      ald_status_name(st), plc_ops(plc)->last_error(plc->inst));
-        }
-    }
-    return failed;
 }

@@ -10,7 +10,8 @@
 
 #include <stddef.h>
 
-#include "plugins.h"
+#include "ports/plc_port.h"
+#include "ports/storage_port.h"
 #include "tagmap.h"
 
 #define SETPOINT_RETRIES 3
@@ -30,11 +31,7 @@ int setpoint_validate(const tagmap *tags, const char *parameter_id, double value
 int setpoint_apply(const setpoint_target *t, const char *parameter_id, double value, char *err,
                    size_t errlen);
 
-/* Write a valve's coil (1 = open) without taking the logger's lock: the PLC
- * contract lets write_tag run beside read_all. ALD_OK or the PLC's status. */
-ald_status valve_write(plugin_instance *plc, const tagmap *tags, int valve_number, int open);
-
-/* Close every valve in the map (best effort); returns how many writes failed. */
-int valves_close_all(plugin_instance *plc, const tagmap *tags);
+/* Valve writes (open, close, pulse, close all) are the PLC port's:
+ * plc_port_valve_set, plc_port_pulse, plc_port_close_all_valves. */
 
 #endif

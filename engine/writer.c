@@ -59,32 +59,8 @@ ald_status writer_write_batch(sample_writer *w, const sample_batch *b)
                               .samples = w->samples,
                               .count = count,
                               .replay = 0};
-    if (outbox_primary_down(w->ob))
-        return outbox_store_samples(w->ob, &batch);
-    const ald_storage_vtable *ops = storage_ops(w->storage);
-    if (!ops->append_samples)
-        return ALD_ERR_UNSUPPORTED;
-    plugin_lock(w->storage);
-    ald_status st = count ? ops->append_samples(w->storage->inst, &batch) : ALD_OK;
-    if (st != ALD_OK)
-        snprintf(w->last_error, sizeof w->last_error, "%s", plugin_last_error(w->storage));
-    else if (live_count && ops->update_parameter_values &&
-             ops->update_parameter_values(w->storage->inst, w->live, live_count) != ALD_OK)
-        log_debug("writer", "live values not updated: %s", plugin_last_error(w->storage));
-    int connected = ops->is_connected ? ops->is_connected(w->storage->inst) : st == ALD_OK;
-    plugin_unlock(w->storage);
-    if (st != ALD_OK && st != ALD_ERR_INVALID && w->ob) {
-        /* push first, then mark down: the replayer treats "empty" as caught up */
-        ald_status stored = outbox_store_samples(w->ob, &batch);
-        if (stored == ALD_OK)
-            outbox_mark_down(w->ob, st);
-        return stored;
-    }
-    if (st != ALD_OK)
-        state_record_error("storing samples failed: %s: %s", ald_status_name(st),
-                           w->last_error);
-    atomic_store(&g_state.db_connected, connected);
-    return st;
+    return storage_port_store_samples(w->storage, w->ob, &batch, w->live, live_count,
+                                      &w->last_error);
 }
 
 /* Sleep up to ms, waking early when asked to stop. */
@@ -107,7 +83,7 @@ static void write_with_retry(sample_writer *w)
         atomic_fetch_add(&g_state.logging_errors_total, 1);
         if (!ald_status_is_transient(st) || atomic_load(&w->stop_requested)) {
             log_warning("writer", "dropped a sample batch: %s: %s", ald_status_name(st),
-                        w->last_error);
+                        w->last_error.text);
             return;
         }
         pause_ms(w, backoff);

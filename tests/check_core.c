@@ -8,7 +8,7 @@
 
 #include "batchq.h"
 #include "logger.h"
-#include "plugins.h"
+#include "ports/plugin_instance.h"
 #include "state.h"
 #include "tagmap.h"
 #include "testutil.h"

@@ -2,8 +2,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "loader.h"
-#include "plugins.h"
+#include "ports/loader.h"
+#include "ports/plugin_instance.h"
 #include "testutil.h"
 
 static const char *fixture(const char *name)

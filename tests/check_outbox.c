@@ -12,7 +12,7 @@
 #include <time.h>
 
 #include "outbox.h"
-#include "plugins.h"
+#include "ports/plugin_instance.h"
 #include "testutil.h"
 
 #define MACHINE "e3e6e280-0000-4000-8000-000000000001"
@@ -93,7 +93,7 @@ START_TEST(outage_loses_nothing_and_duplicates_nothing)
     create_store(&primary, "primary", primary_path, dir);
     create_store(&fallback, "fallback", fallback_path, dir);
     outbox o;
-    ck_assert_int_eq(outbox_start(&o, &primary, &fallback), 0);
+    ck_assert_int_eq(outbox_start(&o, &primary, &fallback, storage_port_replay), 0);
     outbox_stop(&o); /* drive replay by hand below; the thread is not needed */
 
     /* the outage: another connection holds the primary's write lock */
@@ -141,7 +141,7 @@ START_TEST(records_survive_a_restart_and_replay_on_start)
     create_store(&fallback, "fallback", fallback_path, dir);
     outbox o;
     create_store(&primary, "primary", primary_path, dir);
-    ck_assert_int_eq(outbox_start(&o, &primary, &fallback), 0);
+    ck_assert_int_eq(outbox_start(&o, &primary, &fallback, storage_port_replay), 0);
     outbox_stop(&o);
     for (int i = 0; i < 5; i++) {
         ald_sample_batch b = batch_at(5000 + i * 1000);
@@ -149,7 +149,7 @@ START_TEST(records_survive_a_restart_and_replay_on_start)
     }
     plugin_instance_destroy(&fallback); /* "crash": the engine goes away */
     create_store(&fallback, "fallback", fallback_path, dir);
-    ck_assert_int_eq(outbox_start(&o, &primary, &fallback), 0);
+    ck_assert_int_eq(outbox_start(&o, &primary, &fallback, storage_port_replay), 0);
     ck_assert(outbox_primary_down(&o)); /* leftovers: replay before writing direct */
     for (int i = 0; i < 300 && outbox_primary_down(&o); i++) {
         struct timespec ts = {0, 10000000};
@@ -209,7 +209,7 @@ START_TEST(run_outcome_records_reach_the_primary_on_replay)
 
     /* the run ends while the primary is down: the records go to the outbox */
     outbox o;
-    ck_assert_int_eq(outbox_start(&o, &primary, &fallback), 0);
+    ck_assert_int_eq(outbox_start(&o, &primary, &fallback, storage_port_replay), 0);
     outbox_stop(&o);
     char json[400];
     snprintf(json, sizeof json, "{\"id\":\"%s\",\"status\":\"completed\",\"end_ms\":2000}",

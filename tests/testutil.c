@@ -10,7 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "host.h"
+#include "ports/host_services.h"
 
 int run_suite(Suite *suite)
 {

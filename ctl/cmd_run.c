@@ -59,7 +59,7 @@ static void draw_progress(run_view *v)
 /* The process the start command created: the machine's current one. */
 static void learn_process(ctl *c, run_view *v)
 {
-    ctl_machine_row m;
+    storage_machine m;
     char err[CTL_ERR_LEN];
     if (v->process_id[0] || ctl_get_machine(c, &m, err, sizeof err) != 0)
         return;
@@ -256,7 +256,7 @@ int cmd_stop(ctl *c, int argc, char **argv)
     if (argc != optind)
         return ctl_usage_error("stop", "unexpected argument '%s'", argv[optind]);
     char err[CTL_ERR_LEN], running[CTL_ID_LEN] = "";
-    ctl_machine_row m;
+    storage_machine m;
     if (ctl_open_store(c, err, sizeof err) != 0)
         return ctl_fail(CTL_EXIT_STORE, "%s", err);
     if (!process_id && ctl_get_machine(c, &m, err, sizeof err) == 0)

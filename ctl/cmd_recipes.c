@@ -106,18 +106,10 @@ int cmd_recipes(ctl *c, int argc, char **argv)
         return rc;
     if (ctl_open_store(c, err, sizeof err) != 0)
         return ctl_fail(CTL_EXIT_STORE, "%s", err);
-    const ald_storage_vtable *ops = ctl_ops(c);
-    if (!ops->list_recipes) {
-        ctl_unsupported(c, "list recipes", err, sizeof err);
-        return ctl_fail(CTL_EXIT_STORE, "%s", err);
-    }
     info_list l = {0};
-    plugin_lock(&c->store);
-    ald_status st = ops->list_recipes(c->store.inst, on_info, &l);
-    if (st != ALD_OK)
-        ctl_store_error(c, st, "listing recipes", err, sizeof err);
-    plugin_unlock(&c->store);
-    if (st != ALD_OK) {
+    port_error why;
+    ald_status st = storage_port_list_recipes(&c->store, on_info, &l, &why);
+    if (ctl_store_result(c, st, &why, "list recipes", "listing recipes", err, sizeof err)) {
         free(l.ids);
         return ctl_fail(CTL_EXIT_STORE, "%s", err);
     }
@@ -278,9 +270,6 @@ int cmd_validate(ctl *c, int argc, char **argv)
 
 static int save_rows(ctl *c, const recipe_rows *rows, char *err, size_t errlen)
 {
-    const ald_storage_vtable *ops = ctl_ops(c);
-    if (!ops->save_recipe)
-        return ctl_unsupported(c, "import recipes (no save_recipe)", err, errlen);
     const ald_recipe_step **steps = calloc(rows->count + 1, sizeof *steps);
     if (!steps) {
         snprintf(err, errlen, "out of memory");
@@ -288,16 +277,14 @@ static int save_rows(ctl *c, const recipe_rows *rows, char *err, size_t errlen)
     }
     for (size_t i = 0; i < rows->count; i++)
         steps[i] = &rows->steps[i];
-    plugin_lock(&c->store);
-    ald_status st =
-        ops->save_recipe(c->store.inst, &rows->info, steps, rows->count,
-                         (const char *const *)rows->param_names,
-                         (const char *const *)rows->param_values, rows->param_count);
-    if (st != ALD_OK)
-        ctl_store_error(c, st, "saving the recipe", err, errlen);
-    plugin_unlock(&c->store);
+    port_error why;
+    ald_status st = storage_port_save_recipe(&c->store, &rows->info, steps, rows->count,
+                                             (const char *const *)rows->param_names,
+                                             (const char *const *)rows->param_values,
+                                             rows->param_count, &why);
     free(steps);
-    return st == ALD_OK ? 0 : -1;
+    return ctl_store_result(c, st, &why, "import recipes (no save_recipe)",
+                            "saving the recipe", err, errlen);
 }
 
 int cmd_import(ctl *c, int argc, char **argv)

@@ -72,23 +72,18 @@ void ctl_close(ctl *c)
     c->cfg_loaded = 0;
 }
 
-const ald_storage_vtable *ctl_ops(ctl *c)
+int ctl_store_result(ctl *c, ald_status st, const port_error *why, const char *can_what,
+                     const char *doing, char *err, size_t errlen)
 {
-    return storage_ops(&c->store);
-}
-
-int ctl_unsupported(ctl *c, const char *what, char *err, size_t errlen)
-{
-    snprintf(err, errlen, "this storage ('%s', plugin %s) cannot %s", c->store.name,
-             c->store.lib.desc.name ? c->store.lib.desc.name : "?", what);
+    if (st == ALD_OK)
+        return 0;
+    if (st == ALD_ERR_UNSUPPORTED)
+        snprintf(err, errlen, "this storage ('%s', plugin %s) cannot %s", c->store.name,
+                 c->store.lib.desc.name ? c->store.lib.desc.name : "?", can_what);
+    else
+        snprintf(err, errlen, "%s: %s%s%s", doing, ald_status_name(st),
+                 why->text[0] ? ": " : "", why->text);
     return -1;
-}
-
-void ctl_store_error(ctl *c, ald_status st, const char *what, char *err, size_t errlen)
-{
-    const char *detail = plugin_last_error(&c->store);
-    snprintf(err, errlen, "%s: %s%s%s", what, ald_status_name(st), *detail ? ": " : "",
-             detail);
 }
 
 /* ---- commands ----------------------------------------------------------------------------
@@ -97,16 +92,11 @@ void ctl_store_error(ctl *c, ald_status st, const char *what, char *err, size_t 
 int ctl_insert_command(ctl *c, const char *type, const char *params_json, char *id_out,
                        char *err, size_t errlen)
 {
-    const ald_storage_vtable *ops = ctl_ops(c);
-    if (!ops->insert_command)
-        return ctl_unsupported(c, "queue commands (no insert_command)", err, errlen);
-    plugin_lock(&c->store);
-    ald_status st = ops->insert_command(c->store.inst, c->machine_id, type, params_json,
-                                        id_out, CTL_ID_LEN);
-    if (st != ALD_OK)
-        ctl_store_error(c, st, "inserting the command", err, errlen);
-    plugin_unlock(&c->store);
-    return st == ALD_OK ? 0 : -1;
+    port_error why;
+    ald_status st = storage_port_insert_command(&c->store, c->machine_id, type, params_json,
+                                                id_out, CTL_ID_LEN, &why);
+    return ctl_store_result(c, st, &why, "queue commands (no insert_command)",
+                            "inserting the command", err, errlen);
 }
 
 static void copy(char *dst, size_t len, const char *src)
@@ -125,48 +115,31 @@ static void on_command(void *ctx, const ald_command *cmd)
 
 int ctl_get_command(ctl *c, const char *id, ctl_command_row *row, char *err, size_t errlen)
 {
-    const ald_storage_vtable *ops = ctl_ops(c);
     memset(row, 0, sizeof *row);
-    if (!ops->get_command)
-        return ctl_unsupported(c, "read a command's outcome (no get_command)", err, errlen);
-    plugin_lock(&c->store);
-    ald_status st = ops->get_command(c->store.inst, id, on_command, row);
-    if (st != ALD_OK)
-        ctl_store_error(c, st, "reading the command", err, errlen);
-    plugin_unlock(&c->store);
-    return st == ALD_OK && row->found ? 0 : -1;
+    port_error why;
+    ald_status st = storage_port_get_command(&c->store, id, on_command, row, &why);
+    if (ctl_store_result(c, st, &why, "read a command's outcome (no get_command)",
+                         "reading the command", err, errlen) != 0)
+        return -1;
+    return row->found ? 0 : -1;
 }
 
 /* ---- machine and process
  * ------------------------------------------------------------------- */
 
-static void on_machine(void *ctx, const ald_machine *m)
+int ctl_get_machine(ctl *c, storage_machine *row, char *err, size_t errlen)
 {
-    ctl_machine_row *row = ctx;
-    row->found = 1;
-    copy(row->status, sizeof row->status, m->status);
-    copy(row->process_id, sizeof row->process_id, m->current_process_id);
-    copy(row->operator_id, sizeof row->operator_id, m->current_operator_id);
-    copy(row->failure, sizeof row->failure, m->failure_description);
-}
-
-int ctl_get_machine(ctl *c, ctl_machine_row *row, char *err, size_t errlen)
-{
-    const ald_storage_vtable *ops = ctl_ops(c);
-    memset(row, 0, sizeof *row);
-    if (!ops->get_machine)
-        return ctl_unsupported(c, "read machines (no get_machine)", err, errlen);
-    plugin_lock(&c->store);
-    ald_status st = ops->get_machine(c->store.inst, c->machine_id, on_machine, row);
-    if (st != ALD_OK)
-        ctl_store_error(c, st, "reading the machine", err, errlen);
-    plugin_unlock(&c->store);
-    if (st == ALD_OK && !row->found)
+    port_error why;
+    ald_status st = storage_port_get_machine(&c->store, c->machine_id, row, &why);
+    if (st == ALD_ERR_NOT_FOUND) {
         snprintf(err, errlen,
                  "machine %s does not exist in storage '%s' (check --machine / "
                  "MACHINE_ID)",
                  c->machine_id, c->store.name);
-    return st == ALD_OK && row->found ? 0 : -1;
+        return -1;
+    }
+    return ctl_store_result(c, st, &why, "read machines (no get_machine)",
+                            "reading the machine", err, errlen);
 }
 
 static void on_state(void *ctx, const ald_process_state *s)
@@ -189,17 +162,12 @@ static void on_state(void *ctx, const ald_process_state *s)
 int ctl_get_progress(ctl *c, const char *process_id, ctl_progress *p, char *err,
                      size_t errlen)
 {
-    const ald_storage_vtable *ops = ctl_ops(c);
     memset(p, 0, sizeof *p);
-    if (!ops->get_process_state)
-        return ctl_unsupported(c, "read process progress (no get_process_state)", err,
-                               errlen);
-    plugin_lock(&c->store);
-    ald_status st = ops->get_process_state(c->store.inst, process_id, on_state, p);
-    if (st != ALD_OK && st != ALD_ERR_NOT_FOUND)
-        ctl_store_error(c, st, "reading the process state", err, errlen);
-    plugin_unlock(&c->store);
-    return st == ALD_OK || st == ALD_ERR_NOT_FOUND ? 0 : -1;
+    port_error why;
+    ald_status st = storage_port_get_progress(&c->store, process_id, on_state, p, &why);
+    return ctl_store_result(c, st == ALD_ERR_NOT_FOUND ? ALD_OK : st, &why,
+                            "read process progress (no get_process_state)",
+                            "reading the process state", err, errlen);
 }
 
 typedef struct open_lookup {
@@ -217,15 +185,10 @@ static void on_open_process(void *ctx, const ald_process *p)
 
 int ctl_open_process_recipe(ctl *c, const char *process_id, char *recipe_id, size_t len)
 {
-    const ald_storage_vtable *ops = ctl_ops(c);
     recipe_id[0] = '\0';
-    if (!ops->find_open_processes)
-        return -1;
     open_lookup l = {process_id, recipe_id, len};
-    plugin_lock(&c->store);
     ald_status st =
-        ops->find_open_processes(c->store.inst, c->machine_id, on_open_process, &l);
-    plugin_unlock(&c->store);
+        storage_port_find_open_processes(&c->store, c->machine_id, on_open_process, &l, NULL);
     return st == ALD_OK ? 0 : -1;
 }
 
@@ -258,16 +221,11 @@ static void on_recipe_info(void *ctx, const ald_recipe_info *r)
 int ctl_resolve_recipe(ctl *c, const char *text, char *id_out, size_t len, char *err,
                        size_t errlen)
 {
-    const ald_storage_vtable *ops = ctl_ops(c);
-    if (!ops->list_recipes)
-        return ctl_unsupported(c, "list recipes (no list_recipes)", err, errlen);
     recipe_match m = {.wanted = text};
-    plugin_lock(&c->store);
-    ald_status st = ops->list_recipes(c->store.inst, on_recipe_info, &m);
-    if (st != ALD_OK)
-        ctl_store_error(c, st, "listing recipes", err, errlen);
-    plugin_unlock(&c->store);
-    if (st != ALD_OK)
+    port_error why;
+    ald_status st = storage_port_list_recipes(&c->store, on_recipe_info, &m, &why);
+    if (ctl_store_result(c, st, &why, "list recipes (no list_recipes)", "listing recipes",
+                         err, errlen) != 0)
         return -1;
     if (!m.by_id && m.by_name > 1) {
         snprintf(err, errlen, "%d recipes are named '%s': give an id instead (%s)", m.by_name,
@@ -287,24 +245,19 @@ int ctl_resolve_recipe(ctl *c, const char *text, char *id_out, size_t len, char 
 
 int ctl_load_recipe(ctl *c, const char *id, recipe *r, char *err, size_t errlen)
 {
-    const ald_storage_vtable *ops = ctl_ops(c);
     memset(r, 0, sizeof *r);
-    if (!ops->load_recipe)
-        return ctl_unsupported(c, "read recipes (no load_recipe)", err, errlen);
     recipe_rows rows;
     recipe_rows_init(&rows);
     ald_recipe_reader reader = recipe_rows_reader(&rows);
-    plugin_lock(&c->store);
-    ald_status st = ops->load_recipe(c->store.inst, id, &reader);
-    if (st != ALD_OK)
-        ctl_store_error(c, st, "reading the recipe", err, errlen);
-    plugin_unlock(&c->store);
-    int rc = -1;
-    if (st == ALD_OK) {
-        char why[CTL_ERR_LEN];
-        rc = recipe_build(r, &rows, why, sizeof why);
+    port_error why;
+    ald_status st = storage_port_load_recipe(&c->store, id, &reader, &why);
+    int rc = ctl_store_result(c, st, &why, "read recipes (no load_recipe)",
+                              "reading the recipe", err, errlen);
+    if (rc == 0) {
+        char invalid[CTL_ERR_LEN];
+        rc = recipe_build(r, &rows, invalid, sizeof invalid);
         if (rc != 0)
-            snprintf(err, errlen, "recipe %s is not valid: %s", id, why);
+            snprintf(err, errlen, "recipe %s is not valid: %s", id, invalid);
     }
     recipe_rows_free(&rows);
     return rc;
@@ -343,16 +296,14 @@ static void on_parameter(void *ctx, const ald_parameter *p)
 
 int ctl_load_parameters(ctl *c, ctl_param_list *list, char *err, size_t errlen)
 {
-    const ald_storage_vtable *ops = ctl_ops(c);
     memset(list, 0, sizeof *list);
-    if (!ops->load_parameters)
-        return ctl_unsupported(c, "read the parameter map (no load_parameters)", err, errlen);
-    plugin_lock(&c->store);
-    ald_status st = ops->load_parameters(c->store.inst, c->machine_id, on_parameter, list);
-    if (st != ALD_OK)
-        ctl_store_error(c, st, "reading the parameter map", err, errlen);
-    plugin_unlock(&c->store);
-    if (st == ALD_OK && list->oom)
+    port_error why;
+    ald_status st = storage_port_load_parameters(&c->store, c->machine_id, on_parameter, list,
+                                                 &why);
+    if (ctl_store_result(c, st, &why, "read the parameter map (no load_parameters)",
+                         "reading the parameter map", err, errlen) != 0)
+        return -1;
+    if (list->oom)
         snprintf(err, errlen, "out of memory reading the parameter map");
     return st == ALD_OK && !list->oom ? 0 : -1;
 }

@@ -1,9 +1,9 @@
 /*
- * host.h - builds the ald_host services table handed to each plugin instance.
+ * host_services.h - builds the ald_host services table handed to each plugin instance.
  * The table is per instance: log lines carry the instance name.
  */
-#ifndef ALD_ENGINE_HOST_H
-#define ALD_ENGINE_HOST_H
+#ifndef ALD_ENGINE_HOST_SERVICES_H
+#define ALD_ENGINE_HOST_SERVICES_H
 
 #include "ald/host.h"
 

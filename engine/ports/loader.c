@@ -1,5 +1,5 @@
 /* loader.c - dlopen and ABI checks for plugins (see loader.h). */
-#include "loader.h"
+#include "ports/loader.h"
 
 #include <dlfcn.h>
 #include <limits.h>

@@ -14,7 +14,7 @@
 #define WATCH_PERIOD_MS 500
 
 typedef struct status_snap {
-    ctl_machine_row machine;
+    storage_machine machine;
     char process_id[CTL_ID_LEN];
     char recipe_id[CTL_ID_LEN];
     char recipe_name[128];
@@ -70,7 +70,7 @@ static json_t *snapshot_json(const ctl *c, const status_snap *s)
             (json_int_t)p->total_steps, "completed_cycles", (json_int_t)p->completed_cycles,
             "total_cycles", (json_int_t)p->total_cycles, "loop_iteration",
             (json_int_t)p->loop_iteration, "loop_count", (json_int_t)p->loop_count);
-    const ctl_machine_row *m = &s->machine;
+    const storage_machine *m = &s->machine;
     return json_pack("{s:s, s:s, s:s?, s:s?, s:o}", "machine_id", c->machine_id, "status",
                      m->status, "operator_id", m->operator_id[0] ? m->operator_id : NULL,
                      "failure", m->failure[0] ? m->failure : NULL, "process", process);
@@ -79,7 +79,7 @@ static json_t *snapshot_json(const ctl *c, const status_snap *s)
 /* The lines of a snapshot; returns how many were printed. */
 static int print_block(const ctl *c, const status_snap *s)
 {
-    const ctl_machine_row *m = &s->machine;
+    const storage_machine *m = &s->machine;
     const ctl_progress *p = &s->progress;
     int lines = 1;
     printf("machine %s: %s%s%s%s\n", c->machine_id, m->status,

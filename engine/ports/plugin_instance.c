@@ -1,10 +1,10 @@
-/* plugins.c - lifecycle of configured plugin instances (see plugins.h). */
-#include "plugins.h"
+/* plugin_instance.c - lifecycle of configured plugin instances (see plugin_instance.h). */
+#include "ports/plugin_instance.h"
 
 #include <stdio.h>
 #include <string.h>
 
-#include "host.h"
+#include "ports/host_services.h"
 #include "log.h"
 
 static ald_plugin_kind kind_of_role(plugin_role role)
@@ -35,6 +35,7 @@ int plugin_instance_create(plugin_instance *pi, const plugin_conf *conf,
     snprintf(pi->name, sizeof pi->name, "%s", conf->name);
     pi->role = conf->role;
     pthread_mutex_init(&pi->lock, NULL);
+    pthread_mutex_init(&pi->control_lock, NULL);
 
     char path[1024], why[768];
     if (loader_resolve(conf->plugin, plugin_dir, path, sizeof path, why, sizeof why) != 0 ||
@@ -94,6 +95,7 @@ void plugin_instance_destroy(plugin_instance *pi)
     pi->host = NULL;
     loader_close(&pi->lib);
     pthread_mutex_destroy(&pi->lock);
+    pthread_mutex_destroy(&pi->control_lock);
 }
 
 const char *plugin_last_error(plugin_instance *pi)
@@ -115,4 +117,26 @@ void plugin_unlock(plugin_instance *pi)
 {
     if (pi->serialise)
         pthread_mutex_unlock(&pi->lock);
+}
+
+ald_status plugin_call_done(plugin_instance *pi, ald_status st, port_error *err)
+{
+    if (err)
+        snprintf(err->text, sizeof err->text, "%s", st == ALD_OK ? "" : plugin_last_error(pi));
+    plugin_unlock(pi);
+    return st;
+}
+
+ald_status plugin_call_unsupported(const plugin_instance *pi, const char *op,
+                                   port_error *err)
+{
+    if (err)
+        snprintf(err->text, sizeof err->text, "instance '%s' (%s) does not implement %s",
+                 pi->name, pi->lib.desc.name, op);
+    return ALD_ERR_UNSUPPORTED;
+}
+
+const char *port_instance_name(const plugin_instance *pi)
+{
+    return pi ? pi->name : "(none)";
 }

@@ -1,5 +1,5 @@
-/* host.c - the services every plugin instance gets (see sdk ald/host.h). */
-#include "host.h"
+/* host_services.c - the services every plugin instance gets (see sdk ald/host.h). */
+#include "ports/host_services.h"
 
 #include <stdlib.h>
 #include <stdio.h>

@@ -3,10 +3,10 @@
  * engine configuration, the storage instance), exit codes, and storage
  * helpers that copy rows out of the ABI's sink callbacks.
  *
- * aldctl reaches storage ONLY through the storage plugin ABI, configured
- * exactly as ald-engine configures it (conf.d + environment), so it works on
- * whichever store the engine uses. It is single-threaded; it still takes the
- * instance lock around calls, as the ABI's threading contract asks.
+ * aldctl reaches storage ONLY through the engine's storage port
+ * (engine/ports/storage_port.h), configured exactly as ald-engine configures
+ * it (conf.d + environment), so it works on whichever store the engine uses
+ * and calls it under the same convention.
  *
  * ERRORS: helpers print nothing; they return -1 (or an exit code) with a
  * message in the caller's buffer that names the thing and what to do.
@@ -19,7 +19,8 @@
 #include <stdio.h>
 
 #include "config.h"
-#include "plugins.h"
+#include "ports/plugin_instance.h"
+#include "ports/storage_port.h"
 #include "recipe.h"
 
 /* Exit codes (docs/aldctl.md). */
@@ -78,11 +79,11 @@ int ctl_load_config(ctl *c, char *err, size_t errlen);
 /* Load the configuration, then create and start the active storage instance. */
 int ctl_open_store(ctl *c, char *err, size_t errlen);
 void ctl_close(ctl *c);
-const ald_storage_vtable *ctl_ops(ctl *c);
-/* "this storage (<instance>, <plugin>) cannot <what>" for a missing operation. */
-int ctl_unsupported(ctl *c, const char *what, char *err, size_t errlen);
-/* "<what>: <status>: <plugin's last error>" after a failed call. */
-void ctl_store_error(ctl *c, ald_status st, const char *what, char *err, size_t errlen);
+/* The message for a storage port call's result: 0 for ALD_OK; for a missing
+ * operation "this storage ('<instance>', plugin <name>) cannot <can_what>";
+ * else "<doing>: <status>: <plugin's error text>". Returns -1 then. */
+int ctl_store_result(ctl *c, ald_status st, const port_error *why, const char *can_what,
+                     const char *doing, char *err, size_t errlen);
 
 typedef struct ctl_command_row {
     int found;
@@ -90,14 +91,6 @@ typedef struct ctl_command_row {
     char type[48];
     char error[1024];
 } ctl_command_row;
-
-typedef struct ctl_machine_row {
-    int found;
-    char status[32];
-    char process_id[CTL_ID_LEN];
-    char operator_id[CTL_ID_LEN];
-    char failure[1024];
-} ctl_machine_row;
 
 typedef struct ctl_progress {
     int found;
@@ -111,7 +104,8 @@ typedef struct ctl_progress {
 int ctl_insert_command(ctl *c, const char *type, const char *params_json, char *id_out,
                        char *err, size_t errlen);
 int ctl_get_command(ctl *c, const char *id, ctl_command_row *row, char *err, size_t errlen);
-int ctl_get_machine(ctl *c, ctl_machine_row *row, char *err, size_t errlen);
+/* The machine row (storage_port_get_machine) with aldctl's messages. */
+int ctl_get_machine(ctl *c, storage_machine *row, char *err, size_t errlen);
 /* found = 0 (and 0 returned) when the store has no state row for the process yet. */
 int ctl_get_progress(ctl *c, const char *process_id, ctl_progress *p, char *err,
                      size_t errlen);

@@ -1,0 +1,143 @@
+/* plc_port.c - the PLC port: every call the engine makes to a PLC plugin
+ * (see plc_port.h for the locking policy). */
+#include "ports/plc_port.h"
+
+#include <stdio.h>
+
+#include "log.h"
+#include "ports/plugin_instance.h"
+#include "state.h"
+
+/* A call on the read lane: the instance lock, error captured inside it. */
+#define PLC_READ_CALL(pi, err, op, ...)                                                   \
+    (plc_ops(pi)->op ? plugin_call_done((pi), (plugin_lock(pi),                            \
+                                                plc_ops(pi)->op((pi)->inst, __VA_ARGS__)), \
+                                        (err))                                             \
+                     : plugin_call_unsupported((pi), #op, (err)))
+
+/* End of a control-lane call: capture the text, then release the lane. */
+static ald_status control_done(plugin_instance *pi, ald_status st, port_error *err)
+{
+    if (err)
+        snprintf(err->text, sizeof err->text, "%s", st == ALD_OK ? "" : plugin_last_error(pi));
+    pthread_mutex_unlock(&pi->control_lock);
+    return st;
+}
+
+static ald_status control_write(plugin_instance *pi, size_t tag, double value,
+                                port_error *err)
+{
+    pthread_mutex_lock(&pi->control_lock);
+    return control_done(pi, plc_ops(pi)->write_tag(pi->inst, tag, value), err);
+}
+
+ald_status plc_port_set_tags(plugin_instance *plc, const tagmap *tags, port_error *err)
+{
+    return PLC_READ_CALL(plc, err, set_tags, tags->tag_ptrs, tags->tag_count);
+}
+
+ald_status plc_port_read_all(plugin_instance *plc, ald_tag_value *out, size_t count,
+                             int *connected, port_error *err)
+{
+    const ald_plc_vtable *ops = plc_ops(plc);
+    plugin_lock(plc);
+    ald_status st = ops->read_all(plc->inst, out, count);
+    if (connected)
+        *connected = ops->is_connected ? ops->is_connected(plc->inst) : st == ALD_OK;
+    plugin_call_done(plc, st, err);
+    if (st != ALD_OK)
+        atomic_fetch_add(&g_state.plc_errors_total, 1);
+    return st;
+}
+
+int plc_port_can_read_tags(const plugin_instance *plc)
+{
+    return plc_ops(plc)->read_tags != NULL;
+}
+
+ald_status plc_port_read_tag(plugin_instance *plc, size_t tag, double *value,
+                             port_error *err)
+{
+    if (!plc_port_can_read_tags(plc))
+        return plugin_call_unsupported(plc, "read_tags", err);
+    ald_tag_value v = {0};
+    plugin_lock(plc);
+    ald_status st = plc_ops(plc)->read_tags(plc->inst, &tag, 1, &v);
+    if (st == ALD_OK)
+        st = v.quality;
+    *value = v.value;
+    return plugin_call_done(plc, st, err);
+}
+
+/* The write tag of valve N, or SIZE_MAX. */
+static size_t valve_tag(const tagmap *tags, int valve_number)
+{
+    const tag_param *v = tagmap_valve(tags, valve_number);
+    return v ? v->write_tag : SIZE_MAX;
+}
+
+static ald_status no_such_valve(int valve_number, port_error *err)
+{
+    if (err)
+        snprintf(err->text, sizeof err->text, "no such valve: %d", valve_number);
+    return ALD_ERR_NOT_FOUND;
+}
+
+ald_status plc_port_valve_set(plugin_instance *plc, const tagmap *tags, int valve_number,
+                              int open, port_error *err)
+{
+    size_t tag = valve_tag(tags, valve_number);
+    if (tag == SIZE_MAX)
+        return no_such_valve(valve_number, err);
+    return control_write(plc, tag, open ? 1.0 : 0.0, err);
+}
+
+ald_status plc_port_pulse(plugin_instance *plc, const tagmap *tags, int valve_number,
+                          uint32_t duration_ms, port_error *err)
+{
+    size_t tag = valve_tag(tags, valve_number);
+    if (tag == SIZE_MAX)
+        return no_such_valve(valve_number, err);
+    if (!plc_ops(plc)->pulse)
+        return plugin_call_unsupported(plc, "pulse", err);
+    pthread_mutex_lock(&plc->control_lock);
+    return control_done(plc, plc_ops(plc)->pulse(plc->inst, tag, duration_ms), err);
+}
+
+int plc_port_close_all_valves(plugin_instance *plc, const tagmap *tags)
+{
+    int failed = 0;
+    for (size_t i = 0; i < tags->param_count; i++) {
+        const tag_param *p = &tags->params[i];
+        if (p->valve_number <= 0 || p->write_tag == SIZE_MAX)
+            continue;
+        port_error why;
+        ald_status st = control_write(plc, p->write_tag, 0.0, &why);
+        if (st != ALD_OK) {
+            failed++;
+            log_error("safety", "could not close valve %d: %s: %s", p->valve_number,
+                      ald_status_name(st), why.text);
+        }
+    }
+    return failed;
+}
+
+ald_status plc_port_write_setpoint(plugin_instance *plc, size_t write_tag, double value,
+                                   double *readback, port_error *err)
+{
+    ald_status st = control_write(plc, write_tag, value, err);
+    if (st != ALD_OK)
+        return st;
+    if (!plc_port_can_read_tags(plc)) {
+        *readback = value; /* the plugin cannot read single tags: trust the write */
+        return ALD_OK;
+    }
+    return plc_port_read_tag(plc, write_tag, readback, err);
+}
+
+void plc_port_error_text(plugin_instance *plc, char *buf, size_t len)
+{
+    plugin_lock(plc);
+    snprintf(buf, len, "%s", plugin_last_error(plc));
+    plugin_unlock(plc);
+}

@@ -1,0 +1,68 @@
+/*
+ * plc_port.h - the engine's one way to call a PLC plugin: domain functions
+ * (read all tags, open/close/pulse a valve, write a setpoint) over the
+ * plugin's vtable. Only engine/ports/ sees the vtable.
+ *
+ * LOCKING POLICY (stated here once; the callers never lock):
+ *   - Reads (plc_port_read_all, plc_port_read_tag), set_tags and error text
+ *     for health take the instance lock, which serialises them with the
+ *     logger's bulk read as the ABI's threading contract requires.
+ *   - The control lane (plc_port_valve_set, plc_port_pulse,
+ *     plc_port_close_all_valves, the write of plc_port_write_setpoint) never
+ *     takes the instance lock: the ABI lets write_tag() and pulse() run beside
+ *     read_all(), and a valve write must not wait behind a bulk read. Control
+ *     calls take the instance's control lock instead, which serialises them
+ *     with each other only.
+ *   - The plugin's error text is captured into the caller's port_error inside
+ *     the same critical section as the failing call.
+ *
+ * Every valve and setpoint write goes through these functions, so policy on
+ * PLC writes has one place to live.
+ */
+#ifndef ALD_ENGINE_PLC_PORT_H
+#define ALD_ENGINE_PLC_PORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ald/plc.h"
+#include "ports/port.h"
+#include "tagmap.h"
+
+/* Hand the machine's tag map to the plugin (plans its bulk reads once). */
+ald_status plc_port_set_tags(plugin_instance *plc, const tagmap *tags, port_error *err);
+
+/* One bulk read of every tag into out (tag map order). *connected (may be
+ * NULL) is the plugin's link state after the read. Counts a failure in
+ * ald_plc_errors_total. */
+ald_status plc_port_read_all(plugin_instance *plc, ald_tag_value *out, size_t count,
+                             int *connected, port_error *err);
+
+/* Whether single tags can be read (read-back, wait steps, readiness). */
+int plc_port_can_read_tags(const plugin_instance *plc);
+/* Read one tag now; the tag's own quality is folded into the status. */
+ald_status plc_port_read_tag(plugin_instance *plc, size_t tag, double *value,
+                             port_error *err);
+
+/* Open (1) or close (0) valve N. ALD_ERR_NOT_FOUND: no such valve. */
+ald_status plc_port_valve_set(plugin_instance *plc, const tagmap *tags, int valve_number,
+                              int open, port_error *err);
+/* Open valve N with the PLC's own timer closing it after duration_ms.
+ * ALD_ERR_UNSUPPORTED when the plugin or this valve has no PLC timer: the
+ * caller then opens with plc_port_valve_set and closes at its deadline. */
+ald_status plc_port_pulse(plugin_instance *plc, const tagmap *tags, int valve_number,
+                          uint32_t duration_ms, port_error *err);
+/* Command every valve of the map closed (best effort, each failure logged).
+ * Returns how many close writes failed. */
+int plc_port_close_all_valves(plugin_instance *plc, const tagmap *tags);
+
+/* Write value to the tag and read it back (one attempt; the caller retries
+ * and compares). Without single-tag reads the write is trusted: *readback
+ * is the value written. */
+ald_status plc_port_write_setpoint(plugin_instance *plc, size_t write_tag, double value,
+                                   double *readback, port_error *err);
+
+/* The plugin's current error text, for the health report ("" when none). */
+void plc_port_error_text(plugin_instance *plc, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,271 @@
+/* storage_port.c - the storage port's domain functions: one plugin call
+ * each, under the port's calling convention (see storage_port.h). */
+#include "ports/storage_port.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "ports/plugin_instance.h"
+
+/* The one calling convention: capability check, the instance lock, the call,
+ * the error text captured before the lock is released. */
+#define STORAGE_CALL(pi, err, op, ...)                                                     \
+    (storage_ops(pi)->op                                                                   \
+         ? plugin_call_done((pi), (plugin_lock(pi), storage_ops(pi)->op((pi)->inst,        \
+                                                                         __VA_ARGS__)),    \
+                            (err))                                                         \
+         : plugin_call_unsupported((pi), #op, (err)))
+
+int storage_port_has(const plugin_instance *store, storage_feature feature)
+{
+    const ald_storage_vtable *ops = storage_ops(store);
+    switch (feature) {
+    case STORAGE_COMMANDS:
+        return ops->fetch_pending_commands && ops->claim_command && ops->finish_command;
+    case STORAGE_SETPOINTS:
+        return ops->fetch_setpoint_commands && ops->claim_setpoint_command;
+    case STORAGE_LEASES:
+        return ops->acquire_lease != NULL;
+    case STORAGE_OUTBOX:
+        return ops->outbox_push && ops->outbox_peek && ops->outbox_ack && ops->outbox_stats;
+    case STORAGE_PROGRESS:
+        return ops->update_process_state != NULL;
+    case STORAGE_HEALTH:
+        return ops->write_health != NULL;
+    case STORAGE_ORPHANS:
+        return ops->find_open_processes && ops->finish_process;
+    case STORAGE_LIVE_VALUES:
+        return ops->update_parameter_values != NULL;
+    case STORAGE_PARAMETER_CACHE:
+        return ops->save_parameters != NULL;
+    }
+    return 0;
+}
+
+/* ---- parameter map and live values ---- */
+
+ald_status storage_port_load_parameters(plugin_instance *store, const char *machine_id,
+                                        ald_parameter_sink sink, void *ctx, port_error *err)
+{
+    return STORAGE_CALL(store, err, load_parameters, machine_id, sink, ctx);
+}
+
+ald_status storage_port_save_parameters(plugin_instance *store, const char *machine_id,
+                                        const ald_parameter *const *params, size_t count,
+                                        port_error *err)
+{
+    return STORAGE_CALL(store, err, save_parameters, machine_id, params, count);
+}
+
+ald_status storage_port_update_values(plugin_instance *store,
+                                      const ald_parameter_value *values, size_t count,
+                                      port_error *err)
+{
+    return STORAGE_CALL(store, err, update_parameter_values, values, count);
+}
+
+/* ---- recipes ---- */
+
+ald_status storage_port_load_recipe(plugin_instance *store, const char *recipe_id,
+                                    const ald_recipe_reader *reader, port_error *err)
+{
+    return STORAGE_CALL(store, err, load_recipe, recipe_id, reader);
+}
+
+ald_status storage_port_list_recipes(plugin_instance *store, ald_recipe_info_sink sink,
+                                     void *ctx, port_error *err)
+{
+    return STORAGE_CALL(store, err, list_recipes, sink, ctx);
+}
+
+ald_status storage_port_save_recipe(plugin_instance *store, const ald_recipe_info *recipe,
+                                    const ald_recipe_step *const *steps, size_t step_count,
+                                    const char *const *names, const char *const *values,
+                                    size_t parameter_count, port_error *err)
+{
+    return STORAGE_CALL(store, err, save_recipe, recipe, steps, step_count, names, values,
+                        parameter_count);
+}
+
+/* ---- commands ---- */
+
+ald_status storage_port_fetch_commands(plugin_instance *store, const char *machine_id,
+                                       unsigned limit, ald_command_sink sink, void *ctx,
+                                       port_error *err)
+{
+    return STORAGE_CALL(store, err, fetch_pending_commands, machine_id, limit, sink, ctx);
+}
+
+ald_status storage_port_claim_command(plugin_instance *store, const char *command_id,
+                                      port_error *err)
+{
+    return STORAGE_CALL(store, err, claim_command, command_id);
+}
+
+ald_status storage_port_finish_command(plugin_instance *store, const char *command_id,
+                                       const char *status, const char *message,
+                                       port_error *err)
+{
+    return STORAGE_CALL(store, err, finish_command, command_id, status, message);
+}
+
+ald_status storage_port_insert_command(plugin_instance *store, const char *machine_id,
+                                       const char *type, const char *parameters_json,
+                                       char *id_out, size_t out_len, port_error *err)
+{
+    return STORAGE_CALL(store, err, insert_command, machine_id, type, parameters_json, id_out,
+                        out_len);
+}
+
+ald_status storage_port_get_command(plugin_instance *store, const char *command_id,
+                                    ald_command_sink sink, void *ctx, port_error *err)
+{
+    return STORAGE_CALL(store, err, get_command, command_id, sink, ctx);
+}
+
+ald_status storage_port_fetch_setpoints(plugin_instance *store, const char *machine_id,
+                                        unsigned limit, ald_setpoint_command_sink sink,
+                                        void *ctx, port_error *err)
+{
+    return STORAGE_CALL(store, err, fetch_setpoint_commands, machine_id, limit, sink, ctx);
+}
+
+ald_status storage_port_claim_setpoint(plugin_instance *store, const char *command_id,
+                                       port_error *err)
+{
+    return STORAGE_CALL(store, err, claim_setpoint_command, command_id);
+}
+
+ald_status storage_port_finish_setpoint(plugin_instance *store, const char *command_id,
+                                        const char *error_message, port_error *err)
+{
+    return STORAGE_CALL(store, err, finish_setpoint_command, command_id, error_message);
+}
+
+/* ---- the machine ---- */
+
+static void copy_text(char *dst, size_t len, const char *src)
+{
+    snprintf(dst, len, "%s", src ? src : "");
+}
+
+typedef struct machine_copy {
+    storage_machine *out;
+    int found;
+} machine_copy;
+
+static void on_machine(void *ctx, const ald_machine *m)
+{
+    machine_copy *mc = ctx;
+    mc->found = 1;
+    copy_text(mc->out->status, sizeof mc->out->status, m->status);
+    copy_text(mc->out->process_id, sizeof mc->out->process_id, m->current_process_id);
+    copy_text(mc->out->operator_id, sizeof mc->out->operator_id, m->current_operator_id);
+    copy_text(mc->out->failure, sizeof mc->out->failure, m->failure_description);
+}
+
+ald_status storage_port_get_machine(plugin_instance *store, const char *machine_id,
+                                    storage_machine *out, port_error *err)
+{
+    memset(out, 0, sizeof *out);
+    machine_copy mc = {out, 0};
+    ald_status st = STORAGE_CALL(store, err, get_machine, machine_id, on_machine, &mc);
+    return st == ALD_OK && !mc.found ? ALD_ERR_NOT_FOUND : st;
+}
+
+ald_status storage_port_set_machine_state(plugin_instance *store,
+                                          const ald_machine_update *update, port_error *err)
+{
+    return STORAGE_CALL(store, err, set_machine_state, update);
+}
+
+ald_status storage_port_get_session(plugin_instance *store, const char *operator_id,
+                                    const char *machine_id, char *session_out, size_t len,
+                                    port_error *err)
+{
+    return STORAGE_CALL(store, err, get_or_create_session, operator_id, machine_id,
+                        session_out, len);
+}
+
+/* ---- processes ---- */
+
+ald_status storage_port_create_process(plugin_instance *store, const ald_process_start *ps,
+                                       char *process_out, size_t len, port_error *err)
+{
+    return STORAGE_CALL(store, err, create_process, ps, process_out, len);
+}
+
+ald_status storage_port_update_progress(plugin_instance *store, const ald_process_state *s,
+                                        port_error *err)
+{
+    return STORAGE_CALL(store, err, update_process_state, s);
+}
+
+ald_status storage_port_finish_process(plugin_instance *store, const char *process_id,
+                                       const char *status, const char *message,
+                                       int64_t end_ms, port_error *err)
+{
+    return STORAGE_CALL(store, err, finish_process, process_id, status, message, end_ms);
+}
+
+ald_status storage_port_find_open_processes(plugin_instance *store, const char *machine_id,
+                                            ald_process_sink sink, void *ctx,
+                                            port_error *err)
+{
+    return STORAGE_CALL(store, err, find_open_processes, machine_id, sink, ctx);
+}
+
+ald_status storage_port_get_progress(plugin_instance *store, const char *process_id,
+                                     ald_process_state_sink sink, void *ctx,
+                                     port_error *err)
+{
+    return STORAGE_CALL(store, err, get_process_state, process_id, sink, ctx);
+}
+
+/* ---- health and leases ---- */
+
+ald_status storage_port_write_health(plugin_instance *store, const ald_health_report *r,
+                                     port_error *err)
+{
+    return STORAGE_CALL(store, err, write_health, r);
+}
+
+ald_status storage_port_acquire_lease(plugin_instance *store, const char *machine_id,
+                                      const char *holder, int64_t ttl_ms, port_error *err)
+{
+    return STORAGE_CALL(store, err, acquire_lease, machine_id, holder, ttl_ms);
+}
+
+ald_status storage_port_release_lease(plugin_instance *store, const char *machine_id,
+                                      const char *holder, port_error *err)
+{
+    return STORAGE_CALL(store, err, release_lease, machine_id, holder);
+}
+
+/* ---- the fallback's durable outbox ---- */
+
+ald_status storage_port_outbox_push(plugin_instance *fallback, const char *kind,
+                                    const char *payload, port_error *err)
+{
+    return STORAGE_CALL(fallback, err, outbox_push, kind, payload, strlen(payload));
+}
+
+ald_status storage_port_outbox_drain(plugin_instance *fallback, unsigned limit,
+                                     ald_outbox_sink sink, void *ctx,
+                                     const int64_t *ack_upto, port_error *err)
+{
+    const ald_storage_vtable *ops = storage_ops(fallback);
+    if (!storage_port_has(fallback, STORAGE_OUTBOX))
+        return plugin_call_unsupported(fallback, "outbox_peek", err);
+    plugin_lock(fallback);
+    ald_status st = ops->outbox_peek(fallback->inst, limit, sink, ctx);
+    if (*ack_upto >= 0)
+        ops->outbox_ack(fallback->inst, *ack_upto);
+    return plugin_call_done(fallback, st, err);
+}
+
+ald_status storage_port_outbox_stats(plugin_instance *fallback, int64_t *depth,
+                                     int64_t *oldest_ms, port_error *err)
+{
+    return STORAGE_CALL(fallback, err, outbox_stats, depth, oldest_ms);
+}
