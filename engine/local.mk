@@ -4,7 +4,9 @@ noinst_LTLIBRARIES += engine/libaldcore.la
 engine_libaldcore_la_SOURCES = \
 	engine/log.c engine/log.h engine/clock.h \
 	engine/state.c engine/state.h \
-	engine/config.c engine/config_access.c engine/config_defaults.c engine/config.h \
+	engine/config_parse.c engine/config_env.c engine/config_validate.c \
+	engine/config_log.c engine/config_access.c engine/config_defaults.c \
+	engine/config.h engine/config_impl.h \
 	engine/recipe_json.c engine/recipe_json.h \
 	engine/metrics.c engine/metrics.h \
 	engine/stdmetrics.c engine/stdmetrics.h \
