@@ -23,11 +23,20 @@
  * say "environment PLC_HOST" instead of a file:line):
  *   MACHINE_ID, LOG_LEVEL, STATUS_LOG_INTERVAL, PLC_TYPE, ALD_DATA_DIR,
  *   ALD_PLUGIN_DIR                          -> engine settings
- *   PLC_HOST (or PLC_IP), PLC_PORT, PLC_BYTE_ORDER -> settings host, port,
- *                                             legacy_byte_order of the active
- *                                             PLC instance of plc_type "real"
- *   SUPABASE_URL, SUPABASE_KEY              -> settings url, key of instances
- *                                             that require SUPABASE_URL
+ *   anything an instance maps in its file   -> that instance's settings, while
+ *                                             it is active:
+ *     env = ( { setting = "port"; variables = ["PLC_PORT"]; type = "int";
+ *               min = 1; max = 65535; meaning = "a TCP port"; },
+ *             { setting = "host"; variables = ["PLC_HOST", "PLC_IP"]; },
+ *             { setting = "legacy_byte_order"; variables = ["PLC_BYTE_ORDER"];
+ *               one_of = ["abcd", "badc", "cdab", "dcba"]; } );
+ *   The first set variable of a mapping wins; type is "string" (default) or
+ *   "int" (min, max required); one_of takes a word in any case and stores
+ *   the list's spelling; prefix = [...] refuses other values without
+ *   showing them (URLs may hold credentials). Every declared mapping is
+ *   checked, active instance or not, before anything changes. The shipped
+ *   plc-modbus.conf and storage-supabase.conf map PLC_HOST/PLC_IP, PLC_PORT,
+ *   PLC_BYTE_ORDER and SUPABASE_URL, SUPABASE_KEY this way.
  */
 #ifndef ALD_ENGINE_CONFIG_H
 #define ALD_ENGINE_CONFIG_H

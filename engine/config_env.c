@@ -1,7 +1,9 @@
 /*
- * config_env.c - the environment overrides: engine settings (MACHINE_ID,
- * LOG_LEVEL, ...) and plugin settings, each parsed and checked before
- * anything changes, so a bad variable leaves the configuration as it was.
+ * config_env.c - the environment overrides: the engine's own variables
+ * (MACHINE_ID, LOG_LEVEL, ...), and the variables each plugin instance maps
+ * onto its settings in its conf.d file (env = ( ... ), see config.h), each
+ * parsed and checked before anything changes, so a bad variable leaves the
+ * configuration as it was. The engine knows no plugin setting names.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -14,16 +16,12 @@
 
 /* ---- environment overrides ------------------------------------------------ */
 
-/* Environment values, parsed and checked before anything changes, so a bad
- * variable leaves the configuration as it was. */
+/* The engine's own variables, parsed and checked before anything changes, so
+ * a bad variable leaves the configuration as it was. */
 typedef struct env_overrides {
     const char *machine_id, *plc_type, *data_dir, *plugin_dir;
     int log_level;            /* -1: not set */
     long status_log_interval; /* -1: not set */
-    const char *plc_host, *plc_host_origin;
-    long plc_port; /* 0: not set */
-    char byte_order[8];
-    const char *supabase_url, *supabase_key;
 } env_overrides;
 
 static const char *env_value(const char *name)
@@ -80,39 +78,6 @@ static int read_engine_env(env_overrides *env, char *err, size_t errlen)
     return 0;
 }
 
-static int read_plugin_env(env_overrides *env, char *err, size_t errlen)
-{
-    const char *text;
-    env->plc_host_origin = "environment PLC_HOST";
-    if (!(env->plc_host = env_value("PLC_HOST"))) {
-        env->plc_host = env_value("PLC_IP");
-        env->plc_host_origin = "environment PLC_IP";
-    }
-    if ((text = env_value("PLC_PORT")) && parse_long(text, 1, 65535, &env->plc_port))
-        return cfg_fail(err, errlen,
-                    "environment PLC_PORT=%s is not a TCP port: use a number 1..65535", text);
-    if ((text = env_value("PLC_BYTE_ORDER"))) {
-        static const char *const orders[] = {"abcd", "badc", "cdab", "dcba"};
-        for (size_t i = 0; i < sizeof orders / sizeof orders[0]; i++)
-            if (!strcasecmp(text, orders[i]))
-                snprintf(env->byte_order, sizeof env->byte_order, "%s", orders[i]);
-        if (!env->byte_order[0])
-            return cfg_fail(err, errlen,
-                        "environment PLC_BYTE_ORDER=%s is unknown: use abcd, badc, cdab or "
-                        "dcba",
-                        text);
-    }
-    /* The URL may carry credentials: never echo it. */
-    env->supabase_url = env_value("SUPABASE_URL");
-    if (env->supabase_url && strncmp(env->supabase_url, "https://", 8) &&
-        strncmp(env->supabase_url, "http://", 7))
-        return cfg_fail(err, errlen,
-                    "environment SUPABASE_URL must start with https:// (or http://), e.g. "
-                    "https://<project>.supabase.co");
-    env->supabase_key = env_value("SUPABASE_KEY");
-    return 0;
-}
-
 static int apply_engine_env(engine_config *cfg, const env_overrides *env)
 {
     config_impl *impl = cfg_impl(cfg);
@@ -150,46 +115,220 @@ static int apply_engine_env(engine_config *cfg, const env_overrides *env)
     return 0;
 }
 
-static int apply_plugin_env(engine_config *cfg, const env_overrides *env)
+/* ---- plugin settings: the mappings each instance declares (env = ( ... )) ---- */
+
+/* The first set variable of a mapping, or NULL. */
+static const char *mapping_variable(const config_setting_t *map, const char **value)
+{
+    const config_setting_t *vars = config_setting_get_member(map, "variables");
+    for (int i = 0; vars && i < config_setting_length(vars); i++) {
+        const char *name = config_setting_get_string_elem(vars, i);
+        if (name && (*value = env_value(name)))
+            return name;
+    }
+    return NULL;
+}
+
+/* "abcd, badc, cdab or dcba" */
+static void list_words(const config_setting_t *words, char *out, size_t len)
+{
+    out[0] = '\0';
+    int n = config_setting_length(words);
+    for (int i = 0; i < n; i++) {
+        size_t used = strlen(out);
+        snprintf(out + used, len - used, "%s%s", i == 0 ? "" : i == n - 1 ? " or " : ", ",
+                 config_setting_get_string_elem(words, i));
+    }
+}
+
+/* A value from a list of words (any case): the list's spelling, or NULL. */
+static const char *one_of(const config_setting_t *words, const char *value)
+{
+    for (int i = 0; i < config_setting_length(words); i++) {
+        const char *w = config_setting_get_string_elem(words, i);
+        if (w && !strcasecmp(w, value))
+            return w;
+    }
+    return NULL;
+}
+
+static int has_prefix(const config_setting_t *prefixes, const char *value)
+{
+    for (int i = 0; i < config_setting_length(prefixes); i++) {
+        const char *p = config_setting_get_string_elem(prefixes, i);
+        if (p && !strncmp(value, p, strlen(p)))
+            return 1;
+    }
+    return 0;
+}
+
+static int is_int_mapping(const config_setting_t *map)
+{
+    const char *type = "string";
+    config_setting_lookup_string(map, "type", &type);
+    return !strcmp(type, "int");
+}
+
+static int check_int(const config_setting_t *map, const char *var, const char *value,
+                     long *out, char *err, size_t errlen)
+{
+    int min = 0, max = 0;
+    const char *meaning = "a whole number";
+    config_setting_lookup_int(map, "min", &min);
+    config_setting_lookup_int(map, "max", &max);
+    config_setting_lookup_string(map, "meaning", &meaning);
+    if (parse_long(value, min, max, out))
+        return cfg_fail(err, errlen, "environment %s=%s is not %s: use a number %d..%d", var,
+                        value, meaning, min, max);
+    return 0;
+}
+
+/* Check one mapping's value; *text is what to store (a word in its list's
+ * spelling). Values with a prefix rule may hold credentials: never echoed. */
+static int check_value(const config_setting_t *map, const char *var, const char **text,
+                       long *number, char *err, size_t errlen)
+{
+    if (is_int_mapping(map))
+        return check_int(map, var, *text, number, err, errlen);
+    const config_setting_t *words = config_setting_get_member(map, "one_of");
+    const config_setting_t *prefixes = config_setting_get_member(map, "prefix");
+    char list[256];
+    if (words && !(*text = one_of(words, *text))) {
+        list_words(words, list, sizeof list);
+        return cfg_fail(err, errlen, "environment %s=%s is unknown: use %s", var,
+                        env_value(var), list);
+    }
+    if (prefixes && !has_prefix(prefixes, *text)) {
+        list_words(prefixes, list, sizeof list);
+        return cfg_fail(err, errlen, "environment %s must start with %s (the value is not "
+                        "shown: it may hold credentials)", var, list);
+    }
+    return 0;
+}
+
+/* "environment NAME", kept as long as the configuration (a setting's origin). */
+static const char *env_origin(config_impl *impl, const char *var)
+{
+    char **grown = realloc(impl->env_origins, (impl->env_origin_count + 1) * sizeof *grown);
+    if (!grown)
+        return NULL;
+    impl->env_origins = grown;
+    size_t len = strlen("environment ") + strlen(var) + 1;
+    char *origin = malloc(len);
+    if (origin) {
+        snprintf(origin, len, "environment %s", var);
+        impl->env_origins[impl->env_origin_count++] = origin;
+    }
+    return origin;
+}
+
+/* Check (apply = 0) or apply (apply = 1) every mapping of one instance. */
+static int plugin_env(engine_config *cfg, size_t i, int apply, char *err, size_t errlen)
 {
     config_impl *impl = cfg_impl(cfg);
-    int rc = 0;
-    for (size_t i = 0; i < cfg->plugin_count; i++) {
-        const plugin_conf *p = &cfg->plugins[i];
-        const char *needs = impl->decls[i].requires_env;
-        if (p->role == ROLE_PLC && p->active && !strcmp(p->plc_type, "real")) {
-            if (env->plc_host)
-                rc |= cfg_put_string(p->settings, "host", env->plc_host, env->plc_host_origin);
-            if (env->plc_port)
-                rc |=
-                    cfg_put_int(p->settings, "port", (int)env->plc_port, "environment PLC_PORT");
-            if (env->byte_order[0])
-                rc |= cfg_put_string(p->settings, "legacy_byte_order", env->byte_order,
-                                 "environment PLC_BYTE_ORDER");
-        }
-        if (needs && !strcmp(needs, "SUPABASE_URL")) {
-            if (env->supabase_url)
-                rc |= cfg_put_string(p->settings, "url", env->supabase_url,
-                                 "environment SUPABASE_URL");
-            if (env->supabase_key)
-                rc |= cfg_put_string(p->settings, "key", env->supabase_key,
-                                 "environment SUPABASE_KEY");
-        }
+    const config_setting_t *maps = config_setting_get_member(impl->decls[i].group, "env");
+    const ald_config *settings = cfg->plugins[i].settings;
+    for (int m = 0; maps && m < config_setting_length(maps); m++) {
+        const config_setting_t *map = config_setting_get_elem(maps, (unsigned)m);
+        const char *value = NULL, *setting = NULL, *origin;
+        long number = 0;
+        const char *var = mapping_variable(map, &value);
+        if (!var)
+            continue;
+        if (check_value(map, var, &value, &number, err, errlen))
+            return -1;
+        if (!apply)
+            continue;
+        config_setting_lookup_string(map, "setting", &setting);
+        int failed = !(origin = env_origin(impl, var)) ||
+                     (is_int_mapping(map) ? cfg_put_int(settings, setting, (int)number, origin)
+                                          : cfg_put_string(settings, setting, value, origin));
+        if (failed)
+            return cfg_fail(err, errlen, "environment overrides: cannot set %s of '%s'",
+                            setting, cfg->plugins[i].name);
     }
-    return rc ? -1 : 0;
+    return 0;
 }
+
+/* Every declared mapping is checked, active instance or not, so a bad
+ * variable is refused before anything changes. */
+static int check_plugin_env(engine_config *cfg, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < cfg->plugin_count; i++)
+        if (plugin_env(cfg, i, 0, err, errlen))
+            return -1;
+    return 0;
+}
+
+/* Overrides go to the active instances only. */
+static int apply_plugin_env(engine_config *cfg, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < cfg->plugin_count; i++)
+        if (cfg->plugins[i].active && plugin_env(cfg, i, 1, err, errlen))
+            return -1;
+    return 0;
+}
+
+/* ---- the declarations, checked when the files are read ---- */
+
+static int is_string_list(const config_setting_t *s)
+{
+    if (!s || (config_setting_type(s) != CONFIG_TYPE_ARRAY &&
+               config_setting_type(s) != CONFIG_TYPE_LIST) || config_setting_length(s) == 0)
+        return 0;
+    for (int i = 0; i < config_setting_length(s); i++)
+        if (!config_setting_get_string_elem(s, i))
+            return 0;
+    return 1;
+}
+
+static int check_mapping(const config_setting_t *map, char *err, size_t errlen)
+{
+    char at[256];
+    const char *setting = NULL, *type = "string";
+    int lo, hi;
+    cfg_where_of(map, at, sizeof at);
+    if (config_setting_type(map) != CONFIG_TYPE_GROUP ||
+        !config_setting_lookup_string(map, "setting", &setting) ||
+        !is_string_list(config_setting_get_member(map, "variables")))
+        return cfg_fail(err, errlen, "%s: each env mapping is a group: { setting = \"host\"; "
+                        "variables = [\"PLC_HOST\", \"PLC_IP\"]; }", at);
+    config_setting_lookup_string(map, "type", &type);
+    if (strcmp(type, "string") && strcmp(type, "int"))
+        return cfg_fail(err, errlen, "%s: env mapping of %s: type is \"string\" or \"int\"",
+                        at, setting);
+    if (!strcmp(type, "int") && (!config_setting_lookup_int(map, "min", &lo) ||
+                                 !config_setting_lookup_int(map, "max", &hi) || lo > hi))
+        return cfg_fail(err, errlen, "%s: env mapping of %s: an int needs min and max", at,
+                        setting);
+    return 0;
+}
+
+int cfg_check_env_mappings(const config_setting_t *env, char *err, size_t errlen)
+{
+    char at[256];
+    if (!env)
+        return 0;
+    if (config_setting_type(env) != CONFIG_TYPE_LIST)
+        return cfg_fail(err, errlen, "%s: env must be a list: env = ( { setting = ...; "
+                        "variables = [...]; } );", cfg_where_of(env, at, sizeof at));
+    for (int i = 0; i < config_setting_length(env); i++)
+        if (check_mapping(config_setting_get_elem(env, (unsigned)i), err, errlen))
+            return -1;
+    return 0;
+}
+
+/* ---- the whole overlay ---- */
 
 int config_apply_env(engine_config *cfg, char *err, size_t errlen)
 {
     if (!cfg->impl)
         return cfg_fail(err, errlen, "configuration not loaded");
     env_overrides env = {0};
-    if (read_engine_env(&env, err, errlen) || read_plugin_env(&env, err, errlen))
+    if (read_engine_env(&env, err, errlen) || check_plugin_env(cfg, err, errlen))
         return -1;
     if (apply_engine_env(cfg, &env))
         return cfg_fail(err, errlen, "environment overrides: out of memory");
     cfg_select_active(cfg, 1);
-    if (apply_plugin_env(cfg, &env))
-        return cfg_fail(err, errlen, "environment overrides: cannot set a plugin setting");
-    return 0;
+    return apply_plugin_env(cfg, err, errlen);
 }

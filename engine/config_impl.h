@@ -55,6 +55,8 @@ typedef struct config_impl {
     size_t decl_capacity;
     char engine_seen_at[256];    /* where the engine group was, "" if none */
     char origin[KEY_COUNT][256]; /* where each engine setting came from */
+    char **env_origins;          /* "environment NAME" texts settings point to */
+    size_t env_origin_count;
 } config_impl;
 
 static inline config_impl *cfg_impl(const engine_config *cfg)
@@ -78,5 +80,8 @@ void cfg_select_active(engine_config *cfg, int consult_env);
 int cfg_put_string(const ald_config *settings, const char *name, const char *value,
                    const char *origin);
 int cfg_put_int(const ald_config *settings, const char *name, int value, const char *origin);
+/* Check an instance's env = ( ... ) declaration (NULL: none): a list of
+ * groups, each with setting and variables, naming file:line when not. */
+int cfg_check_env_mappings(const config_setting_t *env, char *err, size_t errlen);
 
 #endif

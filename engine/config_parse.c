@@ -29,7 +29,8 @@ const char *const engine_keys[KEY_COUNT] = {
 };
 
 static const char *const instance_keys[] = {"name",     "plugin",       "role",
-                                            "plc_type", "requires_env", "settings"};
+                                            "plc_type", "requires_env", "env",
+                                            "settings"};
 
 int cfg_fail(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -347,7 +348,7 @@ static int check_instance_members(const config_setting_t *group, char *err, size
         if (!is_instance_key(name))
             return cfg_fail(err, errlen,
                         "%s: unknown instance setting '%s' (known: name, plugin, role, "
-                        "plc_type, requires_env, settings; plugin settings go inside "
+                        "plc_type, requires_env, env, settings; plugin settings go inside "
                         "settings = { ... })",
                         cfg_where_of(s, at, sizeof at), name);
     }
@@ -355,7 +356,7 @@ static int check_instance_members(const config_setting_t *group, char *err, size
     if (settings && config_setting_type(settings) != CONFIG_TYPE_GROUP)
         return cfg_fail(err, errlen, "%s: settings must be a group: settings = { ... };",
                     cfg_where_of(settings, at, sizeof at));
-    return 0;
+    return cfg_check_env_mappings(config_setting_get_member(group, "env"), err, errlen);
 }
 
 typedef struct instance_fields {
@@ -710,6 +711,9 @@ void config_free(engine_config *cfg)
             config_destroy(&impl->trees[i]);
             free(impl->file_names[i]);
         }
+        for (size_t i = 0; i < impl->env_origin_count; i++)
+            free(impl->env_origins[i]);
+        free(impl->env_origins);
         free(impl->trees);
         free(impl->file_names);
         free(impl->decls);
