@@ -80,7 +80,8 @@ START_TEST(test_bad_busy_timeout_is_rejected_with_file_and_line)
                                         "busy_timeout_ms = -5;\n",
                                         file, sizeof file);
     ck_assert_int_eq(create_with(cfg, err, sizeof err), ALD_ERR_INVALID);
-    snprintf(want, sizeof want, "%s:3: setting busy_timeout_ms: must be between", file);
+    snprintf(want, sizeof want, "%s:3: setting busy_timeout_ms: -5 is out of range 0..600000",
+             file);
     ck_assert_msg(strstr(err, want), "got \"%s\"", err);
 }
 END_TEST
@@ -91,12 +92,12 @@ START_TEST(test_wrongly_typed_settings_are_rejected)
     const ald_config *cfg =
         config_file("path = \"/tmp/x.db\";\nseed_demo = \"yes\";\n", file, sizeof file);
     ck_assert_int_eq(create_with(cfg, err, sizeof err), ALD_ERR_INVALID);
-    snprintf(want, sizeof want, "%s:2: setting seed_demo: must be true or false", file);
+    snprintf(want, sizeof want, "%s:2: setting seed_demo: expected true or false", file);
     ck_assert_msg(strstr(err, want), "got \"%s\"", err);
 
     cfg = config_file("path = 42;\n", file, sizeof file);
     ck_assert_int_eq(create_with(cfg, err, sizeof err), ALD_ERR_INVALID);
-    snprintf(want, sizeof want, "%s:1: setting path: must be a string", file);
+    snprintf(want, sizeof want, "%s:1: setting path: expected a string", file);
     ck_assert_msg(strstr(err, want), "got \"%s\"", err);
 }
 END_TEST

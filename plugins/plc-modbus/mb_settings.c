@@ -10,87 +10,27 @@
 #include <string.h>
 #include <strings.h>
 
+#include "ald/settings.h"
 #include "modbus_codec.h"
 
-/* What the loaders share: where to read from and where to complain. */
-typedef struct loader {
-    const ald_host *host;
-    const ald_config *cfg;
-    char *err;
-    size_t errlen;
-} loader;
-
-static ald_status fail(const loader *ld, const char *path, const char *fmt, ...)
-{
-    char where[128];
-    ld->host->config_where(ld->cfg, path, where, sizeof where);
-    int n = snprintf(ld->err, ld->errlen, "%s%ssetting %s: ", where, where[0] ? ": " : "",
-                     path);
-    if (n >= 0 && (size_t)n < ld->errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(ld->err + n, ld->errlen - (size_t)n, fmt, ap);
-        va_end(ap);
-    }
-    return ALD_ERR_INVALID;
-}
-
-static ald_status get_int(const loader *ld, const char *path, int64_t lo, int64_t hi,
-                          int64_t *value)
-{
-    ald_status st = ld->host->config_int(ld->cfg, path, value);
-    if (st == ALD_ERR_NOT_FOUND)
-        return ALD_OK; /* keep the preset default */
-    if (st != ALD_OK)
-        return fail(ld, path, "expected an integer");
-    if (*value < lo || *value > hi)
-        return fail(ld, path, "%lld is out of range %lld..%lld", (long long)*value,
-                    (long long)lo, (long long)hi);
-    return ALD_OK;
-}
+/* What the loaders share: where to read from and where to complain (the
+ * SDK's typed-setting helpers, ald/settings.h). */
+typedef ald_settings loader;
 
 /* An integer setting stored into a uint32_t/unsigned/int field. */
 #define GET_INT(ld, path, lo, hi, field)                                                      \
     do {                                                                                      \
         int64_t v_ = (int64_t)(field);                                                        \
-        ald_status st_ = get_int(ld, path, lo, hi, &v_);                                      \
+        ald_status st_ = ald_setting_int(ld, path, lo, hi, &v_);                                      \
         if (st_ != ALD_OK)                                                                    \
             return st_;                                                                       \
         (field) = (__typeof__(field))v_;                                                      \
     } while (0)
 
-static ald_status get_bool(const loader *ld, const char *path, int *value)
-{
-    ald_status st = ld->host->config_bool(ld->cfg, path, value);
-    if (st == ALD_ERR_NOT_FOUND)
-        return ALD_OK;
-    return st == ALD_OK ? ALD_OK : fail(ld, path, "expected true or false");
-}
-
-static ald_status get_string(const loader *ld, const char *path, const char **value)
-{
-    ald_status st = ld->host->config_string(ld->cfg, path, value);
-    if (st == ALD_ERR_NOT_FOUND)
-        return ALD_OK;
-    if (st != ALD_OK)
-        return fail(ld, path, "expected a string");
-    return ALD_OK;
-}
-
-static ald_status get_double(const loader *ld, const char *path, double *value)
-{
-    ald_status st = ld->host->config_double(ld->cfg, path, value);
-    if (st == ALD_ERR_NOT_FOUND)
-        return ALD_OK;
-    if (st != ALD_OK || !isfinite(*value))
-        return fail(ld, path, "expected a number");
-    return ALD_OK;
-}
-
 static ald_status load_transport(const loader *ld, mb_settings *s)
 {
     const char *transport = "tcp", *parity = "N";
-    ald_status st = get_string(ld, "transport", &transport);
+    ald_status st = ald_setting_string(ld, "transport", &transport);
     if (st != ALD_OK)
         return st;
     if (strcasecmp(transport, "tcp") == 0)
@@ -98,11 +38,11 @@ static ald_status load_transport(const loader *ld, mb_settings *s)
     else if (strcasecmp(transport, "rtu") == 0)
         s->rtu = 1;
     else
-        return fail(ld, "transport", "\"%s\" is not \"tcp\" or \"rtu\"", transport);
+        return ald_setting_fail(ld, "transport", "\"%s\" is not \"tcp\" or \"rtu\"", transport);
 
-    if ((st = get_string(ld, "host", &s->host)) != ALD_OK ||
-        (st = get_string(ld, "device", &s->device)) != ALD_OK ||
-        (st = get_string(ld, "parity", &parity)) != ALD_OK)
+    if ((st = ald_setting_string(ld, "host", &s->host)) != ALD_OK ||
+        (st = ald_setting_string(ld, "device", &s->device)) != ALD_OK ||
+        (st = ald_setting_string(ld, "parity", &parity)) != ALD_OK)
         return st;
     GET_INT(ld, "port", 1, 65535, s->port);
     GET_INT(ld, "unit_id", 0, 255, s->unit_id);
@@ -110,13 +50,13 @@ static ald_status load_transport(const loader *ld, mb_settings *s)
     GET_INT(ld, "data_bits", 5, 8, s->data_bits);
     GET_INT(ld, "stop_bits", 1, 2, s->stop_bits);
     if (strlen(parity) != 1 || strchr("NEOneo", parity[0]) == NULL)
-        return fail(ld, "parity", "\"%s\" is not N, E or O", parity);
+        return ald_setting_fail(ld, "parity", "\"%s\" is not N, E or O", parity);
     s->parity = (char)(parity[0] & ~0x20); /* upper case */
 
     if (!s->rtu && (s->host == NULL || s->host[0] == '\0'))
-        return fail(ld, "host", "required for transport \"tcp\" (a name or an address)");
+        return ald_setting_fail(ld, "host", "required for transport \"tcp\" (a name or an address)");
     if (s->rtu && (s->device == NULL || s->device[0] == '\0'))
-        return fail(ld, "device", "required for transport \"rtu\" (e.g. \"/dev/ttyUSB0\")");
+        return ald_setting_fail(ld, "device", "required for transport \"rtu\" (e.g. \"/dev/ttyUSB0\")");
     if (s->rtu)
         snprintf(s->device_label, sizeof s->device_label, "%s", s->device);
     else if (strchr(s->host, ':') != NULL) /* IPv6 literal */
@@ -130,17 +70,17 @@ static ald_status load_byte_order(const loader *ld, mb_settings *s)
 {
     const char *order = NULL, *legacy = NULL;
     ald_status st;
-    if ((st = get_string(ld, "byte_order", &order)) != ALD_OK ||
-        (st = get_string(ld, "legacy_byte_order", &legacy)) != ALD_OK)
+    if ((st = ald_setting_string(ld, "byte_order", &order)) != ALD_OK ||
+        (st = ald_setting_string(ld, "legacy_byte_order", &legacy)) != ALD_OK)
         return st;
     if (order != NULL && codec_parse_order(order, &s->byte_order) != 0)
-        return fail(ld, "byte_order", "\"%s\" is not abcd, badc, cdab or dcba", order);
+        return ald_setting_fail(ld, "byte_order", "\"%s\" is not abcd, badc, cdab or dcba", order);
     /* The legacy word (PLC_BYTE_ORDER) keeps its old meaning and wins when set. */
     if (legacy != NULL && legacy[0] != '\0' &&
         codec_parse_legacy_order(legacy, &s->byte_order) != 0)
-        return fail(ld, "legacy_byte_order", "\"%s\" is not abcd, badc, cdab or dcba",
+        return ald_setting_fail(ld, "legacy_byte_order", "\"%s\" is not abcd, badc, cdab or dcba",
                     legacy);
-    return get_bool(ld, "legacy_function_codes", &s->legacy_function_codes);
+    return ald_setting_bool(ld, "legacy_function_codes", &s->legacy_function_codes);
 }
 
 static ald_status load_timing(const loader *ld, mb_settings *s)
@@ -153,18 +93,18 @@ static ald_status load_timing(const loader *ld, mb_settings *s)
     GET_INT(ld, "backoff_initial_ms", 1, 3600000, s->backoff_initial_ms);
     GET_INT(ld, "backoff_max_ms", 1, 3600000, s->backoff_max_ms);
     if (s->backoff_max_ms < s->backoff_initial_ms)
-        return fail(ld, "backoff_max_ms", "%u is below backoff_initial_ms (%u)",
+        return ald_setting_fail(ld, "backoff_max_ms", "%u is below backoff_initial_ms (%u)",
                     s->backoff_max_ms, s->backoff_initial_ms);
-    if ((st = get_bool(ld, "close_after_cycle", &s->close_after_cycle)) != ALD_OK)
+    if ((st = ald_setting_bool(ld, "close_after_cycle", &s->close_after_cycle)) != ALD_OK)
         return st;
     /* A 4-register f64 must fit one request. */
     GET_INT(ld, "max_gap", 0, 2000, s->max_gap);
     GET_INT(ld, "max_registers", 4, 125, s->max_registers);
     GET_INT(ld, "max_bits", 1, 2000, s->max_bits);
-    if ((st = get_double(ld, "write_verify_tolerance", &s->write_verify_tolerance)) != ALD_OK)
+    if ((st = ald_setting_double(ld, "write_verify_tolerance", &s->write_verify_tolerance)) != ALD_OK)
         return st;
     if (s->write_verify_tolerance < 0)
-        return fail(ld, "write_verify_tolerance", "must not be negative");
+        return ald_setting_fail(ld, "write_verify_tolerance", "must not be negative");
     return ALD_OK;
 }
 
@@ -173,28 +113,28 @@ static ald_status load_tag(const loader *ld, mb_tag_spec *t)
 {
     const char *type = NULL, *order = NULL;
     ald_status st;
-    if ((st = get_string(ld, "name", &t->name)) != ALD_OK ||
-        (st = get_string(ld, "address", &t->address)) != ALD_OK ||
-        (st = get_string(ld, "type", &type)) != ALD_OK ||
-        (st = get_string(ld, "byte_order", &order)) != ALD_OK ||
-        (st = get_double(ld, "scale", &t->scale)) != ALD_OK ||
-        (st = get_double(ld, "offset", &t->offset)) != ALD_OK ||
-        (st = get_bool(ld, "writable", &t->writable)) != ALD_OK)
+    if ((st = ald_setting_string(ld, "name", &t->name)) != ALD_OK ||
+        (st = ald_setting_string(ld, "address", &t->address)) != ALD_OK ||
+        (st = ald_setting_string(ld, "type", &type)) != ALD_OK ||
+        (st = ald_setting_string(ld, "byte_order", &order)) != ALD_OK ||
+        (st = ald_setting_double(ld, "scale", &t->scale)) != ALD_OK ||
+        (st = ald_setting_double(ld, "offset", &t->offset)) != ALD_OK ||
+        (st = ald_setting_bool(ld, "writable", &t->writable)) != ALD_OK)
         return st;
     if (t->name == NULL || t->name[0] == '\0')
-        return fail(ld, "name", "every tag needs a name");
+        return ald_setting_fail(ld, "name", "every tag needs a name");
     modbus_address addr;
     if (t->address == NULL || codec_parse_address(t->address, &addr) != 0)
-        return fail(ld, "address", "tag \"%s\": \"%s\" is not coil:N, di:N, hr:N or ir:N",
+        return ald_setting_fail(ld, "address", "tag \"%s\": \"%s\" is not coil:N, di:N, hr:N or ir:N",
                     t->name, t->address ? t->address : "");
     if (type == NULL || codec_parse_type(type, &t->type) != 0)
-        return fail(ld, "type", "tag \"%s\": \"%s\" is not bool, u16, i16, u32, i32, f32 or f64",
+        return ald_setting_fail(ld, "type", "tag \"%s\": \"%s\" is not bool, u16, i16, u32, i32, f32 or f64",
                     t->name, type ? type : "");
     if (order != NULL && codec_parse_order(order, &t->byte_order) != 0)
-        return fail(ld, "byte_order", "tag \"%s\": \"%s\" is not abcd, badc, cdab or dcba",
+        return ald_setting_fail(ld, "byte_order", "tag \"%s\": \"%s\" is not abcd, badc, cdab or dcba",
                     t->name, order);
     if (t->scale == 0)
-        return fail(ld, "scale", "tag \"%s\": must not be 0", t->name);
+        return ald_setting_fail(ld, "scale", "tag \"%s\": must not be 0", t->name);
     ld->host->config_where(ld->cfg, NULL, t->where, sizeof t->where);
     return ALD_OK;
 }
@@ -210,7 +150,7 @@ static ald_status load_tags(const loader *ld, mb_settings *s)
     for (unsigned i = 0; i < n; i++) {
         const ald_config *child = ld->host->config_child(ld->cfg, "tags", i);
         if (child == NULL)
-            return fail(ld, "tags", "element %u is not a group { name = ...; address = ...; }",
+            return ald_setting_fail(ld, "tags", "element %u is not a group { name = ...; address = ...; }",
                         i);
         loader sub = {ld->host, child, ld->err, ld->errlen};
         mb_tag_spec *t = &s->tags[i];
@@ -220,7 +160,7 @@ static ald_status load_tags(const loader *ld, mb_settings *s)
             return st;
         for (unsigned j = 0; j < i; j++) {
             if (strcmp(s->tags[j].name, t->name) == 0)
-                return fail(&sub, "name", "tag \"%s\" is declared twice", t->name);
+                return ald_setting_fail(&sub, "name", "tag \"%s\" is declared twice", t->name);
         }
         s->tag_count = i + 1;
     }
@@ -231,18 +171,18 @@ static ald_status load_pulse_timer(const loader *ld, mb_pulse_timer *t)
 {
     const char *coil = NULL, *preset = NULL;
     int64_t unit = 1;
-    ald_status st = get_string(ld, "coil", &coil);
+    ald_status st = ald_setting_string(ld, "coil", &coil);
     if (st == ALD_OK)
-        st = get_string(ld, "preset", &preset);
+        st = ald_setting_string(ld, "preset", &preset);
     if (st == ALD_OK)
-        st = get_int(ld, "unit_ms", 1, 60000, &unit);
+        st = ald_setting_int(ld, "unit_ms", 1, 60000, &unit);
     if (st != ALD_OK)
         return st;
     if (!coil || codec_parse_address(coil, &t->coil) != 0 || t->coil.area != AREA_COIL)
-        return fail(ld, "coil", "must be a coil address like \"coil:0\"");
+        return ald_setting_fail(ld, "coil", "must be a coil address like \"coil:0\"");
     if (!preset || codec_parse_address(preset, &t->preset) != 0 ||
         t->preset.area != AREA_HOLDING)
-        return fail(ld, "preset", "must be a holding register address like \"hr:100\"");
+        return ald_setting_fail(ld, "preset", "must be a holding register address like \"hr:100\"");
     t->unit_ms = (uint32_t)unit;
     return ALD_OK;
 }
@@ -258,7 +198,7 @@ static ald_status load_pulse_timers(const loader *ld, mb_settings *s)
     for (unsigned i = 0; i < n; i++) {
         const ald_config *child = ld->host->config_child(ld->cfg, "pulse_timers", i);
         if (child == NULL)
-            return fail(ld, "pulse_timers",
+            return ald_setting_fail(ld, "pulse_timers",
                         "element %u is not a group { coil = ...; preset = ...; }", i);
         loader sub = {ld->host, child, ld->err, ld->errlen};
         ald_status st = load_pulse_timer(&sub, &s->pulse_timers[i]);

@@ -29,6 +29,7 @@
 #include "ald/abi.h"
 #include "ald/host.h"
 #include "ald/plc.h"
+#include "ald/settings.h"
 #include "modbus_codec.h"
 #include "sim_model.h"
 
@@ -92,23 +93,6 @@ static const char *sim_last_error(void *instance)
 
 /* ---- settings and lifecycle ----------------------------------------------- */
 
-#if defined(__GNUC__) || defined(__clang__)
-__attribute__((format(printf, 6, 7)))
-#endif
-static ald_status
-setting_error(const ald_host *host, const ald_config *cfg, const char *name, char *err,
-              size_t errlen, const char *fmt, ...)
-{
-    char where[256] = "", problem[256];
-    host->config_where(cfg, name, where, sizeof where);
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(problem, sizeof problem, fmt, ap);
-    va_end(ap);
-    snprintf(err, errlen, "%s%ssetting %s: %s", where, where[0] ? ": " : "", name, problem);
-    return ALD_ERR_INVALID;
-}
-
 typedef struct sim_settings {
     uint64_t seed;
     int seed_given;
@@ -119,10 +103,11 @@ typedef struct sim_settings {
 static ald_status read_settings(const ald_host *host, const ald_config *cfg,
                                 sim_settings *out, char *err, size_t errlen)
 {
+    const ald_settings set = {host, cfg, err, errlen};
     int64_t seed = 0;
     ald_status st = host->config_int(cfg, "seed", &seed);
     if (st == ALD_ERR_INVALID)
-        return setting_error(host, cfg, "seed", err, errlen,
+        return ald_setting_fail(&set, "seed",
                              "must be an integer (e.g. seed = 42), or remove it for a "
                              "clock-based seed");
     out->seed_given = st == ALD_OK;
@@ -131,14 +116,14 @@ static ald_status read_settings(const ald_host *host, const ald_config *cfg,
     out->disconnect_file = NULL;
     st = host->config_string(cfg, "disconnect_file", &out->disconnect_file);
     if (st == ALD_ERR_INVALID || (st == ALD_OK && out->disconnect_file[0] == '\0'))
-        return setting_error(host, cfg, "disconnect_file", err, errlen,
+        return ald_setting_fail(&set, "disconnect_file",
                              "must be a non-empty path string, or remove it");
 
     out->valve_log_capacity = DEFAULT_VALVE_LOG_CAPACITY;
     st = host->config_int(cfg, "valve_log_capacity", &out->valve_log_capacity);
     if (st == ALD_ERR_INVALID || out->valve_log_capacity < 1 ||
         out->valve_log_capacity > MAX_VALVE_LOG_CAPACITY)
-        return setting_error(host, cfg, "valve_log_capacity", err, errlen,
+        return ald_setting_fail(&set, "valve_log_capacity",
                              "must be an integer from 1 to %d (default %d)",
                              MAX_VALVE_LOG_CAPACITY, DEFAULT_VALVE_LOG_CAPACITY);
     return ALD_OK;

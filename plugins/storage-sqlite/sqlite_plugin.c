@@ -22,30 +22,21 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "ald/settings.h"
 #include "sqlite_store.h"
 
 #define DEFAULT_BUSY_TIMEOUT_MS 5000
 #define MAX_BUSY_TIMEOUT_MS 600000
 
-/* "file:line: setting NAME: problem" (the location is omitted when unknown). */
-static ald_status setting_error(const ald_host *host, const ald_config *cfg, const char *name,
-                                char *err, size_t errlen, const char *problem)
-{
-    char where[256] = "";
-    if (host->config_where)
-        host->config_where(cfg, name, where, sizeof where);
-    snprintf(err, errlen, "%s%ssetting %s: %s", where, where[0] ? ": " : "", name, problem);
-    return ALD_ERR_INVALID;
-}
-
+/* An optional string that, when given, must not be empty. */
 static ald_status read_string(const ald_host *host, const ald_config *cfg, const char *name,
                               const char **out, char *err, size_t errlen)
 {
-    ald_status rc = host->config_string(cfg, name, out);
-    if (rc == ALD_ERR_INVALID)
-        return setting_error(host, cfg, name, err, errlen, "must be a string");
-    if (rc == ALD_OK && (*out)[0] == '\0')
-        return setting_error(host, cfg, name, err, errlen, "must not be empty");
+    const ald_settings s = {host, cfg, err, errlen};
+    if (ald_setting_string(&s, name, out) != ALD_OK)
+        return ALD_ERR_INVALID;
+    if (*out && (*out)[0] == '\0')
+        return ald_setting_fail(&s, name, "must not be empty");
     return ALD_OK;
 }
 
@@ -60,10 +51,11 @@ static ald_status read_path(const ald_host *host, const ald_config *cfg, sq_stor
         rc = read_string(host, cfg, "machine_id", &machine_id, err, errlen);
     if (rc != ALD_OK)
         return rc;
+    const ald_settings s = {host, cfg, err, errlen};
     if (!path && !data_dir)
-        return setting_error(host, cfg, "path", err, errlen,
-                             "not set, and no data_dir to put ald.db in: set path = "
-                             "\"/var/lib/ald/ald.db\" or the engine's data_dir");
+        return ald_setting_fail(&s, "path",
+                                "not set, and no data_dir to put ald.db in: set path = "
+                                "\"/var/lib/ald/ald.db\" or the engine's data_dir");
     size_t len = path ? strlen(path) + 1 : strlen(data_dir) + sizeof "/ald.db";
     if (!(sq->path = malloc(len)))
         return ALD_ERR_NOMEM;
@@ -80,23 +72,15 @@ static ald_status read_settings(const ald_host *host, const ald_config *cfg, sq_
     ald_status rc = read_path(host, cfg, sq, err, errlen);
     if (rc != ALD_OK)
         return rc;
+    const ald_settings s = {host, cfg, err, errlen};
     sq->seed_demo = 1;
-    if (host->config_bool(cfg, "seed_demo", &sq->seed_demo) == ALD_ERR_INVALID)
-        return setting_error(host, cfg, "seed_demo", err, errlen, "must be true or false");
     sq->durable_samples = 1;
-    if (host->config_bool(cfg, "durable_samples", &sq->durable_samples) == ALD_ERR_INVALID)
-        return setting_error(host, cfg, "durable_samples", err, errlen,
-                             "must be true or false");
     sq->busy_timeout_ms = DEFAULT_BUSY_TIMEOUT_MS;
-    if (host->config_int(cfg, "busy_timeout_ms", &sq->busy_timeout_ms) == ALD_ERR_INVALID)
-        return setting_error(host, cfg, "busy_timeout_ms", err, errlen,
-                             "must be an integer number of milliseconds");
-    if (sq->busy_timeout_ms < 0 || sq->busy_timeout_ms > MAX_BUSY_TIMEOUT_MS) {
-        char problem[128];
-        snprintf(problem, sizeof problem, "must be between 0 and %d ms (got %lld)",
-                 MAX_BUSY_TIMEOUT_MS, (long long)sq->busy_timeout_ms);
-        return setting_error(host, cfg, "busy_timeout_ms", err, errlen, problem);
-    }
+    if (ald_setting_bool(&s, "seed_demo", &sq->seed_demo) != ALD_OK ||
+        ald_setting_bool(&s, "durable_samples", &sq->durable_samples) != ALD_OK ||
+        ald_setting_int(&s, "busy_timeout_ms", 0, MAX_BUSY_TIMEOUT_MS, &sq->busy_timeout_ms) !=
+            ALD_OK)
+        return ALD_ERR_INVALID;
     return ALD_OK;
 }
 

@@ -25,6 +25,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ald/settings.h"
 #include "sb_store.h"
 
 typedef struct int_setting {
@@ -41,25 +42,23 @@ static const int_setting INT_SETTINGS[] = {
     {"backoff_max_ms", 5000, 1, 600000, offsetof(sb_store, backoff_max_ms)},
 };
 
-/* "file:line: setting NAME: problem" (the location is omitted when unknown). */
+/* "file:line: setting NAME: problem", the SDK's one format (ald/settings.h);
+ * the engine names the instance and plugin around it. */
 static ald_status setting_error(const ald_host *host, const ald_config *cfg, const char *name,
                                 char *err, size_t errlen, const char *problem)
 {
-    char where[256] = "";
-    if (host->config_where)
-        host->config_where(cfg, name, where, sizeof where);
-    snprintf(err, errlen, "storage-supabase: %s%ssetting %s: %s", where, where[0] ? ": " : "",
-             name, problem);
-    return ALD_ERR_INVALID;
+    const ald_settings s = {host, cfg, err, errlen};
+    return ald_setting_fail(&s, name, "%s", problem);
 }
 
 /* Optional string setting; an empty string counts as absent. */
 static ald_status read_string(const ald_host *host, const ald_config *cfg, const char *name,
                               char **out, char *err, size_t errlen)
 {
+    const ald_settings s = {host, cfg, err, errlen};
     const char *v = NULL;
-    if (host->config_string(cfg, name, &v) == ALD_ERR_INVALID)
-        return setting_error(host, cfg, name, err, errlen, "must be a string");
+    if (ald_setting_string(&s, name, &v) != ALD_OK)
+        return ALD_ERR_INVALID;
     if (v && v[0] && !(*out = strdup(v)))
         return ALD_ERR_NOMEM;
     return ALD_OK;
@@ -68,18 +67,13 @@ static ald_status read_string(const ald_host *host, const ald_config *cfg, const
 static ald_status read_ints(const ald_host *host, const ald_config *cfg, sb_store *sb,
                             char *err, size_t errlen)
 {
+    const ald_settings set = {host, cfg, err, errlen};
     for (size_t i = 0; i < sizeof INT_SETTINGS / sizeof INT_SETTINGS[0]; i++) {
         const int_setting *s = &INT_SETTINGS[i];
         int64_t *field = (int64_t *)((char *)sb + s->offset);
         *field = s->def;
-        char problem[160];
-        if (host->config_int(cfg, s->name, field) == ALD_ERR_INVALID)
-            return setting_error(host, cfg, s->name, err, errlen, "must be an integer");
-        if (*field < s->min || *field > s->max) {
-            snprintf(problem, sizeof problem, "must be between %lld and %lld (got %lld)",
-                     (long long)s->min, (long long)s->max, (long long)*field);
-            return setting_error(host, cfg, s->name, err, errlen, problem);
-        }
+        if (ald_setting_int(&set, s->name, s->min, s->max, field) != ALD_OK)
+            return ALD_ERR_INVALID;
     }
     if (sb->backoff_max_ms < sb->backoff_initial_ms)
         return setting_error(host, cfg, "backoff_max_ms", err, errlen,
@@ -166,11 +160,9 @@ static ald_status read_settings(const ald_host *host, const ald_config *cfg, sb_
         rc = read_string(host, cfg, "ca_file", &sb->ca_file, err, errlen);
     if (rc == ALD_OK)
         rc = read_string(host, cfg, "machine_id", &sb->machine_id, err, errlen);
-    if (rc == ALD_OK &&
-        host->config_bool(cfg, "insecure_skip_verify", &sb->insecure_skip_verify) ==
-            ALD_ERR_INVALID)
-        rc = setting_error(host, cfg, "insecure_skip_verify", err, errlen,
-                           "must be true or false");
+    const ald_settings s = {host, cfg, err, errlen};
+    if (rc == ALD_OK && ald_setting_bool(&s, "insecure_skip_verify", &sb->insecure_skip_verify))
+        rc = ALD_ERR_INVALID;
     return rc;
 }
 
