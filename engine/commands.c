@@ -180,8 +180,8 @@ static int check_condition(command_processor *cp, const ald_config *c, char *err
     }
     if (!recipe_condition_holds(op, value, want)) {
         snprintf(err, len, "not ready: %s %s is %g, needs %s %g",
-                 p->component_name ? p->component_name : p->id, p->name ? p->name : "",
-                 value, op_text, want);
+                 p->component_name ? p->component_name : p->id, p->name ? p->name : "", value,
+                 op_text, want);
         return -1;
     }
     return 0;
@@ -214,7 +214,8 @@ static int begin_process(command_processor *cp, const pending_command *c, recipe
                             .operator_id = operator_id, .recipe_version_json = snapshot,
                             .parameters_json = params, .start_time_ms = clock_realtime_ms()};
     port_error why = {""};
-    ald_status st = storage_port_create_process(cp->storage, &ps, process, sizeof process, &why);
+    ald_status st =
+        storage_port_create_process(cp->storage, &ps, process, sizeof process, &why);
     if (st == ALD_OK) {
         ald_machine_update mu = {.struct_size = sizeof mu, .machine_id = cp->machine_id,
                                  .status = "processing", .process_id = process,
@@ -224,7 +225,8 @@ static int begin_process(command_processor *cp, const pending_command *c, recipe
             st = ALD_OK; /* a store without machine states still runs recipes */
     }
     if (st != ALD_OK)
-        snprintf(err, len, "cannot record the process: %s: %s", ald_status_name(st), why.text);
+        snprintf(err, len, "cannot record the process: %s: %s", ald_status_name(st),
+                 why.text);
     free(snapshot);
     if (st != ALD_OK)
         return -1;
@@ -393,12 +395,12 @@ static const tag_param *resolve_setpoint(const tagmap *tags, const setpoint_item
     if (it->parameter_id[0])
         return tagmap_find(tags, it->parameter_id);
     if (address >= 0) {
-        char want[32];
-        snprintf(want, sizeof want, "hr:%lld", (long long)address);
+        char want[48]; /* the map's own words (tagmap.h): this column is a holding register */
+        snprintf(want, sizeof want, "holding_register:%lld", (long long)address);
         for (size_t i = 0; i < tags->param_count; i++) {
             size_t w = tags->params[i].write_tag;
             if (w != SIZE_MAX && tags->tags[w].write_address &&
-                !strcmp(tags->tags[w].write_address, want))
+                !strcasecmp(tags->tags[w].write_address, want))
                 return &tags->params[i];
         }
     }

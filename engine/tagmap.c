@@ -36,16 +36,14 @@ void tagmap_free(tagmap *m)
     tagmap_init(m);
 }
 
-const char *tagmap_area_prefix(const char *modbus_type)
+int tagmap_is_area_word(const char *word)
 {
-    static const char *const map[][2] = {{"holding_register", "hr"},
-                                         {"input_register", "ir"},
-                                         {"coil", "coil"},
-                                         {"discrete_input", "di"}};
-    for (size_t i = 0; modbus_type && i < sizeof map / sizeof map[0]; i++)
-        if (!strcasecmp(modbus_type, map[i][0]))
-            return map[i][1];
-    return NULL;
+    static const char *const words[] = {"holding_register", "input_register", "coil",
+                                        "discrete_input"};
+    for (size_t i = 0; word && i < sizeof words / sizeof words[0]; i++)
+        if (!strcasecmp(word, words[i]))
+            return 1;
+    return 0;
 }
 
 ald_data_type tagmap_data_type(const char *data_type, const char *modbus_type)
@@ -69,14 +67,15 @@ static char *dup_or_null(const char *s)
     return s ? strdup(s) : NULL;
 }
 
-/* "hr:100", or NULL when the row has no usable address of that kind. */
-static char *format_address(const char *modbus_type, int64_t address)
+/* The row's own words, "holding_register:100", or NULL when the row has no
+ * usable address of that kind. The PLC plugin parses them (for Modbus, its
+ * codec); the engine formats no protocol's address syntax. */
+static char *row_address(const char *area_word, int64_t address)
 {
-    const char *prefix = tagmap_area_prefix(modbus_type);
-    if (!prefix || address < 0 || address > 65535)
+    if (!tagmap_is_area_word(area_word) || address < 0)
         return NULL;
-    char buf[32];
-    snprintf(buf, sizeof buf, "%s:%lld", prefix, (long long)address);
+    char buf[64];
+    snprintf(buf, sizeof buf, "%s:%lld", area_word, (long long)address);
     return strdup(buf);
 }
 
@@ -118,6 +117,8 @@ static size_t add_tag(tagmap *m, size_t param, const char *name, char *read_addr
     return i;
 }
 
+/* The schema's rule (SCHEMA.md): valve N is parameter valve_state of the
+ * component named "Valve N"; recipes name valves by that number. */
 static int valve_number_of(const ald_parameter *p)
 {
     int n = 0;
@@ -141,8 +142,8 @@ static int has_separate_setpoint(const ald_parameter *p)
 static void add_param_tags(tagmap *m, size_t pi, const ald_parameter *p)
 {
     tag_param *tp = &m->params[pi];
-    char *read_addr = format_address(p->read_type, p->read_address);
-    char *write_addr = p->is_writable ? format_address(p->write_type, p->write_address) : NULL;
+    char *read_addr = row_address(p->read_type, p->read_address);
+    char *write_addr = p->is_writable ? row_address(p->write_type, p->write_address) : NULL;
     ald_data_type type = tagmap_data_type(p->data_type, read_addr ? p->read_type : p->write_type);
     if (!read_addr && !write_addr) {
         m->skipped++;

@@ -7,6 +7,12 @@
  * setpoint in a holding register) also gets a setpoint tag that reads the
  * write address, so each sample carries its set_point and setpoints changed
  * at the PLC by someone else are seen.
+ *
+ * Protocol-neutral: a tag's address is the row's own words, "<read/write
+ * modbus type>:<address>" ("holding_register:4", "coil:0"), passed through
+ * for the PLC plugin to parse in its own syntax (plc-modbus and plc-sim
+ * accept them next to their short "hr:4"). The engine formats no protocol's
+ * addresses; it knows only the schema's words (SCHEMA.md).
  */
 #ifndef ALD_ENGINE_TAGMAP_H
 #define ALD_ENGINE_TAGMAP_H
@@ -53,8 +59,10 @@ const tag_param *tagmap_valve(const tagmap *m, int valve_number);
 /* Parameter by id, or NULL. */
 const tag_param *tagmap_find(const tagmap *m, const char *id);
 
-/* Map schema words; exposed for tests. */
+/* The parameter map's words (SCHEMA.md), exposed for tests: the value type of
+ * a data_type on an area (coils and discrete inputs hold bools), and whether
+ * a word names an area at all. */
 ald_data_type tagmap_data_type(const char *schema_data_type, const char *modbus_type);
-const char *tagmap_area_prefix(const char *modbus_type); /* NULL if unknown */
+int tagmap_is_area_word(const char *modbus_type);
 
 #endif

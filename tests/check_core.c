@@ -54,12 +54,12 @@ START_TEST(tagmap_maps_rows_to_tags)
     ck_assert_str_eq(m.tags[0].read_address, "coil:0");
     ck_assert_str_eq(m.tags[0].write_address, "coil:0");
     ck_assert_int_eq(m.tags[0].type, ALD_TYPE_BOOL);
-    ck_assert_str_eq(m.tags[1].read_address, "ir:0");
+    ck_assert_str_eq(m.tags[1].read_address, "input_register:0");
     ck_assert_ptr_null(m.tags[1].write_address);
     ck_assert_int_eq(m.tags[1].type, ALD_TYPE_F32);
     ck_assert_str_eq(m.tags[2].name, "mfc1#setpoint");
-    ck_assert_str_eq(m.tags[2].read_address, "hr:0");
-    ck_assert_str_eq(m.tags[2].write_address, "hr:0");
+    ck_assert_str_eq(m.tags[2].read_address, "holding_register:0");
+    ck_assert_str_eq(m.tags[2].write_address, "holding_register:0");
     ck_assert_ptr_null(m.tags[3].write_address);
     const tag_param *mfc = tagmap_find(&m, "mfc1");
     ck_assert_ptr_nonnull(mfc);
@@ -90,8 +90,8 @@ START_TEST(tagmap_schema_words)
     ck_assert_int_eq(tagmap_data_type("int16", "input_register"), ALD_TYPE_I16);
     ck_assert_int_eq(tagmap_data_type("float", "coil"), ALD_TYPE_BOOL);
     ck_assert_int_eq(tagmap_data_type("float", "input_register"), ALD_TYPE_F32);
-    ck_assert_str_eq(tagmap_area_prefix("discrete_input"), "di");
-    ck_assert_ptr_null(tagmap_area_prefix("register"));
+    ck_assert(tagmap_is_area_word("discrete_input"));
+    ck_assert(!tagmap_is_area_word("register"));
 }
 END_TEST
 

@@ -195,6 +195,21 @@ START_TEST(schema_areas_and_prefixes)
 }
 END_TEST
 
+START_TEST(addresses_in_the_parameter_maps_words_parse_like_the_short_ones)
+{
+    modbus_address a;
+    ck_assert_int_eq(codec_parse_address("holding_register:4", &a), 0);
+    ck_assert_int_eq(a.area, AREA_HOLDING);
+    ck_assert_uint_eq(a.addr, 4);
+    ck_assert_int_eq(codec_parse_address("Input_Register:8", &a), 0);
+    ck_assert_int_eq(a.area, AREA_INPUT);
+    ck_assert_int_eq(codec_parse_address("discrete_input:1", &a), 0);
+    ck_assert_int_eq(a.area, AREA_DISCRETE_INPUT);
+    ck_assert_int_eq(codec_parse_address("holding_register:65536", &a), -1);
+    ck_assert_int_eq(codec_parse_address("register:1", &a), -1);
+}
+END_TEST
+
 START_TEST(type_names)
 {
     static const struct {
@@ -233,6 +248,7 @@ int main(void)
     tcase_add_test(tc, address_parsing);
     tcase_add_test(tc, address_parsing_rejects_bad_input);
     tcase_add_test(tc, schema_areas_and_prefixes);
+    tcase_add_test(tc, addresses_in_the_parameter_maps_words_parse_like_the_short_ones);
     tcase_add_test(tc, type_names);
     suite_add_tcase(s, tc);
     return run_suite(s);

@@ -32,6 +32,14 @@ int codec_parse_address(const char *text, modbus_address *out)
         if (strlen(area_prefixes[i]) == plen && strncasecmp(text, area_prefixes[i], plen) == 0)
             area = i;
     }
+    char word[24];
+    modbus_area schema_area;
+    if (area < 0 && plen < sizeof word) {
+        memcpy(word, text, plen);
+        word[plen] = '\0';
+        if (codec_area_from_schema(word, &schema_area) == 0)
+            area = (int)schema_area;
+    }
     const char *num = colon + 1;
     /* strtoul accepts signs and spaces; a PDU address is plain digits only. */
     if (area < 0 || *num == '\0' || strlen(num) > 5 || strspn(num, "0123456789") != strlen(num))

@@ -23,7 +23,10 @@ typedef struct modbus_address {
     uint16_t addr; /* 0-based PDU address */
 } modbus_address;
 
-/* Parse "coil:N", "di:N", "hr:N", "ir:N" (N decimal, 0..65535). 0 or -1. */
+/* Parse "coil:N", "di:N", "hr:N", "ir:N", or the same areas in the words of
+ * the parameter map the engine passes through ("holding_register:N",
+ * "input_register:N", "coil:N", "discrete_input:N"); N decimal, 0..65535.
+ * 0 or -1. */
 int codec_parse_address(const char *text, modbus_address *out);
 /* Map a schema modbus type ("holding_register", "input_register", "coil",
  * "discrete_input") to an area. 0 or -1. */

@@ -12,7 +12,9 @@ static int check_address(const char *text, ald_data_type type, int for_write,
                          modbus_address *out, char *why, size_t whylen)
 {
     if (codec_parse_address(text, out) != 0) {
-        snprintf(why, whylen, "address \"%s\" is not coil:N, di:N, hr:N or ir:N (N 0..65535)",
+        snprintf(why, whylen,
+                 "address \"%s\" is not coil:N, di:N, hr:N or ir:N (or holding_register:N, "
+                 "input_register:N, discrete_input:N; N 0..65535)",
                  text);
         return -1;
     }

@@ -6,7 +6,9 @@
  * the plugin's own syntax; Modbus-family plugins (plc-modbus, plc-sim) accept
  *     "coil:N"  "di:N"  "hr:N"  "ir:N"        N = 0-based PDU address
  * The host builds these from the parameter map (component_parameters'
- * read/write modbus type and address).
+ * read/write modbus type and address) in the map's own words,
+ * "<type>:<address>" ("holding_register:4", "input_register:8", "coil:0",
+ * "discrete_input:1"); Modbus-family plugins accept both spellings.
  *
  * LIFECYCLE: create(config) -> set_tags -> start -> read/write ... -> stop ->
  * destroy. create() validates settings WITHOUT any I/O (ald-engine
