@@ -93,11 +93,11 @@ static ald_status load_map_from(engine *e, plugin_instance *store, map_capture *
 {
     tagmap_free(&e->tags);
     port_error why;
-    ald_status st = capture ? storage_port_load_parameters(store, e->cfg->machine_id,
-                                                           capture_parameter, capture, &why)
-                            : storage_port_load_parameters(store, e->cfg->machine_id,
-                                                           tagmap_add_parameter, &e->tags,
-                                                           &why);
+    ald_status st = capture
+                        ? storage_port_load_parameters(store, e->cfg->machine_id,
+                                                       capture_parameter, capture, &why)
+                        : storage_port_load_parameters(store, e->cfg->machine_id,
+                                                       tagmap_add_parameter, &e->tags, &why);
     if (st != ALD_OK && st != ALD_ERR_UNSUPPORTED)
         log_warning("engine", "loading the parameter map from '%s' failed: %s: %s",
                     store->name, ald_status_name(st), why.text);
@@ -115,8 +115,8 @@ static void cache_map(engine *e, map_capture *c)
     for (size_t i = 0; i < c->count; i++)
         ptrs[i] = &c->rows[i];
     port_error why;
-    if (storage_port_save_parameters(&e->fallback, e->cfg->machine_id, ptrs, c->count, &why) !=
-        ALD_OK)
+    if (storage_port_save_parameters(&e->fallback, e->cfg->machine_id, ptrs, c->count,
+                                     &why) != ALD_OK)
         log_warning("engine", "could not cache the parameter map in '%s': %s",
                     e->fallback.name, why.text);
     free(ptrs);
@@ -175,7 +175,8 @@ int engine_start(engine *e, char *err, size_t errlen)
         return -1;
     commands_recover_orphans(&e->storage, &e->plc, &e->tags, e->cfg->machine_id);
     outbox_register_metrics();
-    if (e->have_fallback && outbox_start(&e->ob, &e->storage, &e->fallback, storage_port_replay) == 0)
+    if (e->have_fallback &&
+        outbox_start(&e->ob, &e->storage, &e->fallback, storage_port_replay) == 0)
         e->have_outbox = 1;
     else if (e->have_fallback)
         log_warning("engine", "fallback '%s' has no outbox: samples the primary cannot take "
@@ -183,7 +184,8 @@ int engine_start(engine *e, char *err, size_t errlen)
     if (batchq_init(&e->queue, ENGINE_QUEUE_BATCHES, e->tags.tag_count) != 0 ||
         writer_start(&e->writer, &e->storage, &e->tags, &e->queue, e->cfg->machine_id,
                      e->have_outbox ? &e->ob : NULL) != 0 ||
-        logger_start(&e->logger, &e->plc, &e->tags, &e->queue, g_state.logging_interval_ns) != 0 ||
+        logger_start(&e->logger, &e->plc, &e->tags, &e->queue,
+                     (uint64_t)(e->cfg->logging_interval_s * 1e9)) != 0 ||
         executor_init(&e->exec, &e->plc, &e->storage, &e->tags, &e->writer,
                       e->cfg->machine_id, e->have_outbox ? &e->ob : NULL) != 0 ||
         (e->exec_ready = 1,

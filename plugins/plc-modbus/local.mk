@@ -1,7 +1,8 @@
 # plugins/plc-modbus: the Modbus TCP/RTU PLC plugin (libmodbus).
 pkglib_LTLIBRARIES += plugins/plc-modbus/plc-modbus.la
 plugins_plc_modbus_plc_modbus_la_SOURCES = \
-	plugins/plc-modbus/plugin.c plugins/plc-modbus/mb_instance.h \
+	plugins/plc-modbus/plugin.c \
+	plugins/plc-modbus/mb_instance.c plugins/plc-modbus/mb_instance.h \
 	plugins/plc-modbus/mb_settings.c plugins/plc-modbus/mb_settings.h \
 	plugins/plc-modbus/mb_planner.c plugins/plc-modbus/mb_planner.h \
 	plugins/plc-modbus/mb_conn.c plugins/plc-modbus/mb_conn.h \

@@ -1,6 +1,7 @@
 /*
  * mb_instance.h - the state of one plc-modbus instance, shared by the files
- * that implement its operations (plugin.c, mb_read.c, mb_write.c).
+ * that implement its operations (plugin.c, mb_read.c, mb_write.c); its
+ * error helpers are in mb_instance.c.
  *
  * THREADING (see ald/plc.h): the host serialises every call except that
  * write_tag() and is_connected() may run while read_all() does. So:
@@ -56,7 +57,7 @@ void mb_set_error(mb_instance *in, int level, const char *fmt, ...)
     ;
 void mb_clear_error(mb_instance *in);
 
-/* Operations split out of plugin.c. */
+/* Operations split out of plugin.c (mb_read.c, mb_write.c). */
 ald_status mb_read_all(mb_instance *in, ald_tag_value *out, size_t count);
 ald_status mb_read_tags(mb_instance *in, const size_t *indexes, size_t n, ald_tag_value *out);
 ald_status mb_write_tag(mb_instance *in, size_t index, double value);

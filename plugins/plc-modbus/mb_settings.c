@@ -18,13 +18,13 @@
 typedef ald_settings loader;
 
 /* An integer setting stored into a uint32_t/unsigned/int field. */
-#define GET_INT(ld, path, lo, hi, field)                                                      \
-    do {                                                                                      \
-        int64_t v_ = (int64_t)(field);                                                        \
-        ald_status st_ = ald_setting_int(ld, path, lo, hi, &v_);                                      \
-        if (st_ != ALD_OK)                                                                    \
-            return st_;                                                                       \
-        (field) = (__typeof__(field))v_;                                                      \
+#define GET_INT(ld, path, lo, hi, field)                                                     \
+    do {                                                                                     \
+        int64_t v_ = (int64_t)(field);                                                       \
+        ald_status st_ = ald_setting_int(ld, path, lo, hi, &v_);                             \
+        if (st_ != ALD_OK)                                                                   \
+            return st_;                                                                      \
+        (field) = (__typeof__(field))v_;                                                     \
     } while (0)
 
 static ald_status load_transport(const loader *ld, mb_settings *s)
@@ -38,7 +38,8 @@ static ald_status load_transport(const loader *ld, mb_settings *s)
     else if (strcasecmp(transport, "rtu") == 0)
         s->rtu = 1;
     else
-        return ald_setting_fail(ld, "transport", "\"%s\" is not \"tcp\" or \"rtu\"", transport);
+        return ald_setting_fail(ld, "transport", "\"%s\" is not \"tcp\" or \"rtu\"",
+                                transport);
 
     if ((st = ald_setting_string(ld, "host", &s->host)) != ALD_OK ||
         (st = ald_setting_string(ld, "device", &s->device)) != ALD_OK ||
@@ -54,9 +55,11 @@ static ald_status load_transport(const loader *ld, mb_settings *s)
     s->parity = (char)(parity[0] & ~0x20); /* upper case */
 
     if (!s->rtu && (s->host == NULL || s->host[0] == '\0'))
-        return ald_setting_fail(ld, "host", "required for transport \"tcp\" (a name or an address)");
+        return ald_setting_fail(ld, "host",
+                                "required for transport \"tcp\" (a name or an address)");
     if (s->rtu && (s->device == NULL || s->device[0] == '\0'))
-        return ald_setting_fail(ld, "device", "required for transport \"rtu\" (e.g. \"/dev/ttyUSB0\")");
+        return ald_setting_fail(ld, "device",
+                                "required for transport \"rtu\" (e.g. \"/dev/ttyUSB0\")");
     if (s->rtu)
         snprintf(s->device_label, sizeof s->device_label, "%s", s->device);
     else if (strchr(s->host, ':') != NULL) /* IPv6 literal */
@@ -74,12 +77,13 @@ static ald_status load_byte_order(const loader *ld, mb_settings *s)
         (st = ald_setting_string(ld, "legacy_byte_order", &legacy)) != ALD_OK)
         return st;
     if (order != NULL && codec_parse_order(order, &s->byte_order) != 0)
-        return ald_setting_fail(ld, "byte_order", "\"%s\" is not abcd, badc, cdab or dcba", order);
+        return ald_setting_fail(ld, "byte_order", "\"%s\" is not abcd, badc, cdab or dcba",
+                                order);
     /* The legacy word (PLC_BYTE_ORDER) keeps its old meaning and wins when set. */
     if (legacy != NULL && legacy[0] != '\0' &&
         codec_parse_legacy_order(legacy, &s->byte_order) != 0)
-        return ald_setting_fail(ld, "legacy_byte_order", "\"%s\" is not abcd, badc, cdab or dcba",
-                    legacy);
+        return ald_setting_fail(ld, "legacy_byte_order",
+                                "\"%s\" is not abcd, badc, cdab or dcba", legacy);
     return ald_setting_bool(ld, "legacy_function_codes", &s->legacy_function_codes);
 }
 
@@ -94,14 +98,15 @@ static ald_status load_timing(const loader *ld, mb_settings *s)
     GET_INT(ld, "backoff_max_ms", 1, 3600000, s->backoff_max_ms);
     if (s->backoff_max_ms < s->backoff_initial_ms)
         return ald_setting_fail(ld, "backoff_max_ms", "%u is below backoff_initial_ms (%u)",
-                    s->backoff_max_ms, s->backoff_initial_ms);
+                                s->backoff_max_ms, s->backoff_initial_ms);
     if ((st = ald_setting_bool(ld, "close_after_cycle", &s->close_after_cycle)) != ALD_OK)
         return st;
     /* A 4-register f64 must fit one request. */
     GET_INT(ld, "max_gap", 0, 2000, s->max_gap);
     GET_INT(ld, "max_registers", 4, 125, s->max_registers);
     GET_INT(ld, "max_bits", 1, 2000, s->max_bits);
-    if ((st = ald_setting_double(ld, "write_verify_tolerance", &s->write_verify_tolerance)) != ALD_OK)
+    if ((st = ald_setting_double(ld, "write_verify_tolerance", &s->write_verify_tolerance)) !=
+        ALD_OK)
         return st;
     if (s->write_verify_tolerance < 0)
         return ald_setting_fail(ld, "write_verify_tolerance", "must not be negative");
@@ -125,14 +130,17 @@ static ald_status load_tag(const loader *ld, mb_tag_spec *t)
         return ald_setting_fail(ld, "name", "every tag needs a name");
     modbus_address addr;
     if (t->address == NULL || codec_parse_address(t->address, &addr) != 0)
-        return ald_setting_fail(ld, "address", "tag \"%s\": \"%s\" is not coil:N, di:N, hr:N or ir:N",
-                    t->name, t->address ? t->address : "");
+        return ald_setting_fail(ld, "address",
+                                "tag \"%s\": \"%s\" is not coil:N, di:N, hr:N or ir:N",
+                                t->name, t->address ? t->address : "");
     if (type == NULL || codec_parse_type(type, &t->type) != 0)
-        return ald_setting_fail(ld, "type", "tag \"%s\": \"%s\" is not bool, u16, i16, u32, i32, f32 or f64",
-                    t->name, type ? type : "");
+        return ald_setting_fail(
+            ld, "type", "tag \"%s\": \"%s\" is not bool, u16, i16, u32, i32, f32 or f64",
+            t->name, type ? type : "");
     if (order != NULL && codec_parse_order(order, &t->byte_order) != 0)
-        return ald_setting_fail(ld, "byte_order", "tag \"%s\": \"%s\" is not abcd, badc, cdab or dcba",
-                    t->name, order);
+        return ald_setting_fail(ld, "byte_order",
+                                "tag \"%s\": \"%s\" is not abcd, badc, cdab or dcba", t->name,
+                                order);
     if (t->scale == 0)
         return ald_setting_fail(ld, "scale", "tag \"%s\": must not be 0", t->name);
     ld->host->config_where(ld->cfg, NULL, t->where, sizeof t->where);
@@ -150,8 +158,8 @@ static ald_status load_tags(const loader *ld, mb_settings *s)
     for (unsigned i = 0; i < n; i++) {
         const ald_config *child = ld->host->config_child(ld->cfg, "tags", i);
         if (child == NULL)
-            return ald_setting_fail(ld, "tags", "element %u is not a group { name = ...; address = ...; }",
-                        i);
+            return ald_setting_fail(
+                ld, "tags", "element %u is not a group { name = ...; address = ...; }", i);
         loader sub = {ld->host, child, ld->err, ld->errlen};
         mb_tag_spec *t = &s->tags[i];
         t->scale = 1.0;
@@ -160,7 +168,8 @@ static ald_status load_tags(const loader *ld, mb_settings *s)
             return st;
         for (unsigned j = 0; j < i; j++) {
             if (strcmp(s->tags[j].name, t->name) == 0)
-                return ald_setting_fail(&sub, "name", "tag \"%s\" is declared twice", t->name);
+                return ald_setting_fail(&sub, "name", "tag \"%s\" is declared twice",
+                                        t->name);
         }
         s->tag_count = i + 1;
     }
@@ -182,7 +191,8 @@ static ald_status load_pulse_timer(const loader *ld, mb_pulse_timer *t)
         return ald_setting_fail(ld, "coil", "must be a coil address like \"coil:0\"");
     if (!preset || codec_parse_address(preset, &t->preset) != 0 ||
         t->preset.area != AREA_HOLDING)
-        return ald_setting_fail(ld, "preset", "must be a holding register address like \"hr:100\"");
+        return ald_setting_fail(ld, "preset",
+                                "must be a holding register address like \"hr:100\"");
     t->unit_ms = (uint32_t)unit;
     return ALD_OK;
 }
@@ -199,7 +209,8 @@ static ald_status load_pulse_timers(const loader *ld, mb_settings *s)
         const ald_config *child = ld->host->config_child(ld->cfg, "pulse_timers", i);
         if (child == NULL)
             return ald_setting_fail(ld, "pulse_timers",
-                        "element %u is not a group { coil = ...; preset = ...; }", i);
+                                    "element %u is not a group { coil = ...; preset = ...; }",
+                                    i);
         loader sub = {ld->host, child, ld->err, ld->errlen};
         ald_status st = load_pulse_timer(&sub, &s->pulse_timers[i]);
         if (st != ALD_OK)

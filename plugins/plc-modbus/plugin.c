@@ -8,31 +8,11 @@
  * a config can declare a whole tag set on its own (then set_tags(NULL, 0)).
  * read_all fills the first `count` of them.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "mb_instance.h"
-
-void mb_set_error(mb_instance *in, int level, const char *fmt, ...)
-{
-    va_list ap;
-    pthread_mutex_lock(&in->err_lock);
-    va_start(ap, fmt);
-    vsnprintf(in->last_err, sizeof in->last_err, fmt, ap);
-    va_end(ap);
-    if (level >= 0 && in->host->log != NULL)
-        in->host->log(in->host, (ald_log_level)level, "%s", in->last_err);
-    pthread_mutex_unlock(&in->err_lock);
-}
-
-void mb_clear_error(mb_instance *in)
-{
-    pthread_mutex_lock(&in->err_lock);
-    in->last_err[0] = '\0';
-    pthread_mutex_unlock(&in->err_lock);
-}
 
 static ald_status plc_create(const ald_host *host, const ald_config *cfg, void **instance,
                              char *err, size_t errlen)
