@@ -35,8 +35,8 @@
 #include <modbus.h>
 
 #include "ald/plugin.h"
-#include "ports/host_services.h"
 #include "metrics.h"
+#include "ports/host_services.h"
 #include "testutil.h"
 
 #define PLUGIN_SO "plugins/plc-modbus/.libs/plc-modbus.so"

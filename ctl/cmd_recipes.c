@@ -278,10 +278,9 @@ static int save_rows(ctl *c, const recipe_rows *rows, char *err, size_t errlen)
     for (size_t i = 0; i < rows->count; i++)
         steps[i] = &rows->steps[i];
     port_error why;
-    ald_status st = storage_port_save_recipe(&c->store, &rows->info, steps, rows->count,
-                                             (const char *const *)rows->param_names,
-                                             (const char *const *)rows->param_values,
-                                             rows->param_count, &why);
+    ald_status st = storage_port_save_recipe(
+        &c->store, &rows->info, steps, rows->count, (const char *const *)rows->param_names,
+        (const char *const *)rows->param_values, rows->param_count, &why);
     free(steps);
     return ctl_store_result(c, st, &why, "import recipes (no save_recipe)",
                             "saving the recipe", err, errlen);

@@ -298,8 +298,8 @@ int ctl_load_parameters(ctl *c, ctl_param_list *list, char *err, size_t errlen)
 {
     memset(list, 0, sizeof *list);
     port_error why;
-    ald_status st = storage_port_load_parameters(&c->store, c->machine_id, on_parameter, list,
-                                                 &why);
+    ald_status st =
+        storage_port_load_parameters(&c->store, c->machine_id, on_parameter, list, &why);
     if (ctl_store_result(c, st, &why, "read the parameter map (no load_parameters)",
                          "reading the parameter map", err, errlen) != 0)
         return -1;

@@ -46,23 +46,26 @@ static int read_engine_env(env_overrides *env, char *err, size_t errlen)
     const char *text;
     env->machine_id = env_value("MACHINE_ID");
     if (env->machine_id && !cfg_is_uuid(env->machine_id))
-        return cfg_fail(err, errlen,
-                    "environment MACHINE_ID is not a UUID (expected the machines.id, e.g. "
-                    "%s)",
-                    DEFAULT_MACHINE_ID);
+        return cfg_fail(
+            err, errlen,
+            "environment MACHINE_ID is not a UUID (expected the machines.id, e.g. "
+            "%s)",
+            DEFAULT_MACHINE_ID);
     env->log_level = -1;
     if ((text = env_value("LOG_LEVEL")) && (env->log_level = log_level_parse(text)) < 0)
-        return cfg_fail(err, errlen,
-                    "environment LOG_LEVEL=%s is not a log level: use error, warning, info "
-                    "or debug",
-                    text);
+        return cfg_fail(
+            err, errlen,
+            "environment LOG_LEVEL=%s is not a log level: use error, warning, info "
+            "or debug",
+            text);
     env->status_log_interval = -1;
     if ((text = env_value("STATUS_LOG_INTERVAL")) &&
         parse_long(text, 0, 86400L * 365, &env->status_log_interval))
-        return cfg_fail(err, errlen,
-                    "environment STATUS_LOG_INTERVAL=%s must be a whole number of seconds "
-                    ">= 0 (0 = off)",
-                    text);
+        return cfg_fail(
+            err, errlen,
+            "environment STATUS_LOG_INTERVAL=%s must be a whole number of seconds "
+            ">= 0 (0 = off)",
+            text);
     if ((env->plc_type = env_value("PLC_TYPE"))) {
         if (!strcasecmp(env->plc_type, "simulation"))
             env->plc_type = "simulation";
@@ -70,8 +73,8 @@ static int read_engine_env(env_overrides *env, char *err, size_t errlen)
             env->plc_type = "real";
         else
             return cfg_fail(err, errlen,
-                        "environment PLC_TYPE=%s is unknown: use simulation or real",
-                        env->plc_type);
+                            "environment PLC_TYPE=%s is unknown: use simulation or real",
+                            env->plc_type);
     }
     env->data_dir = env_value("ALD_DATA_DIR");
     env->plugin_dir = env_value("ALD_PLUGIN_DIR");
@@ -136,7 +139,10 @@ static void list_words(const config_setting_t *words, char *out, size_t len)
     int n = config_setting_length(words);
     for (int i = 0; i < n; i++) {
         size_t used = strlen(out);
-        snprintf(out + used, len - used, "%s%s", i == 0 ? "" : i == n - 1 ? " or " : ", ",
+        snprintf(out + used, len - used, "%s%s",
+                 i == 0       ? ""
+                 : i == n - 1 ? " or "
+                              : ", ",
                  config_setting_get_string_elem(words, i));
     }
 }
@@ -200,8 +206,10 @@ static int check_value(const config_setting_t *map, const char *var, const char 
     }
     if (prefixes && !has_prefix(prefixes, *text)) {
         list_words(prefixes, list, sizeof list);
-        return cfg_fail(err, errlen, "environment %s must start with %s (the value is not "
-                        "shown: it may hold credentials)", var, list);
+        return cfg_fail(err, errlen,
+                        "environment %s must start with %s (the value is not "
+                        "shown: it may hold credentials)",
+                        var, list);
     }
     return 0;
 }
@@ -240,9 +248,10 @@ static int plugin_env(engine_config *cfg, size_t i, int apply, char *err, size_t
         if (!apply)
             continue;
         config_setting_lookup_string(map, "setting", &setting);
-        int failed = !(origin = env_origin(impl, var)) ||
-                     (is_int_mapping(map) ? cfg_put_int(settings, setting, (int)number, origin)
-                                          : cfg_put_string(settings, setting, value, origin));
+        int failed =
+            !(origin = env_origin(impl, var)) ||
+            (is_int_mapping(map) ? cfg_put_int(settings, setting, (int)number, origin)
+                                 : cfg_put_string(settings, setting, value, origin));
         if (failed)
             return cfg_fail(err, errlen, "environment overrides: cannot set %s of '%s'",
                             setting, cfg->plugins[i].name);
@@ -273,8 +282,10 @@ static int apply_plugin_env(engine_config *cfg, char *err, size_t errlen)
 
 static int is_string_list(const config_setting_t *s)
 {
-    if (!s || (config_setting_type(s) != CONFIG_TYPE_ARRAY &&
-               config_setting_type(s) != CONFIG_TYPE_LIST) || config_setting_length(s) == 0)
+    if (!s ||
+        (config_setting_type(s) != CONFIG_TYPE_ARRAY &&
+         config_setting_type(s) != CONFIG_TYPE_LIST) ||
+        config_setting_length(s) == 0)
         return 0;
     for (int i = 0; i < config_setting_length(s); i++)
         if (!config_setting_get_string_elem(s, i))
@@ -291,8 +302,10 @@ static int check_mapping(const config_setting_t *map, char *err, size_t errlen)
     if (config_setting_type(map) != CONFIG_TYPE_GROUP ||
         !config_setting_lookup_string(map, "setting", &setting) ||
         !is_string_list(config_setting_get_member(map, "variables")))
-        return cfg_fail(err, errlen, "%s: each env mapping is a group: { setting = \"host\"; "
-                        "variables = [\"PLC_HOST\", \"PLC_IP\"]; }", at);
+        return cfg_fail(err, errlen,
+                        "%s: each env mapping is a group: { setting = \"host\"; "
+                        "variables = [\"PLC_HOST\", \"PLC_IP\"]; }",
+                        at);
     config_setting_lookup_string(map, "type", &type);
     if (strcmp(type, "string") && strcmp(type, "int"))
         return cfg_fail(err, errlen, "%s: env mapping of %s: type is \"string\" or \"int\"",
@@ -310,8 +323,10 @@ int cfg_check_env_mappings(const config_setting_t *env, char *err, size_t errlen
     if (!env)
         return 0;
     if (config_setting_type(env) != CONFIG_TYPE_LIST)
-        return cfg_fail(err, errlen, "%s: env must be a list: env = ( { setting = ...; "
-                        "variables = [...]; } );", cfg_where_of(env, at, sizeof at));
+        return cfg_fail(err, errlen,
+                        "%s: env must be a list: env = ( { setting = ...; "
+                        "variables = [...]; } );",
+                        cfg_where_of(env, at, sizeof at));
     for (int i = 0; i < config_setting_length(env); i++)
         if (check_mapping(config_setting_get_elem(env, (unsigned)i), err, errlen))
             return -1;

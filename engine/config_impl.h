@@ -65,7 +65,8 @@ static inline config_impl *cfg_impl(const engine_config *cfg)
 }
 
 /* Write a message into err (when given) and return -1. */
-int cfg_fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int cfg_fail(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* "file:line" of a setting from a file, or its hook origin. */
 const char *cfg_where_of(const config_setting_t *s, char *buf, size_t len);
 /* Replace a heap string (value may be NULL). 0, or -1 out of memory. */

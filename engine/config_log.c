@@ -115,8 +115,10 @@ static void log_engine(const engine_config *cfg)
     log_info(LOG_COMPONENT, "engine: plugin_dir = %s (%s)",
              cfg->plugin_dir ? cfg->plugin_dir : "(built-in search path)",
              impl->origin[KEY_PLUGIN_DIR]);
-    log_info(LOG_COMPONENT, "engine: readiness = %u condition(s) checked before a recipe "
-             "starts (%s)", config_get_count(cfg->readiness, NULL), impl->origin[KEY_READINESS]);
+    log_info(LOG_COMPONENT,
+             "engine: readiness = %u condition(s) checked before a recipe "
+             "starts (%s)",
+             config_get_count(cfg->readiness, NULL), impl->origin[KEY_READINESS]);
 }
 
 void config_log_effective(const engine_config *cfg)

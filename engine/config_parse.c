@@ -24,13 +24,12 @@
 #include "log.h"
 
 const char *const engine_keys[KEY_COUNT] = {
-    "machine_id", "log_level", "logging_interval", "status_log_interval",
-    "http_port",  "plc_type",  "data_dir",         "plugin_dir", "readiness",
+    "machine_id", "log_level", "logging_interval", "status_log_interval", "http_port",
+    "plc_type",   "data_dir",  "plugin_dir",       "readiness",
 };
 
-static const char *const instance_keys[] = {"name",     "plugin",       "role",
-                                            "plc_type", "requires_env", "env",
-                                            "settings"};
+static const char *const instance_keys[] = {"name",         "plugin", "role",    "plc_type",
+                                            "requires_env", "env",    "settings"};
 
 int cfg_fail(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -169,8 +168,10 @@ static int parse_readiness(engine_config *cfg, const config_setting_t *s, const 
 {
     static const char *const ops[] = {">=", "<=", ">", "<", "=="};
     if (!config_setting_is_list(s))
-        return cfg_fail(err, errlen, "%s: readiness must be a list of groups: ( { parameter = "
-                    "\"<id>\"; op = \">=\"; value = 1.0; } )", at);
+        return cfg_fail(err, errlen,
+                        "%s: readiness must be a list of groups: ( { parameter = "
+                        "\"<id>\"; op = \">=\"; value = 1.0; } )",
+                        at);
     for (int i = 0; i < config_setting_length(s); i++) {
         config_setting_t *c = config_setting_get_elem(s, (unsigned)i);
         char here[256];
@@ -182,13 +183,15 @@ static int parse_readiness(engine_config *cfg, const config_setting_t *s, const 
             !config_setting_lookup_string(c, "parameter", &param) || !param[0] ||
             !config_setting_lookup_string(c, "op", &op) ||
             !config_setting_lookup_float(c, "value", &value))
-            return cfg_fail(err, errlen, "%s: a readiness condition needs parameter (text), op "
-                        "(text) and value (a number with a decimal point)", here);
+            return cfg_fail(err, errlen,
+                            "%s: a readiness condition needs parameter (text), op "
+                            "(text) and value (a number with a decimal point)",
+                            here);
         for (size_t k = 0; k < sizeof ops / sizeof ops[0]; k++)
             known_op |= !strcmp(op, ops[k]);
         if (!known_op)
-            return cfg_fail(err, errlen, "%s: readiness op '%s' is not one of >= <= > < ==", here,
-                        op);
+            return cfg_fail(err, errlen,
+                            "%s: readiness op '%s' is not one of >= <= > < ==", here, op);
     }
     cfg->readiness = (const ald_config *)s;
     return 0;
@@ -204,37 +207,38 @@ static int parse_engine_setting(engine_config *cfg, int key, const config_settin
     switch (key) {
     case KEY_MACHINE_ID:
         if (!text || !cfg_is_uuid(text))
-            return cfg_fail(err, errlen,
-                        "%s: machine_id must be the machine's UUID as a string, e.g. \"%s\"",
-                        at, DEFAULT_MACHINE_ID);
+            return cfg_fail(
+                err, errlen,
+                "%s: machine_id must be the machine's UUID as a string, e.g. \"%s\"", at,
+                DEFAULT_MACHINE_ID);
         return cfg_replace_string(&cfg->machine_id, text);
     case KEY_LOG_LEVEL:
         if (!text || log_level_parse(text) < 0)
             return cfg_fail(err, errlen,
-                        "%s: log_level must be one of \"error\", \"warning\", \"info\", "
-                        "\"debug\"",
-                        at);
+                            "%s: log_level must be one of \"error\", \"warning\", \"info\", "
+                            "\"debug\"",
+                            at);
         cfg->log_level = (ald_log_level)log_level_parse(text);
         return 0;
     case KEY_LOGGING_INTERVAL:
         if (!setting_is_number(s) || !(config_setting_get_float(s) > 0 || whole > 0))
-            return cfg_fail(err, errlen, "%s: logging_interval must be a number of seconds > 0",
-                        at);
+            return cfg_fail(err, errlen,
+                            "%s: logging_interval must be a number of seconds > 0", at);
         cfg->logging_interval_s =
             setting_is_integer(s) ? (double)whole : config_setting_get_float(s);
         return 0;
     case KEY_STATUS_LOG_INTERVAL:
         if (!setting_is_integer(s) || whole < 0 || whole > 86400 * 365)
             return cfg_fail(err, errlen,
-                        "%s: status_log_interval must be a whole number of seconds >= 0 "
-                        "(0 = off)",
-                        at);
+                            "%s: status_log_interval must be a whole number of seconds >= 0 "
+                            "(0 = off)",
+                            at);
         cfg->status_log_interval_s = (int)whole;
         return 0;
     case KEY_HTTP_PORT:
         if (!setting_is_integer(s) || whole < 0 || whole > 65535)
             return cfg_fail(err, errlen,
-                        "%s: http_port must be a TCP port 1..65535 (0 = HTTP off)", at);
+                            "%s: http_port must be a TCP port 1..65535 (0 = HTTP off)", at);
         cfg->http_port = (int)whole;
         return 0;
     case KEY_PLC_TYPE:
@@ -246,9 +250,10 @@ static int parse_engine_setting(engine_config *cfg, int key, const config_settin
     case KEY_DATA_DIR:
     case KEY_PLUGIN_DIR:
         if (!text)
-            return cfg_fail(err, errlen, "%s: %s must be a non-empty directory path string", at,
-                        engine_keys[key]);
-        return cfg_replace_string(key == KEY_DATA_DIR ? &cfg->data_dir : &cfg->plugin_dir, text);
+            return cfg_fail(err, errlen, "%s: %s must be a non-empty directory path string",
+                            at, engine_keys[key]);
+        return cfg_replace_string(key == KEY_DATA_DIR ? &cfg->data_dir : &cfg->plugin_dir,
+                                  text);
     }
     return cfg_fail(err, errlen, "%s: internal error: engine key %d", at, key);
 }
@@ -262,10 +267,11 @@ static int parse_engine_group(engine_config *cfg, config_setting_t *group, char 
     if (config_setting_type(group) != CONFIG_TYPE_GROUP)
         return cfg_fail(err, errlen, "%s: engine must be a group: engine: { ... };", at);
     if (impl->engine_seen_at[0])
-        return cfg_fail(err, errlen,
-                    "%s: duplicate engine group (the first is at %s): keep one engine group "
-                    "in the whole directory",
-                    at, impl->engine_seen_at);
+        return cfg_fail(
+            err, errlen,
+            "%s: duplicate engine group (the first is at %s): keep one engine group "
+            "in the whole directory",
+            at, impl->engine_seen_at);
     snprintf(impl->engine_seen_at, sizeof impl->engine_seen_at, "%s", at);
 
     for (int i = 0; i < config_setting_length(group); i++) {
@@ -275,10 +281,10 @@ static int parse_engine_group(engine_config *cfg, config_setting_t *group, char 
         int key = engine_key_of(name);
         if (key < 0)
             return cfg_fail(err, errlen,
-                        "%s: unknown engine setting '%s' (known: machine_id, log_level, "
-                        "logging_interval, status_log_interval, http_port, plc_type, "
-                        "data_dir, plugin_dir, readiness)",
-                        at, name);
+                            "%s: unknown engine setting '%s' (known: machine_id, log_level, "
+                            "logging_interval, status_log_interval, http_port, plc_type, "
+                            "data_dir, plugin_dir, readiness)",
+                            at, name);
         if (parse_engine_setting(cfg, key, s, at, err, errlen) < 0)
             return -1;
         snprintf(impl->origin[key], sizeof impl->origin[key], "%s", at);
@@ -334,8 +340,8 @@ static int instance_string(const config_setting_t *group, const char *key, const
     if (*out)
         return 0;
     char at[256];
-    return cfg_fail(err, errlen, "%s: %s must be a non-empty string", cfg_where_of(s, at, sizeof at),
-                key);
+    return cfg_fail(err, errlen, "%s: %s must be a non-empty string",
+                    cfg_where_of(s, at, sizeof at), key);
 }
 
 /* Check an instance group's members before anything is stored. */
@@ -346,16 +352,17 @@ static int check_instance_members(const config_setting_t *group, char *err, size
         const config_setting_t *s = config_setting_get_elem(group, (unsigned)i);
         const char *name = config_setting_name(s);
         if (!is_instance_key(name))
-            return cfg_fail(err, errlen,
-                        "%s: unknown instance setting '%s' (known: name, plugin, role, "
-                        "plc_type, requires_env, env, settings; plugin settings go inside "
-                        "settings = { ... })",
-                        cfg_where_of(s, at, sizeof at), name);
+            return cfg_fail(
+                err, errlen,
+                "%s: unknown instance setting '%s' (known: name, plugin, role, "
+                "plc_type, requires_env, env, settings; plugin settings go inside "
+                "settings = { ... })",
+                cfg_where_of(s, at, sizeof at), name);
     }
     const config_setting_t *settings = config_setting_get_member(group, "settings");
     if (settings && config_setting_type(settings) != CONFIG_TYPE_GROUP)
         return cfg_fail(err, errlen, "%s: settings must be a group: settings = { ... };",
-                    cfg_where_of(settings, at, sizeof at));
+                        cfg_where_of(settings, at, sizeof at));
     return cfg_check_env_mappings(config_setting_get_member(group, "env"), err, errlen);
 }
 
@@ -374,16 +381,17 @@ static int read_instance_fields(const engine_config *cfg, const config_setting_t
         instance_string(group, "requires_env", &f->requires_env, err, errlen))
         return -1;
     if (!f->name)
-        return cfg_fail(err, errlen, "%s: plugin instance has no name: add name = \"...\";", at);
+        return cfg_fail(err, errlen, "%s: plugin instance has no name: add name = \"...\";",
+                        at);
     if (!is_instance_name(f->name))
         return cfg_fail(err, errlen,
-                    "%s: instance name '%s' may only hold letters, digits, '-', '_', '.'", at,
-                    f->name);
+                        "%s: instance name '%s' may only hold letters, digits, '-', '_', '.'",
+                        at, f->name);
     const plugin_conf *twin = find_instance(cfg, f->name);
     if (twin)
         return cfg_fail(err, errlen,
-                    "%s: duplicate instance name '%s' (also at %s): names must be unique", at,
-                    f->name, twin->where);
+                        "%s: duplicate instance name '%s' (also at %s): names must be unique",
+                        at, f->name, twin->where);
     if (!f->plugin)
         return cfg_fail(
             err, errlen,
@@ -391,26 +399,29 @@ static int read_instance_fields(const engine_config *cfg, const config_setting_t
             f->name);
     if (!f->role)
         return cfg_fail(err, errlen,
-                    "%s: instance '%s' has no role: add role = \"plc\" (or \"storage\", "
-                    "\"fallback\");",
-                    at, f->name);
+                        "%s: instance '%s' has no role: add role = \"plc\" (or \"storage\", "
+                        "\"fallback\");",
+                        at, f->name);
     if (role_parse(f->role, &f->declared_role) < 0)
-        return cfg_fail(err, errlen,
-                    "%s: instance '%s' has unknown role '%s' (use plc, storage or fallback)",
-                    at, f->name, f->role);
+        return cfg_fail(
+            err, errlen,
+            "%s: instance '%s' has unknown role '%s' (use plc, storage or fallback)", at,
+            f->name, f->role);
     if (f->declared_role == ROLE_PLC && !f->plc_type)
-        return cfg_fail(err, errlen,
-                    "%s: plc instance '%s' has no plc_type: add plc_type = \"simulation\" "
-                    "(or \"real\");",
-                    at, f->name);
+        return cfg_fail(
+            err, errlen,
+            "%s: plc instance '%s' has no plc_type: add plc_type = \"simulation\" "
+            "(or \"real\");",
+            at, f->name);
     if (f->declared_role != ROLE_PLC && f->plc_type)
-        return cfg_fail(err, errlen, "%s: instance '%s': plc_type only applies to role plc", at,
-                    f->name);
+        return cfg_fail(err, errlen, "%s: instance '%s': plc_type only applies to role plc",
+                        at, f->name);
     if (f->declared_role == ROLE_PLC && f->requires_env)
-        return cfg_fail(err, errlen,
-                    "%s: plc instance '%s': requires_env only applies to storage instances "
-                    "(plc instances are chosen by plc_type)",
-                    at, f->name);
+        return cfg_fail(
+            err, errlen,
+            "%s: plc instance '%s': requires_env only applies to storage instances "
+            "(plc instances are chosen by plc_type)",
+            at, f->name);
     return 0;
 }
 
@@ -435,7 +446,8 @@ static int parse_instance(engine_config *cfg, config_setting_t *group, char *err
     cfg_where_of(group, at, sizeof at);
     if (config_setting_type(group) != CONFIG_TYPE_GROUP)
         return cfg_fail(err, errlen,
-                    "%s: each element of plugins must be a group: ( { name = ...; } )", at);
+                        "%s: each element of plugins must be a group: ( { name = ...; } )",
+                        at);
     instance_fields f = {0};
     if (check_instance_members(group, err, errlen) ||
         read_instance_fields(cfg, group, at, &f, err, errlen))
@@ -472,9 +484,9 @@ static int parse_plugins_list(engine_config *cfg, config_setting_t *list, char *
     char at[256];
     if (config_setting_type(list) != CONFIG_TYPE_LIST)
         return cfg_fail(err, errlen,
-                    "%s: plugins must be a list of groups: plugins = ( { name = \"...\"; "
-                    "plugin = \"...\"; role = \"...\"; } );",
-                    cfg_where_of(list, at, sizeof at));
+                        "%s: plugins must be a list of groups: plugins = ( { name = \"...\"; "
+                        "plugin = \"...\"; role = \"...\"; } );",
+                        cfg_where_of(list, at, sizeof at));
     for (int i = 0; i < config_setting_length(list); i++)
         if (parse_instance(cfg, config_setting_get_elem(list, (unsigned)i), err, errlen))
             return -1;
@@ -495,9 +507,9 @@ static int parse_tree(engine_config *cfg, config_t *tree, char *err, size_t errl
             rc = parse_plugins_list(cfg, s, err, errlen);
         else
             rc = cfg_fail(err, errlen,
-                      "%s: unknown top-level setting '%s' (a file holds an engine group "
-                      "and/or a plugins list)",
-                      cfg_where_of(s, at, sizeof at), name);
+                          "%s: unknown top-level setting '%s' (a file holds an engine group "
+                          "and/or a plugins list)",
+                          cfg_where_of(s, at, sizeof at), name);
         if (rc)
             return -1;
     }
@@ -551,7 +563,7 @@ static int read_one_file(engine_config *cfg, config_t *tree, const char *dir,
             return cfg_fail(err, errlen, "%s: cannot read: %s", path, strerror(errno));
         const char *file = config_error_file(tree);
         return cfg_fail(err, errlen, "%s:%d: %s", file ? file : path, config_error_line(tree),
-                    config_error_text(tree));
+                        config_error_text(tree));
     }
     return parse_tree(cfg, tree, err, errlen);
 }
@@ -561,9 +573,9 @@ static int open_directory(const char *dir, struct dirent ***entries, char *err, 
     struct stat st;
     if (stat(dir, &st) < 0)
         return cfg_fail(err, errlen,
-                    "configuration directory %s: %s (point the engine at the conf.d "
-                    "directory that holds engine.conf)",
-                    dir, strerror(errno));
+                        "configuration directory %s: %s (point the engine at the conf.d "
+                        "directory that holds engine.conf)",
+                        dir, strerror(errno));
     if (!S_ISDIR(st.st_mode))
         return cfg_fail(err, errlen, "configuration directory %s is not a directory", dir);
     int n = scandir(dir, entries, is_conf_file, alphasort);
@@ -572,10 +584,11 @@ static int open_directory(const char *dir, struct dirent ***entries, char *err, 
     if (n == 0) {
         free(*entries);
         *entries = NULL;
-        return cfg_fail(err, errlen,
-                    "configuration directory %s holds no *.conf files (expected engine.conf "
-                    "and one file per plugin instance)",
-                    dir);
+        return cfg_fail(
+            err, errlen,
+            "configuration directory %s holds no *.conf files (expected engine.conf "
+            "and one file per plugin instance)",
+            dir);
     }
     return n;
 }
@@ -647,7 +660,7 @@ static config_setting_t *typed_member(config_setting_t *group, const char *name,
 }
 
 int cfg_put_string(const ald_config *settings, const char *name, const char *value,
-                      const char *origin)
+                   const char *origin)
 {
     config_setting_t *s =
         typed_member((config_setting_t *)settings, name, CONFIG_TYPE_STRING);
@@ -657,8 +670,7 @@ int cfg_put_string(const ald_config *settings, const char *name, const char *val
     return 0;
 }
 
-int cfg_put_int(const ald_config *settings, const char *name, int value,
-                   const char *origin)
+int cfg_put_int(const ald_config *settings, const char *name, int value, const char *origin)
 {
     config_setting_t *s = typed_member((config_setting_t *)settings, name, CONFIG_TYPE_INT);
     if (!s || !config_setting_set_int(s, value))
@@ -679,12 +691,12 @@ int config_set_plugin_defaults(engine_config *cfg, const char *data_dir, char *e
         config_setting_t *group = (config_setting_t *)p->settings;
         if (!config_setting_get_member(group, "machine_id") &&
             cfg_put_string(p->settings, "machine_id", cfg->machine_id, ORIGIN_ENGINE))
-            return cfg_fail(err, errlen, "%s: cannot add machine_id to instance '%s'", p->where,
-                        p->name);
+            return cfg_fail(err, errlen, "%s: cannot add machine_id to instance '%s'",
+                            p->where, p->name);
         if (data_dir && !config_setting_get_member(group, "data_dir") &&
             cfg_put_string(p->settings, "data_dir", data_dir, ORIGIN_ENGINE))
             return cfg_fail(err, errlen, "%s: cannot add data_dir to instance '%s'", p->where,
-                        p->name);
+                            p->name);
     }
     return 0;
 }

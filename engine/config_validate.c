@@ -71,18 +71,19 @@ static int validate_engine(const engine_config *cfg, char *err, size_t errlen)
     const config_impl *impl = cfg_impl(cfg);
     if (!cfg->machine_id || !cfg_is_uuid(cfg->machine_id))
         return cfg_fail(err, errlen, "%s: machine_id must be a UUID",
-                    impl->origin[KEY_MACHINE_ID]);
+                        impl->origin[KEY_MACHINE_ID]);
     if (!(cfg->logging_interval_s > 0))
         return cfg_fail(err, errlen, "%s: logging_interval must be a number of seconds > 0",
-                    impl->origin[KEY_LOGGING_INTERVAL]);
+                        impl->origin[KEY_LOGGING_INTERVAL]);
     if (cfg->status_log_interval_s < 0)
         return cfg_fail(err, errlen, "%s: status_log_interval must be >= 0",
-                    impl->origin[KEY_STATUS_LOG_INTERVAL]);
+                        impl->origin[KEY_STATUS_LOG_INTERVAL]);
     if (cfg->http_port < 0 || cfg->http_port > 65535)
         return cfg_fail(err, errlen, "%s: http_port must be 0..65535",
-                    impl->origin[KEY_HTTP_PORT]);
+                        impl->origin[KEY_HTTP_PORT]);
     if ((unsigned)cfg->log_level > ALD_LOG_DEBUG)
-        return cfg_fail(err, errlen, "%s: log_level out of range", impl->origin[KEY_LOG_LEVEL]);
+        return cfg_fail(err, errlen, "%s: log_level out of range",
+                        impl->origin[KEY_LOG_LEVEL]);
     if (!cfg->plc_type || !cfg->plc_type[0])
         return cfg_fail(err, errlen, "%s: plc_type is empty", impl->origin[KEY_PLC_TYPE]);
     return 0;
@@ -94,13 +95,14 @@ static int validate_instances(const engine_config *cfg, char *err, size_t errlen
         const plugin_conf *p = &cfg->plugins[i];
         if ((unsigned)p->role > ROLE_FALLBACK)
             return cfg_fail(err, errlen, "%s: instance '%s' has an unknown role", p->where,
-                        p->name);
+                            p->name);
         if (!p->settings || !p->plugin || !p->plugin[0])
-            return cfg_fail(err, errlen, "%s: instance '%s' is incomplete", p->where, p->name);
+            return cfg_fail(err, errlen, "%s: instance '%s' is incomplete", p->where,
+                            p->name);
         for (size_t j = 0; j < i; j++)
             if (!strcmp(cfg->plugins[j].name, p->name))
                 return cfg_fail(err, errlen, "%s: duplicate instance name '%s' (also at %s)",
-                            p->where, p->name, cfg->plugins[j].where);
+                                p->where, p->name, cfg->plugins[j].where);
     }
     return 0;
 }
@@ -112,26 +114,28 @@ static int validate_selection(const engine_config *cfg, char *err, size_t errlen
     describe_plc_type(cfg, chosen, sizeof chosen);
     if (plcs == 0) {
         describe_declared(cfg, 1, declared, sizeof declared);
-        return cfg_fail(err, errlen, "%s but no plc instance has plc_type \"%s\" (declared: %s)",
-                    chosen, cfg->plc_type, declared);
+        return cfg_fail(err, errlen,
+                        "%s but no plc instance has plc_type \"%s\" (declared: %s)", chosen,
+                        cfg->plc_type, declared);
     }
     if (plcs > 1)
         return cfg_fail(err, errlen,
-                    "%s selects %zu plc instances (%s): give each plc instance its own "
-                    "plc_type",
-                    chosen, plcs, names);
+                        "%s selects %zu plc instances (%s): give each plc instance its own "
+                        "plc_type",
+                        chosen, plcs, names);
     size_t stores = count_active(cfg, ROLE_STORAGE, names, sizeof names);
     if (stores != 1) {
         describe_declared(cfg, 0, declared, sizeof declared);
-        return cfg_fail(err, errlen,
-                    "%zu active storage instances (active: %s; declared: %s): exactly one "
-                    "must be active",
-                    stores, stores ? names : "none", declared);
+        return cfg_fail(
+            err, errlen,
+            "%zu active storage instances (active: %s; declared: %s): exactly one "
+            "must be active",
+            stores, stores ? names : "none", declared);
     }
     if (count_active(cfg, ROLE_FALLBACK, names, sizeof names) > 1)
         return cfg_fail(err, errlen,
-                    "more than one active fallback store (%s): keep one embedded store",
-                    names);
+                        "more than one active fallback store (%s): keep one embedded store",
+                        names);
     return 0;
 }
 

@@ -174,8 +174,8 @@ static run_outcome close_valve(executor *x, int valve)
  * else a plain write. */
 static ald_status open_valve(executor *x, const recipe_step *s, port_error *err)
 {
-    ald_status st = plc_port_pulse(x->plc, x->tags, s->valve_number,
-                                   (uint32_t)s->duration_ms, err);
+    ald_status st =
+        plc_port_pulse(x->plc, x->tags, s->valve_number, (uint32_t)s->duration_ms, err);
     if (st != ALD_ERR_UNSUPPORTED && st != ALD_ERR_NOT_FOUND)
         return st;
     return plc_port_valve_set(x->plc, x->tags, s->valve_number, 1, err);

@@ -21,9 +21,9 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include "outbox.h"
 #include "ports/plc_port.h"
 #include "ports/storage_port.h"
-#include "outbox.h"
 #include "recipe.h"
 #include "tagmap.h"
 #include "writer.h"

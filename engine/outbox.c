@@ -98,8 +98,10 @@ void outbox_mark_down(outbox *o, ald_status why)
         return;
     metrics_set(m_down, 1);
     atomic_store(&g_state.db_connected, 0);
-    log_warning("outbox", "primary store '%s' unavailable (%s): storing in '%s' until it "
-                "answers again", port_instance_name(o->primary), ald_status_name(why),
+    log_warning("outbox",
+                "primary store '%s' unavailable (%s): storing in '%s' until it "
+                "answers again",
+                port_instance_name(o->primary), ald_status_name(why),
                 port_instance_name(o->fallback));
     pthread_mutex_lock(&o->lock);
     pthread_cond_signal(&o->wake);

@@ -66,7 +66,6 @@ ald_status outbox_store_samples(outbox *o, const ald_sample_batch *batch);
  * {id, status, error}; json is the payload text. ALD_OK once fsync'd. */
 ald_status outbox_store_record(outbox *o, const char *kind, const char *json);
 
-
 /* Encode/decode a batch (exposed for tests). encode returns malloc'd JSON. */
 char *outbox_encode_samples(const ald_sample_batch *batch);
 /* Decoded batch owns its strings; free with outbox_free_decoded. */

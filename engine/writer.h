@@ -38,7 +38,7 @@ typedef struct sample_writer {
     pthread_mutex_t process_lock;
     char process_id[64];        /* "" = no recipe running */
     atomic_int stop_requested;
-    port_error last_error;      /* the storage's message for the last failure */
+    port_error last_error; /* the storage's message for the last failure */
 } sample_writer;
 
 int writer_start(sample_writer *w, plugin_instance *storage, const tagmap *tags,

@@ -385,7 +385,8 @@ START_TEST(orphaned_run_is_failed_with_valves_closed_then_cleared)
     command("lost", "start_recipe", "{}");
     sql("UPDATE recipe_commands SET status='processing' WHERE id='lost'");
     sql("UPDATE machines SET status='processing', current_process_id='orphan'");
-    ck_assert_int_eq(plc_port_valve_set(&R.plc, &R.tags, 2, 1, NULL), ALD_OK); /* left open by the crash */
+    ck_assert_int_eq(plc_port_valve_set(&R.plc, &R.tags, 2, 1, NULL),
+                     ALD_OK); /* left open by the crash */
     commands_recover_orphans(&R.store, &R.plc, &R.tags, MACHINE);
     events e;
     valve_timeline(&e);

@@ -9,17 +9,18 @@
 #include "state.h"
 
 /* A call on the read lane: the instance lock, error captured inside it. */
-#define PLC_READ_CALL(pi, err, op, ...)                                                   \
-    (plc_ops(pi)->op ? plugin_call_done((pi), (plugin_lock(pi),                            \
-                                                plc_ops(pi)->op((pi)->inst, __VA_ARGS__)), \
-                                        (err))                                             \
-                     : plugin_call_unsupported((pi), #op, (err)))
+#define PLC_READ_CALL(pi, err, op, ...)                                                      \
+    (plc_ops(pi)->op                                                                         \
+         ? plugin_call_done(                                                                 \
+               (pi), (plugin_lock(pi), plc_ops(pi)->op((pi)->inst, __VA_ARGS__)), (err))     \
+         : plugin_call_unsupported((pi), #op, (err)))
 
 /* End of a control-lane call: capture the text, then release the lane. */
 static ald_status control_done(plugin_instance *pi, ald_status st, port_error *err)
 {
     if (err)
-        snprintf(err->text, sizeof err->text, "%s", st == ALD_OK ? "" : plugin_last_error(pi));
+        snprintf(err->text, sizeof err->text, "%s",
+                 st == ALD_OK ? "" : plugin_last_error(pi));
     pthread_mutex_unlock(&pi->control_lock);
     return st;
 }
@@ -55,8 +56,7 @@ int plc_port_can_read_tags(const plugin_instance *plc)
     return plc_ops(plc)->read_tags != NULL;
 }
 
-ald_status plc_port_read_tag(plugin_instance *plc, size_t tag, double *value,
-                             port_error *err)
+ald_status plc_port_read_tag(plugin_instance *plc, size_t tag, double *value, port_error *err)
 {
     if (!plc_port_can_read_tags(plc))
         return plugin_call_unsupported(plc, "read_tags", err);

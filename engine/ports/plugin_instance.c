@@ -4,8 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "ports/host_services.h"
 #include "log.h"
+#include "ports/host_services.h"
 
 static ald_plugin_kind kind_of_role(plugin_role role)
 {
@@ -122,13 +122,13 @@ void plugin_unlock(plugin_instance *pi)
 ald_status plugin_call_done(plugin_instance *pi, ald_status st, port_error *err)
 {
     if (err)
-        snprintf(err->text, sizeof err->text, "%s", st == ALD_OK ? "" : plugin_last_error(pi));
+        snprintf(err->text, sizeof err->text, "%s",
+                 st == ALD_OK ? "" : plugin_last_error(pi));
     plugin_unlock(pi);
     return st;
 }
 
-ald_status plugin_call_unsupported(const plugin_instance *pi, const char *op,
-                                   port_error *err)
+ald_status plugin_call_unsupported(const plugin_instance *pi, const char *op, port_error *err)
 {
     if (err)
         snprintf(err->text, sizeof err->text, "instance '%s' (%s) does not implement %s",

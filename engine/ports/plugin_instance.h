@@ -27,9 +27,9 @@ struct plugin_instance {
     plugin_role role;
     loaded_plugin lib;
     ald_host *host;
-    void *inst;            /* the plugin's own state */
+    void *inst; /* the plugin's own state */
     int started;
-    int serialise;         /* 1 = take `lock` around every call */
+    int serialise; /* 1 = take `lock` around every call */
     pthread_mutex_t lock;
     pthread_mutex_t control_lock;
 };

@@ -9,11 +9,10 @@
 
 /* The one calling convention: capability check, the instance lock, the call,
  * the error text captured before the lock is released. */
-#define STORAGE_CALL(pi, err, op, ...)                                                     \
-    (storage_ops(pi)->op                                                                   \
-         ? plugin_call_done((pi), (plugin_lock(pi), storage_ops(pi)->op((pi)->inst,        \
-                                                                         __VA_ARGS__)),    \
-                            (err))                                                         \
+#define STORAGE_CALL(pi, err, op, ...)                                                       \
+    (storage_ops(pi)->op                                                                     \
+         ? plugin_call_done(                                                                 \
+               (pi), (plugin_lock(pi), storage_ops(pi)->op((pi)->inst, __VA_ARGS__)), (err)) \
          : plugin_call_unsupported((pi), #op, (err)))
 
 int storage_port_has(const plugin_instance *store, storage_feature feature)
@@ -209,15 +208,13 @@ ald_status storage_port_finish_process(plugin_instance *store, const char *proce
 }
 
 ald_status storage_port_find_open_processes(plugin_instance *store, const char *machine_id,
-                                            ald_process_sink sink, void *ctx,
-                                            port_error *err)
+                                            ald_process_sink sink, void *ctx, port_error *err)
 {
     return STORAGE_CALL(store, err, find_open_processes, machine_id, sink, ctx);
 }
 
 ald_status storage_port_get_progress(plugin_instance *store, const char *process_id,
-                                     ald_process_state_sink sink, void *ctx,
-                                     port_error *err)
+                                     ald_process_state_sink sink, void *ctx, port_error *err)
 {
     return STORAGE_CALL(store, err, get_process_state, process_id, sink, ctx);
 }
@@ -251,8 +248,8 @@ ald_status storage_port_outbox_push(plugin_instance *fallback, const char *kind,
 }
 
 ald_status storage_port_outbox_drain(plugin_instance *fallback, unsigned limit,
-                                     ald_outbox_sink sink, void *ctx,
-                                     const int64_t *ack_upto, port_error *err)
+                                     ald_outbox_sink sink, void *ctx, const int64_t *ack_upto,
+                                     port_error *err)
 {
     const ald_storage_vtable *ops = storage_ops(fallback);
     if (!storage_port_has(fallback, STORAGE_OUTBOX))

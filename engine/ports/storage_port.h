@@ -33,14 +33,14 @@ struct outbox;
 
 /* Features a worker switches on only when the store has them. */
 typedef enum storage_feature {
-    STORAGE_COMMANDS,  /* fetch, claim and finish recipe_commands */
-    STORAGE_SETPOINTS, /* fetch and claim parameter_control_commands */
-    STORAGE_LEASES,    /* engine_leases */
-    STORAGE_OUTBOX,    /* the durable outbox (a fallback store) */
-    STORAGE_PROGRESS,  /* process_execution_state */
-    STORAGE_HEALTH,    /* machine_health */
-    STORAGE_ORPHANS,   /* find and finish processes left open by a crash */
-    STORAGE_LIVE_VALUES, /* current_value / set_value */
+    STORAGE_COMMANDS,       /* fetch, claim and finish recipe_commands */
+    STORAGE_SETPOINTS,      /* fetch and claim parameter_control_commands */
+    STORAGE_LEASES,         /* engine_leases */
+    STORAGE_OUTBOX,         /* the durable outbox (a fallback store) */
+    STORAGE_PROGRESS,       /* process_execution_state */
+    STORAGE_HEALTH,         /* machine_health */
+    STORAGE_ORPHANS,        /* find and finish processes left open by a crash */
+    STORAGE_LIVE_VALUES,    /* current_value / set_value */
     STORAGE_PARAMETER_CACHE /* keep a copy of the parameter map */
 } storage_feature;
 
@@ -120,8 +120,7 @@ ald_status storage_port_find_open_processes(plugin_instance *store, const char *
                                             ald_process_sink sink, void *ctx,
                                             port_error *err);
 ald_status storage_port_get_progress(plugin_instance *store, const char *process_id,
-                                     ald_process_state_sink sink, void *ctx,
-                                     port_error *err);
+                                     ald_process_state_sink sink, void *ctx, port_error *err);
 
 /* ---- health and leases ---- */
 ald_status storage_port_write_health(plugin_instance *store, const ald_health_report *r,
@@ -138,8 +137,8 @@ ald_status storage_port_outbox_push(plugin_instance *fallback, const char *kind,
  * record up to *ack_upto when it is >= 0 after the sink ran: one critical
  * section, so nothing pushed meanwhile is lost. */
 ald_status storage_port_outbox_drain(plugin_instance *fallback, unsigned limit,
-                                     ald_outbox_sink sink, void *ctx,
-                                     const int64_t *ack_upto, port_error *err);
+                                     ald_outbox_sink sink, void *ctx, const int64_t *ack_upto,
+                                     port_error *err);
 ald_status storage_port_outbox_stats(plugin_instance *fallback, int64_t *depth,
                                      int64_t *oldest_ms, port_error *err);
 

@@ -64,10 +64,9 @@ ald_status storage_port_apply_outcome(plugin_instance *store, const char *kind, 
 {
     if (!strcmp(kind, "finish_process")) {
         json_t *end = json_object_get(js, "end_ms");
-        return storage_port_finish_process(store, str_or_null(js, "id"),
-                                           str_or_null(js, "status"), str_or_null(js, "error"),
-                                           json_is_integer(end) ? json_integer_value(end) : -1,
-                                           err);
+        return storage_port_finish_process(
+            store, str_or_null(js, "id"), str_or_null(js, "status"), str_or_null(js, "error"),
+            json_is_integer(end) ? json_integer_value(end) : -1, err);
     }
     if (!strcmp(kind, "machine_state")) {
         ald_machine_update mu = {.struct_size = sizeof mu,
@@ -80,8 +79,8 @@ ald_status storage_port_apply_outcome(plugin_instance *store, const char *kind, 
     }
     if (!strcmp(kind, "finish_command"))
         return storage_port_finish_command(store, str_or_null(js, "id"),
-                                           str_or_null(js, "status"), str_or_null(js, "error"),
-                                           err);
+                                           str_or_null(js, "status"),
+                                           str_or_null(js, "error"), err);
     return plugin_call_unsupported(store, kind, err);
 }
 

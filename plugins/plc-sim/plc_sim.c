@@ -108,8 +108,8 @@ static ald_status read_settings(const ald_host *host, const ald_config *cfg,
     ald_status st = host->config_int(cfg, "seed", &seed);
     if (st == ALD_ERR_INVALID)
         return ald_setting_fail(&set, "seed",
-                             "must be an integer (e.g. seed = 42), or remove it for a "
-                             "clock-based seed");
+                                "must be an integer (e.g. seed = 42), or remove it for a "
+                                "clock-based seed");
     out->seed_given = st == ALD_OK;
     out->seed = (uint64_t)seed;
 
@@ -117,15 +117,15 @@ static ald_status read_settings(const ald_host *host, const ald_config *cfg,
     st = host->config_string(cfg, "disconnect_file", &out->disconnect_file);
     if (st == ALD_ERR_INVALID || (st == ALD_OK && out->disconnect_file[0] == '\0'))
         return ald_setting_fail(&set, "disconnect_file",
-                             "must be a non-empty path string, or remove it");
+                                "must be a non-empty path string, or remove it");
 
     out->valve_log_capacity = DEFAULT_VALVE_LOG_CAPACITY;
     st = host->config_int(cfg, "valve_log_capacity", &out->valve_log_capacity);
     if (st == ALD_ERR_INVALID || out->valve_log_capacity < 1 ||
         out->valve_log_capacity > MAX_VALVE_LOG_CAPACITY)
         return ald_setting_fail(&set, "valve_log_capacity",
-                             "must be an integer from 1 to %d (default %d)",
-                             MAX_VALVE_LOG_CAPACITY, DEFAULT_VALVE_LOG_CAPACITY);
+                                "must be an integer from 1 to %d (default %d)",
+                                MAX_VALVE_LOG_CAPACITY, DEFAULT_VALVE_LOG_CAPACITY);
     return ALD_OK;
 }
 

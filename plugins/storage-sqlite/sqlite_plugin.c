@@ -78,8 +78,8 @@ static ald_status read_settings(const ald_host *host, const ald_config *cfg, sq_
     sq->busy_timeout_ms = DEFAULT_BUSY_TIMEOUT_MS;
     if (ald_setting_bool(&s, "seed_demo", &sq->seed_demo) != ALD_OK ||
         ald_setting_bool(&s, "durable_samples", &sq->durable_samples) != ALD_OK ||
-        ald_setting_int(&s, "busy_timeout_ms", 0, MAX_BUSY_TIMEOUT_MS, &sq->busy_timeout_ms) !=
-            ALD_OK)
+        ald_setting_int(&s, "busy_timeout_ms", 0, MAX_BUSY_TIMEOUT_MS,
+                        &sq->busy_timeout_ms) != ALD_OK)
         return ALD_ERR_INVALID;
     return ALD_OK;
 }

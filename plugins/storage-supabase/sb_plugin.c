@@ -161,7 +161,8 @@ static ald_status read_settings(const ald_host *host, const ald_config *cfg, sb_
     if (rc == ALD_OK)
         rc = read_string(host, cfg, "machine_id", &sb->machine_id, err, errlen);
     const ald_settings s = {host, cfg, err, errlen};
-    if (rc == ALD_OK && ald_setting_bool(&s, "insecure_skip_verify", &sb->insecure_skip_verify))
+    if (rc == ALD_OK &&
+        ald_setting_bool(&s, "insecure_skip_verify", &sb->insecure_skip_verify))
         rc = ALD_ERR_INVALID;
     return rc;
 }

@@ -35,7 +35,7 @@ extern "C" {
 typedef struct ald_settings {
     const ald_host *host;
     const ald_config *cfg;
-    char *err;     /* create()'s error buffer */
+    char *err; /* create()'s error buffer */
     size_t errlen;
 } ald_settings;
 
@@ -50,7 +50,8 @@ static inline ald_status ald_setting_fail(const ald_settings *s, const char *nam
     char where[256] = "";
     if (s->host->config_where)
         s->host->config_where(s->cfg, name, where, sizeof where);
-    int n = snprintf(s->err, s->errlen, "%s%ssetting %s: ", where, where[0] ? ": " : "", name);
+    int n =
+        snprintf(s->err, s->errlen, "%s%ssetting %s: ", where, where[0] ? ": " : "", name);
     if (n >= 0 && (size_t)n < s->errlen) {
         va_list ap;
         va_start(ap, fmt);
