@@ -451,6 +451,46 @@ START_TEST(readiness_conditions_gate_a_start)
 }
 END_TEST
 
+/* ---- the ports: one calling convention for every plugin call ---- */
+
+START_TEST(plc_port_names_an_unknown_valve_and_a_missing_operation)
+{
+    rig_up();
+    port_error err;
+    ck_assert_int_eq(plc_port_valve_set(&R.plc, &R.tags, 42, 1, &err), ALD_ERR_NOT_FOUND);
+    ck_assert_str_eq(err.text, "no such valve: 42");
+    /* plc-sim has no PLC-timed pulse: unsupported, naming instance and operation */
+    ck_assert_int_eq(plc_port_pulse(&R.plc, &R.tags, 1, 20, &err), ALD_ERR_UNSUPPORTED);
+    ck_assert_msg(strstr(err.text, "'sim'") && strstr(err.text, "pulse"), "%s", err.text);
+}
+END_TEST
+
+START_TEST(plc_port_returns_the_text_of_the_failed_write)
+{
+    rig_up();
+    const tag_param *gauge = tagmap_find(&R.tags, PG1); /* read-only: no write address */
+    ck_assert_ptr_nonnull(gauge);
+    port_error err;
+    double readback;
+    ck_assert_int_eq(plc_port_write_setpoint(&R.plc, gauge->value_tag, 1.0, &readback, &err),
+                     ALD_ERR_INVALID);
+    ck_assert_msg(strstr(err.text, "no write address"), "%s", err.text);
+}
+END_TEST
+
+START_TEST(storage_port_reads_the_machine_for_the_engine_and_aldctl)
+{
+    rig_up();
+    storage_machine m;
+    ck_assert_int_eq(storage_port_get_machine(&R.store, MACHINE, &m, NULL), ALD_OK);
+    ck_assert_str_eq(m.status, query("SELECT status FROM machines WHERE id='%s'", MACHINE));
+    port_error err;
+    ck_assert_int_eq(storage_port_get_machine(&R.store, "00000000-0000-4000-8000-000000000000",
+                                              &m, &err),
+                     ALD_ERR_NOT_FOUND);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("executor");
@@ -468,5 +508,11 @@ int main(void)
     tcase_add_test(tc, shutdown_during_a_run_aborts_it_safely);
     tcase_add_test(tc, readiness_conditions_gate_a_start);
     suite_add_tcase(s, tc);
+    TCase *ports = tcase_create("ports");
+    tcase_set_timeout(ports, 30);
+    tcase_add_test(ports, plc_port_names_an_unknown_valve_and_a_missing_operation);
+    tcase_add_test(ports, plc_port_returns_the_text_of_the_failed_write);
+    tcase_add_test(ports, storage_port_reads_the_machine_for_the_engine_and_aldctl);
+    suite_add_tcase(s, ports);
     return run_suite(s);
 }

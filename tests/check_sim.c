@@ -589,6 +589,47 @@ START_TEST(test_plugin_refuses_writes_to_read_only_addresses)
 }
 END_TEST
 
+/* The executor's failed valve write and the logger's failed read run on two
+ * threads at once; each must read the text of its own failure. */
+typedef struct two_threads {
+    const loaded *l;
+    void *inst;
+    pthread_barrier_t wrote, read;
+    char seen[512];
+} two_threads;
+
+static void *failing_writer(void *arg)
+{
+    two_threads *t = arg;
+    t->l->vt->write_tag(t->inst, 999, 1.0); /* fails: no such tag */
+    pthread_barrier_wait(&t->wrote);
+    pthread_barrier_wait(&t->read); /* the other thread failed meanwhile */
+    snprintf(t->seen, sizeof t->seen, "%s", t->l->vt->last_error(t->inst));
+    return NULL;
+}
+
+START_TEST(test_plugin_each_thread_reads_the_error_of_its_own_call)
+{
+    loaded l = load_plugin();
+    two_threads t = {.l = &l, .inst = new_instance(&l, "seed = 5;")};
+    ck_assert_int_eq(set_demo_tags(&l, t.inst), ALD_OK);
+    pthread_barrier_init(&t.wrote, NULL, 2);
+    pthread_barrier_init(&t.read, NULL, 2);
+    pthread_t writer;
+    ck_assert_int_eq(pthread_create(&writer, NULL, failing_writer, &t), 0);
+    pthread_barrier_wait(&t.wrote);
+    ald_tag_value out[1];
+    ck_assert_int_eq(l.vt->read_all(t.inst, out, 1), ALD_ERR_INVALID); /* wrong count */
+    ck_assert_ptr_nonnull(strstr(l.vt->last_error(t.inst), "read_all"));
+    pthread_barrier_wait(&t.read);
+    pthread_join(writer, NULL);
+    ck_assert_msg(strstr(t.seen, "write_tag: index 999"), "writer saw: %s", t.seen);
+    pthread_barrier_destroy(&t.wrote);
+    pthread_barrier_destroy(&t.read);
+    l.vt->destroy(t.inst);
+}
+END_TEST
+
 static void collect_event(void *ctx, const ald_valve_event *ev)
 {
     char *log = ctx;
@@ -740,6 +781,7 @@ static Suite *sim_suite(void)
     tcase_add_test(plugin, test_plugin_applies_scale_offset_and_marks_unreadable_tags);
     tcase_add_test(plugin, test_plugin_write_tag_sets_the_model);
     tcase_add_test(plugin, test_plugin_refuses_writes_to_read_only_addresses);
+    tcase_add_test(plugin, test_plugin_each_thread_reads_the_error_of_its_own_call);
     tcase_add_test(plugin, test_plugin_valve_events_in_order);
     tcase_add_test(plugin, test_plugin_disconnect_file_drops_and_restores_the_plc);
     tcase_add_test(plugin, test_plugin_bad_settings_rejected_with_file_and_line);

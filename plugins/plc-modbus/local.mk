@@ -9,7 +9,7 @@ plugins_plc_modbus_plc_modbus_la_SOURCES = \
 	plugins/plc-modbus/mb_metrics.c plugins/plc-modbus/mb_metrics.h \
 	plugins/plc-modbus/mb_tags.c plugins/plc-modbus/mb_tags.h \
 	plugins/plc-modbus/mb_read.c plugins/plc-modbus/mb_write.c \
-	$(MODBUS_CODEC_SOURCES)
+	$(MODBUS_CODEC_SOURCES) $(THREAD_ERROR_SOURCES)
 plugins_plc_modbus_plc_modbus_la_CFLAGS = $(ALD_PLUGIN_CC_FLAGS) $(MODBUS_CFLAGS) \
 	-I$(top_srcdir)/plugins/common
 plugins_plc_modbus_plc_modbus_la_LDFLAGS = $(ALD_PLUGIN_LD_FLAGS)

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "mb_instance.h"
+#include "thread_error.h"
 
 static ald_status plc_create(const ald_host *host, const ald_config *cfg, void **instance,
                              char *err, size_t errlen)
@@ -103,6 +104,9 @@ static void plc_stop(void *instance)
 static const char *plc_last_error(void *instance)
 {
     mb_instance *in = instance;
+    const char *mine = thread_error_get(in); /* this thread's own call's text */
+    if (mine)
+        return mine;
     pthread_mutex_lock(&in->err_lock);
     memcpy(in->err_out, in->last_err, sizeof in->err_out);
     pthread_mutex_unlock(&in->err_lock);

@@ -7,7 +7,7 @@ PLC_SIM_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/common \
 
 pkglib_LTLIBRARIES += plugins/plc-sim/plc-sim.la
 plugins_plc_sim_plc_sim_la_SOURCES = plugins/plc-sim/plc_sim.c \
-	$(PLC_SIM_MODEL_SOURCES) $(MODBUS_CODEC_SOURCES)
+	$(PLC_SIM_MODEL_SOURCES) $(MODBUS_CODEC_SOURCES) $(THREAD_ERROR_SOURCES)
 plugins_plc_sim_plc_sim_la_CPPFLAGS = $(PLC_SIM_CPPFLAGS)
 plugins_plc_sim_plc_sim_la_CFLAGS = $(ALD_PLUGIN_CC_FLAGS)
 plugins_plc_sim_plc_sim_la_LDFLAGS = $(ALD_PLUGIN_LD_FLAGS)

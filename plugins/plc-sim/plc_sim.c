@@ -32,6 +32,7 @@
 #include "ald/settings.h"
 #include "modbus_codec.h"
 #include "sim_model.h"
+#include "thread_error.h"
 
 #define DEFAULT_VALVE_LOG_CAPACITY 65536
 #define MAX_VALVE_LOG_CAPACITY (16 * 1024 * 1024)
@@ -75,6 +76,7 @@ fail(plc_sim *s, ald_status status, const char *fmt, ...)
     va_start(ap, fmt);
     pthread_mutex_lock(&s->err_lock);
     vsnprintf(s->err, sizeof s->err, fmt, ap);
+    thread_error_set(s, s->err);
     pthread_mutex_unlock(&s->err_lock);
     va_end(ap);
     return status;
@@ -82,9 +84,13 @@ fail(plc_sim *s, ald_status status, const char *fmt, ...)
 
 static const char *sim_last_error(void *instance)
 {
-    /* Per thread, so a concurrent op cannot rewrite the text being read. */
+    /* This thread's own call's text first (thread_error.h); else a per-thread
+     * copy of the shared text, so a concurrent op cannot rewrite it mid-read. */
     static _Thread_local char copy[ERR_LEN];
     plc_sim *s = instance;
+    const char *mine = thread_error_get(s);
+    if (mine)
+        return mine;
     pthread_mutex_lock(&s->err_lock);
     memcpy(copy, s->err, sizeof copy);
     pthread_mutex_unlock(&s->err_lock);

@@ -21,7 +21,10 @@
  * must therefore make write_tag()/pulse() safe against a concurrent read_all()
  * and must not make them wait for a running bulk read (use a separate control
  * connection or a priority lane). No call may block longer than the plugin's
- * configured timeouts.
+ * configured timeouts. The host reads last_error() on the thread that made
+ * the failing call, right after it, possibly while the other thread's call
+ * runs: keep the text per calling thread (plc-modbus and plc-sim do), so a
+ * failed valve write never reports the logger's read error.
  */
 #ifndef ALD_PLC_H
 #define ALD_PLC_H
