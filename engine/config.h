@@ -74,7 +74,7 @@ typedef struct engine_config {
     const ald_config *readiness; /* list of { parameter; op; value; } or NULL */
     plugin_conf *plugins;
     size_t plugin_count;
-    void *impl; /* the libconfig trees; private to config.c */
+    void *impl; /* the libconfig trees; private to config_*.c (config_impl.h) */
 } engine_config;
 
 /* Load every *.conf in dir. On error returns -1 and writes a message that

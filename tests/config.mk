@@ -1,4 +1,4 @@
-# tests/config.mk - the engine configuration (engine/config.c) and the
+# tests/config.mk - the engine configuration (engine/config_*.c) and the
 # shipped conf.d.
 check_PROGRAMS += tests/check_config
 TESTS += tests/check_config
