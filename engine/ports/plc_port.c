@@ -45,6 +45,8 @@ ald_status plc_port_read_all(plugin_instance *plc, ald_tag_value *out, size_t co
     ald_status st = ops->read_all(plc->inst, out, count);
     if (connected)
         *connected = ops->is_connected ? ops->is_connected(plc->inst) : st == ALD_OK;
+    if (st != ALD_OK) /* for the health report, from whichever thread asks */
+        snprintf(plc->read_error, sizeof plc->read_error, "%s", plugin_last_error(plc));
     plugin_call_done(plc, st, err);
     if (st != ALD_OK)
         atomic_fetch_add(&g_state.plc_errors_total, 1);
@@ -138,6 +140,6 @@ ald_status plc_port_write_setpoint(plugin_instance *plc, size_t write_tag, doubl
 void plc_port_error_text(plugin_instance *plc, char *buf, size_t len)
 {
     plugin_lock(plc);
-    snprintf(buf, len, "%s", plugin_last_error(plc));
+    snprintf(buf, len, "%s", plc->read_error[0] ? plc->read_error : plugin_last_error(plc));
     plugin_unlock(plc);
 }

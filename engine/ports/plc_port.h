@@ -62,7 +62,9 @@ int plc_port_close_all_valves(plugin_instance *plc, const tagmap *tags);
 ald_status plc_port_write_setpoint(plugin_instance *plc, size_t write_tag, double value,
                                    double *readback, port_error *err);
 
-/* The plugin's current error text, for the health report ("" when none). */
+/* The PLC's current error text for the health report: the last failed bulk
+ * read's, captured by the port (the plugin's own text is per calling thread,
+ * and the thread asking here is not the logger), else the plugin's. */
 void plc_port_error_text(plugin_instance *plc, char *buf, size_t len);
 
 #endif

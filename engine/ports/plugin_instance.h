@@ -32,6 +32,7 @@ struct plugin_instance {
     int serialise; /* 1 = take `lock` around every call */
     pthread_mutex_t lock;
     pthread_mutex_t control_lock;
+    char read_error[PORT_ERROR_LEN]; /* the last failed bulk read's text (under lock) */
 };
 
 /* Resolve, open and create one configured instance (no I/O in the plugin).
