@@ -69,10 +69,13 @@ static char *dup_or_null(const char *s)
 
 /* The row's own words, "holding_register:100", or NULL when the row has no
  * usable address of that kind. The PLC plugin parses them (for Modbus, its
- * codec); the engine formats no protocol's address syntax. */
+ * codec); the engine formats no protocol's address syntax. The bound is the
+ * schema's (SCHEMA.md: *_modbus_address columns hold 0-based 16-bit
+ * addresses): a row outside it is skipped and counted, as any unusable row
+ * is, rather than handed on to stop the whole tag set. */
 static char *row_address(const char *area_word, int64_t address)
 {
-    if (!tagmap_is_area_word(area_word) || address < 0)
+    if (!tagmap_is_area_word(area_word) || address < 0 || address > 65535)
         return NULL;
     char buf[64];
     snprintf(buf, sizeof buf, "%s:%lld", area_word, (long long)address);

@@ -38,6 +38,7 @@ static void build_demo_map(tagmap *m)
         param("pg1", "Pressure Gauge 1", "pressure", "float", "input_register", 4, NULL, -1,
               0),
         param("ghost", "Nothing", "x", "float", NULL, -1, NULL, -1, 0),
+        param("far", "Far Gauge", "x", "float", "input_register", 70000, NULL, -1, 0),
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
         tagmap_add_parameter(m, &rows[i]);
@@ -48,9 +49,9 @@ START_TEST(tagmap_maps_rows_to_tags)
 {
     tagmap m;
     build_demo_map(&m);
-    ck_assert_uint_eq(m.param_count, 4);
+    ck_assert_uint_eq(m.param_count, 5);
     ck_assert_uint_eq(m.tag_count, 4); /* v1, mfc1, mfc1#setpoint, pg1 */
-    ck_assert_uint_eq(m.skipped, 1);
+    ck_assert_uint_eq(m.skipped, 2);   /* ghost (no address), far (past 65535) */
     ck_assert_str_eq(m.tags[0].read_address, "coil:0");
     ck_assert_str_eq(m.tags[0].write_address, "coil:0");
     ck_assert_int_eq(m.tags[0].type, ALD_TYPE_BOOL);
