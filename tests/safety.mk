@@ -1,13 +1,18 @@
 # Safety tests (issue 16): the code that runs when things go wrong, driven
 # through fault-injecting plugins loaded by the real loader.
 
-# Fault-injecting plugins: a PLC a test steers through a control table
-# (plc_fault.h), and a plugin of ABI major 0.
-check_LTLIBRARIES += tests/fixtures/plugins/plc-fault.la tests/fixtures/plugins/fx-major0.la
+# Fault-injecting plugins: a PLC and a primary store a test steers through
+# a control table (plc_fault.h, storage_fault.h), and a plugin of ABI major 0.
+check_LTLIBRARIES += tests/fixtures/plugins/plc-fault.la \
+	tests/fixtures/plugins/storage-fault.la tests/fixtures/plugins/fx-major0.la
 tests_fixtures_plugins_plc_fault_la_SOURCES = tests/fixtures/plugins/plc_fault.c \
 	tests/fixtures/plugins/plc_fault.h
 tests_fixtures_plugins_plc_fault_la_CFLAGS = $(ALD_PLUGIN_CC_FLAGS)
 tests_fixtures_plugins_plc_fault_la_LDFLAGS = $(FIXTURE_LD) -lpthread
+tests_fixtures_plugins_storage_fault_la_SOURCES = tests/fixtures/plugins/storage_fault.c \
+	tests/fixtures/plugins/storage_fault.h
+tests_fixtures_plugins_storage_fault_la_CFLAGS = $(ALD_PLUGIN_CC_FLAGS)
+tests_fixtures_plugins_storage_fault_la_LDFLAGS = $(FIXTURE_LD) -lpthread
 tests_fixtures_plugins_fx_major0_la_SOURCES = tests/fixtures/plugins/fixture_plc.c
 tests_fixtures_plugins_fx_major0_la_CFLAGS = $(FIXTURE_CC) -DFIXTURE_MAJOR=0
 tests_fixtures_plugins_fx_major0_la_LDFLAGS = $(FIXTURE_LD)
@@ -20,7 +25,7 @@ tests_libsafetyrig_la_LIBADD = tests/libtestutil.la $(SQLITE_LIBS) -ldl
 ALD_SAFETY_DEPS = tests/fixtures/plugins/plc-fault.la plugins/storage-sqlite/storage-sqlite.la
 
 SAFETY_TESTS = tests/check_safety_valves tests/check_safety_setpoint \
-	tests/check_safety_commands tests/check_safety_loader
+	tests/check_safety_commands tests/check_safety_outbox tests/check_safety_loader
 check_PROGRAMS += $(SAFETY_TESTS)
 TESTS += $(SAFETY_TESTS)
 
@@ -38,6 +43,13 @@ tests_check_safety_commands_SOURCES = tests/check_safety_commands.c
 tests_check_safety_commands_CFLAGS = $(ALD_TEST_CC_FLAGS) $(SQLITE_CFLAGS)
 tests_check_safety_commands_LDADD = tests/libsafetyrig.la $(ALD_TEST_LIBS) -lm
 EXTRA_tests_check_safety_commands_DEPENDENCIES = $(ALD_SAFETY_DEPS)
+
+# The outbox between a fault-injecting primary and a real SQLite fallback.
+tests_check_safety_outbox_SOURCES = tests/check_safety_outbox.c
+tests_check_safety_outbox_CFLAGS = $(ALD_TEST_CC_FLAGS)
+tests_check_safety_outbox_LDADD = $(ALD_TEST_LIBS) -ldl -lpthread -lm
+EXTRA_tests_check_safety_outbox_DEPENDENCIES = tests/fixtures/plugins/storage-fault.la \
+	plugins/storage-sqlite/storage-sqlite.la
 
 tests_check_safety_loader_SOURCES = tests/check_safety_loader.c
 tests_check_safety_loader_CFLAGS = $(ALD_TEST_CC_FLAGS)
