@@ -1,5 +1,6 @@
 # Safety tests (issue 16): the code that runs when things go wrong, driven
-# through fault-injecting plugins loaded by the real loader.
+# through fault-injecting plugins loaded by the real loader, and the
+# mutation check that shows these tests notice when that code breaks.
 
 # Fault-injecting plugins: a PLC and a primary store a test steers through
 # a control table (plc_fault.h, storage_fault.h), and a plugin of ABI major 0.
@@ -55,3 +56,13 @@ tests_check_safety_loader_SOURCES = tests/check_safety_loader.c
 tests_check_safety_loader_CFLAGS = $(ALD_TEST_CC_FLAGS)
 tests_check_safety_loader_LDADD = $(ALD_TEST_LIBS)
 EXTRA_tests_check_safety_loader_DEPENDENCIES = tests/fixtures/plugins/fx-major0.la
+
+# The mutation check (on demand, not in CI): each one-line mutation of the
+# safety-critical code in tests/mutation/mutations.txt, alone, in a scratch
+# copy of the tree, against the tests it names. Result: docs/reliability.md.
+ALD_MUTATION_INTERPRETER = python3
+EXTRA_DIST += tests/mutation/mutate.py tests/mutation/mutations.txt docs/reliability.md
+mutation:
+	$(ALD_MUTATION_INTERPRETER) $(top_srcdir)/tests/mutation/mutate.py --src $(abs_top_srcdir) \
+		--list $(abs_top_srcdir)/tests/mutation/mutations.txt $(MUTATION_FLAGS)
+.PHONY: mutation
