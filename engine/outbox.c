@@ -137,8 +137,21 @@ ald_status outbox_store_samples(outbox *o, const ald_sample_batch *batch)
 
 /* ---- replaying ---------------------------------------------------------------------- */
 
+/* A record copied out of the fallback store, so that the store is not held
+ * while the primary takes its time (HTTP retries can last many seconds, and
+ * the writer must keep storing into the outbox meanwhile). */
+typedef struct held_record {
+    int64_t seq;
+    char *kind;
+    char *payload;
+    size_t payload_len;
+} held_record;
+
 typedef struct replay_round {
     outbox *o;
+    held_record records[OUTBOX_REPLAY_BATCH];
+    size_t count;
+    int copy_failed; /* out of memory: hold nothing after the gap */
     int64_t acked_upto;
     int replayed;
     int refused; /* the primary failed: stop this round */
@@ -153,9 +166,39 @@ ald_status outbox_store_record(outbox *o, const char *kind, const char *json)
     return push_record(o, kind, json, clock_realtime_ms());
 }
 
-static void replay_record(void *ctx, const ald_outbox_record *r)
+/* The outbox_peek sink: copy the record; nothing is sent from inside the peek. */
+static void hold_record(void *ctx, const ald_outbox_record *r)
 {
     replay_round *round = ctx;
+    if (round->copy_failed || round->count >= OUTBOX_REPLAY_BATCH)
+        return;
+    held_record *h = &round->records[round->count];
+    h->seq = r->seq;
+    h->kind = strdup(r->kind ? r->kind : "");
+    h->payload = malloc(r->payload_len + 1);
+    if (!h->kind || !h->payload) {
+        free(h->kind);
+        free(h->payload);
+        round->copy_failed = 1; /* this round ends before the record */
+        return;
+    }
+    memcpy(h->payload, r->payload, r->payload_len);
+    h->payload[r->payload_len] = '\0';
+    h->payload_len = r->payload_len;
+    round->count++;
+}
+
+static void release_records(replay_round *round)
+{
+    for (size_t i = 0; i < round->count; i++) {
+        free(round->records[i].kind);
+        free(round->records[i].payload);
+    }
+    round->count = 0;
+}
+
+static void replay_record(replay_round *round, const ald_outbox_record *r)
+{
     if (round->refused)
         return;
     port_error err;
@@ -197,15 +240,28 @@ static void log_refusal(outbox *o, ald_status why, const char *text)
                 port_instance_name(o->primary), ald_status_name(why), text);
 }
 
+/* Peek (fallback locked), replay in order (fallback NOT locked, so the
+ * writer keeps storing), then acknowledge what the primary took. Records
+ * only leave the outbox up to the first one the primary refused. */
 int outbox_replay_once(outbox *o)
 {
     replay_round round = {.o = o, .acked_upto = -1};
     port_error err;
-    ald_status st = storage_port_outbox_drain(o->fallback, OUTBOX_REPLAY_BATCH, replay_record,
-                                              &round, &round.acked_upto, &err);
-    metrics_add(m_replayed, round.replayed);
+    ald_status st = storage_port_outbox_peek(o->fallback, OUTBOX_REPLAY_BATCH, hold_record,
+                                             &round, &err);
     if (st != ALD_OK)
         log_error("outbox", "reading the outbox failed: %s", err.text);
+    for (size_t i = 0; i < round.count; i++) {
+        const held_record *h = &round.records[i];
+        ald_outbox_record r = {.struct_size = sizeof r, .seq = h->seq, .kind = h->kind,
+                               .payload = h->payload, .payload_len = h->payload_len};
+        replay_record(&round, &r);
+    }
+    release_records(&round);
+    if (round.acked_upto >= 0 &&
+        storage_port_outbox_ack(o->fallback, round.acked_upto, &err) != ALD_OK)
+        log_error("outbox", "acknowledging replayed records failed: %s", err.text);
+    metrics_add(m_replayed, round.replayed);
     if (round.refused) {
         metrics_add(m_failures, 1);
         log_refusal(o, round.why, round.why_text);

@@ -10,6 +10,11 @@
  * is empty the primary is "up" again and writes go direct. Replays are
  * idempotent (samples are inserted with ignore-duplicates on their natural
  * key), so a record replayed twice after a crash adds nothing.
+ *
+ * A replay round copies its records out of the fallback store and sends them
+ * with the store released, so a slow primary (HTTP retries) never keeps the
+ * writer from storing; a refused record ends the round, and only records
+ * before it are acknowledged.
  */
 #ifndef ALD_ENGINE_OUTBOX_H
 #define ALD_ENGINE_OUTBOX_H

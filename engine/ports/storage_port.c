@@ -247,18 +247,15 @@ ald_status storage_port_outbox_push(plugin_instance *fallback, const char *kind,
     return STORAGE_CALL(fallback, err, outbox_push, kind, payload, strlen(payload));
 }
 
-ald_status storage_port_outbox_drain(plugin_instance *fallback, unsigned limit,
-                                     ald_outbox_sink sink, void *ctx, const int64_t *ack_upto,
-                                     port_error *err)
+ald_status storage_port_outbox_peek(plugin_instance *fallback, unsigned limit,
+                                    ald_outbox_sink sink, void *ctx, port_error *err)
 {
-    const ald_storage_vtable *ops = storage_ops(fallback);
-    if (!storage_port_has(fallback, STORAGE_OUTBOX))
-        return plugin_call_unsupported(fallback, "outbox_peek", err);
-    plugin_lock(fallback);
-    ald_status st = ops->outbox_peek(fallback->inst, limit, sink, ctx);
-    if (*ack_upto >= 0)
-        ops->outbox_ack(fallback->inst, *ack_upto);
-    return plugin_call_done(fallback, st, err);
+    return STORAGE_CALL(fallback, err, outbox_peek, limit, sink, ctx);
+}
+
+ald_status storage_port_outbox_ack(plugin_instance *fallback, int64_t upto, port_error *err)
+{
+    return STORAGE_CALL(fallback, err, outbox_ack, upto);
 }
 
 ald_status storage_port_outbox_stats(plugin_instance *fallback, int64_t *depth,

@@ -133,12 +133,13 @@ ald_status storage_port_release_lease(plugin_instance *store, const char *machin
 /* ---- the fallback's durable outbox ---- */
 ald_status storage_port_outbox_push(plugin_instance *fallback, const char *kind,
                                     const char *payload, port_error *err);
-/* Hand out up to limit records (oldest first) to sink, then delete every
- * record up to *ack_upto when it is >= 0 after the sink ran: one critical
- * section, so nothing pushed meanwhile is lost. */
-ald_status storage_port_outbox_drain(plugin_instance *fallback, unsigned limit,
-                                     ald_outbox_sink sink, void *ctx, const int64_t *ack_upto,
-                                     port_error *err);
+/* Hand out up to limit records (oldest first) to sink, under the fallback's
+ * lock: the sink must only copy them (the replay sends them to the primary
+ * after the lock is released, so the writer keeps storing meanwhile). */
+ald_status storage_port_outbox_peek(plugin_instance *fallback, unsigned limit,
+                                    ald_outbox_sink sink, void *ctx, port_error *err);
+/* Delete every record up to and including seq upto (later pushes survive). */
+ald_status storage_port_outbox_ack(plugin_instance *fallback, int64_t upto, port_error *err);
 ald_status storage_port_outbox_stats(plugin_instance *fallback, int64_t *depth,
                                      int64_t *oldest_ms, port_error *err);
 

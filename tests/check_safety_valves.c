@@ -1,0 +1,178 @@
+/*
+ * check_safety_valves.c - the valve safety code, observed through a PLC that
+ * can make writes fail: a close is retried until it lands, a run that fails
+ * or aborts with a valve open sends a close write to EVERY valve output, the
+ * close-all reaches valve 1 too and goes on past a failure, and the recipe
+ * validator itself refuses valve 0. Writes are counted per tag, not valve
+ * transitions: each pulse closes its own valve, so only counts show the
+ * close-all.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ports/plc_port.h"
+#include "recipe.h"
+#include "safety_rig.h"
+#include "setpoint.h"
+#include "testutil.h"
+
+#define CLOSED 0.0
+#define OPEN 1.0
+
+static void start_recipe(const char *recipe_id)
+{
+    char params[160];
+    snprintf(params, sizeof params, "{\"recipe_id\": \"%s\"}", recipe_id);
+    rig_command("start", "start_recipe", params);
+    ck_assert_int_eq(commands_poll_once(&R.cp), 1);
+}
+
+START_TEST(a_close_that_fails_twice_is_retried_and_the_run_completes_closed)
+{
+    rig_up();
+    size_t v2 = rig_valve_tag(2);
+    R.fault->fail_writes(R.plc.inst, v2, CLOSED, 2, ALD_ERR_TIMEOUT);
+    rig_valve_recipe("r", 2, 20);
+    start_recipe("r");
+    rig_wait_idle();
+    ck_assert_int_eq(R.exec.last_outcome, RUN_COMPLETED);
+    ck_assert_str_eq(rig_query("SELECT status FROM process_executions"), "completed");
+    ck_assert_uint_eq(R.fault->writes_of(R.plc.inst, v2, OPEN), 1);
+    ck_assert_uint_eq(R.fault->writes_of(R.plc.inst, v2, CLOSED), 3); /* 2 failed, 1 landed */
+    ck_assert_double_eq(R.fault->value(R.plc.inst, v2), CLOSED);
+    executor_shutdown(&R.exec);
+}
+END_TEST
+
+/* Every valve output got at least one close write; `pulsed` got `pulsed_closes`. */
+static void assert_every_valve_commanded_closed(int pulsed, size_t pulsed_closes)
+{
+    for (int v = 1; v <= RIG_VALVES; v++) {
+        size_t tag = rig_valve_tag(v);
+        size_t closes = R.fault->writes_of(R.plc.inst, tag, CLOSED);
+        if (v == pulsed)
+            ck_assert_msg(closes == pulsed_closes, "valve %d: %zu close writes, expected %zu",
+                          v, closes, pulsed_closes);
+        else
+            ck_assert_msg(closes == 1, "valve %d: %zu close writes, expected the close-all's 1",
+                          v, closes);
+        ck_assert_double_eq(R.fault->value(R.plc.inst, tag), CLOSED);
+    }
+}
+
+START_TEST(an_aborted_run_sends_a_close_write_to_every_valve)
+{
+    rig_up();
+    rig_valve_recipe("r", 3, 60000);
+    start_recipe("r");
+    rig_wait_writes(1); /* the valve is open */
+    ck_assert_uint_eq(R.fault->writes_of(R.plc.inst, rig_valve_tag(3), OPEN), 1);
+    executor_stop(&R.exec, "test stop");
+    rig_wait_idle();
+    ck_assert_int_eq(R.exec.last_outcome, RUN_ABORTED);
+    /* valve 3: its own pulse's close, then the close-all's */
+    assert_every_valve_commanded_closed(3, 2);
+    ck_assert_str_eq(rig_query("SELECT status FROM process_executions"), "aborted");
+    executor_shutdown(&R.exec);
+}
+END_TEST
+
+START_TEST(a_run_that_fails_with_a_valve_open_sends_a_close_write_to_every_valve)
+{
+    rig_up();
+    size_t v2 = rig_valve_tag(2);
+    /* the pulse's three close attempts fail: the run fails with valve 2 open */
+    R.fault->fail_writes(R.plc.inst, v2, CLOSED, 3, ALD_ERR_TIMEOUT);
+    rig_valve_recipe("r", 2, 20);
+    start_recipe("r");
+    rig_wait_idle();
+    ck_assert_int_eq(R.exec.last_outcome, RUN_FAILED);
+    assert_every_valve_commanded_closed(2, 4); /* 3 failed attempts, then the close-all's */
+    ck_assert_str_eq(rig_query("SELECT status FROM process_executions"), "failed");
+    ck_assert_str_eq(rig_query("SELECT status FROM machines"), "error");
+    const char *why = rig_query("SELECT error_message FROM recipe_commands WHERE id='start'");
+    ck_assert_msg(strstr(why, "valve 2 did not close"), "%s", why);
+    executor_shutdown(&R.exec);
+}
+END_TEST
+
+START_TEST(close_all_closes_every_open_valve_including_valve_1)
+{
+    rig_up();
+    static const int opened[] = {1, 2, 6};
+    for (size_t i = 0; i < 3; i++)
+        ck_assert_int_eq(plc_port_valve_set(&R.plc, &R.tags, opened[i], 1, NULL), ALD_OK);
+    ck_assert_int_eq(plc_port_close_all_valves(&R.plc, &R.tags), 0);
+    for (int v = 1; v <= RIG_VALVES; v++) {
+        size_t tag = rig_valve_tag(v);
+        ck_assert_msg(R.fault->writes_of(R.plc.inst, tag, CLOSED) == 1,
+                      "valve %d was not commanded closed exactly once", v);
+        ck_assert_double_eq(R.fault->value(R.plc.inst, tag), CLOSED);
+    }
+    /* nothing but valves was written */
+    ck_assert_uint_eq(R.fault->write_count(R.plc.inst), 3 + RIG_VALVES);
+}
+END_TEST
+
+START_TEST(close_all_goes_on_past_a_failed_close_and_counts_it)
+{
+    rig_up();
+    size_t v1 = rig_valve_tag(1);
+    for (int v = 1; v <= RIG_VALVES; v++)
+        ck_assert_int_eq(plc_port_valve_set(&R.plc, &R.tags, v, 1, NULL), ALD_OK);
+    R.fault->fail_writes(R.plc.inst, v1, CLOSED, 1, ALD_ERR_DISCONNECTED);
+    ck_assert_int_eq(plc_port_close_all_valves(&R.plc, &R.tags), 1);
+    ck_assert_double_eq(R.fault->value(R.plc.inst, v1), OPEN);
+    for (int v = 2; v <= RIG_VALVES; v++)
+        ck_assert_double_eq(R.fault->value(R.plc.inst, rig_valve_tag(v)), CLOSED);
+}
+END_TEST
+
+/* ---- the recipe validator, without any machine map -------------------------------- */
+
+static int build_one_valve_step(int valve_number, char *err, size_t len)
+{
+    recipe_rows rows;
+    recipe_rows_init(&rows);
+    ald_recipe_reader reader = recipe_rows_reader(&rows);
+    ald_recipe_info info = {.struct_size = sizeof info, .id = "r", .name = "valve zero",
+                            .version = 1, .chamber_temperature_set_point = NAN,
+                            .pressure_set_point = NAN};
+    reader.recipe(reader.ctx, &info);
+    ald_recipe_step s = {.struct_size = sizeof s, .id = "s1", .recipe_id = "r",
+                         .sequence_number = 1, .name = "pulse", .type = "valve",
+                         .flow_rate = NAN, .target_value = NAN, .has_valve_config = 1,
+                         .valve_number = valve_number, .valve_duration_ms = 20};
+    reader.step(reader.ctx, &s);
+    recipe rc;
+    memset(&rc, 0, sizeof rc);
+    int built = recipe_build(&rc, &rows, err, len);
+    recipe_free(&rc);
+    recipe_rows_free(&rows);
+    return built;
+}
+
+START_TEST(the_recipe_validator_refuses_valve_0)
+{
+    char err[400] = "";
+    ck_assert_int_eq(build_one_valve_step(0, err, sizeof err), -1);
+    ck_assert_msg(strstr(err, "valve number") && strstr(err, "pulse"), "%s", err);
+    ck_assert_int_eq(build_one_valve_step(1, err, sizeof err), 0); /* valve 1 is fine */
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("safety: valves");
+    TCase *tc = tcase_create("valves");
+    tcase_set_timeout(tc, 90);
+    tcase_add_test(tc, a_close_that_fails_twice_is_retried_and_the_run_completes_closed);
+    tcase_add_test(tc, an_aborted_run_sends_a_close_write_to_every_valve);
+    tcase_add_test(tc, a_run_that_fails_with_a_valve_open_sends_a_close_write_to_every_valve);
+    tcase_add_test(tc, close_all_closes_every_open_valve_including_valve_1);
+    tcase_add_test(tc, close_all_goes_on_past_a_failed_close_and_counts_it);
+    tcase_add_test(tc, the_recipe_validator_refuses_valve_0);
+    suite_add_tcase(s, tc);
+    return run_suite(s);
+}
