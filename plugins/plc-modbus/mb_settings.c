@@ -20,7 +20,8 @@ typedef struct loader {
     size_t errlen;
 } loader;
 
-static ald_status fail(const loader *ld, const char *path, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static ald_status fail(const loader *ld, const char *path,
+                                                             const char *fmt, ...)
 {
     char where[128];
     ld->host->config_where(ld->cfg, path, where, sizeof where);
