@@ -4,7 +4,6 @@
  * (Commands, machines, processes, leases and the outbox: check_sqlite_ops.c.)
  */
 #include <check.h>
-#include <libconfig.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,10 +56,7 @@ static const ald_config *config_file(const char *text, char *file, size_t len)
     ck_assert_ptr_nonnull(f);
     fputs(text, f);
     fclose(f);
-    config_t *cfg = malloc(sizeof *cfg);
-    config_init(cfg);
-    ck_assert_msg(config_read_file(cfg, file), "%s", config_error_text(cfg));
-    return (const ald_config *)config_root_setting(cfg);
+    return test_config_file(file);
 }
 
 static ald_status create_with(const ald_config *cfg, char *err, size_t errlen)
