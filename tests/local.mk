@@ -20,3 +20,4 @@ include tests/monitoring.mk
 include tests/deploy.mk
 include tests/integration.mk
 include tests/aldctl.mk
+include tests/fuzz.mk
