@@ -29,7 +29,7 @@
 #include "http.h"
 #include "log.h"
 
-#define ANSWER_WAIT_MS 200
+#define ANSWER_WAIT_MS 50
 #define LIVENESS_EVERY 100
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)

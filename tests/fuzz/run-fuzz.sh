@@ -11,9 +11,9 @@ set -u
 seconds=$1
 shift
 srcdir=${ALD_TOP_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
-export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
-export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$srcdir/tests/lsan.supp}
+export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
+export LSAN_OPTIONS="${LSAN_OPTIONS:-suppressions=$srcdir/tests/lsan.supp}"
 mkdir -p tests/fuzz/work tests/fuzz/crashes tests/fuzz/logs
 passed=0 failed=0 n=0
 echo "1..$#"
