@@ -98,7 +98,7 @@ if [ "${ALD_SKIP_SANITIZERS:-0}" != 1 ]; then
         LDFLAGS="$san") || exit 1
     if make -C build-asan -j"$jobs" && plugins_sanitized; then
         # Every test but the suites of configs and shell scripts.
-        tests=$(make -s -C build-asan print-tests | tr ' ' '\n' |
+        tests=$(make -s --no-print-directory -C build-asan print-tests | tr ' ' '\n' |
             grep -v '^tests/deploy/\|^tests/monitoring/' | tr '\n' ' ')
         say "sanitizer run: make check without tests/deploy/* and tests/monitoring/*" \
             "(configs and shell scripts, covered by the ordinary run)"
