@@ -2,6 +2,8 @@
 # Install the Debian packages the project needs; the ONE list of them.
 #   deploy/install-deps.sh          build + run (what quickstart needs)
 #   deploy/install-deps.sh --test   also the real peers and tools the tests use
+#                                   (clang, libclang-rt-14-dev, llvm: the
+#                                   sanitizer build and the fuzzers)
 # Installs only what is missing, so a second run is quick. Needs root (or sudo).
 set -eu
 
@@ -9,7 +11,8 @@ BUILD_PKGS="autoconf automake libtool pkg-config make gcc \
 libmodbus-dev libmicrohttpd-dev libconfig-dev libsqlite3-dev libjansson-dev \
 libcurl4-openssl-dev check sqlite3 curl"
 TEST_PKGS="prometheus collectd-core python3-pymodbus python3-serial python3-serial-asyncio mbpoll haproxy shellcheck bats docker-compose \
-postgresql python3-psycopg2 jq procps prometheus-alertmanager python3-yaml socat"
+postgresql python3-psycopg2 jq procps prometheus-alertmanager python3-yaml socat \
+clang libclang-rt-14-dev llvm"
 
 want="$BUILD_PKGS"
 case "${1:-}" in

@@ -72,12 +72,12 @@ static int read_machine(command_processor *cp, storage_machine *m, char *err, si
 
 /* ---- JSON parameters --------------------------------------------------------------- */
 
-static json_t *parse_params(const pending_command *c, char *err, size_t len)
+json_t *commands_parse_params(const char *parameters_json, char *err, size_t len)
 {
-    if (!c->parameters_json || !*c->parameters_json)
+    if (!parameters_json || !*parameters_json)
         return json_object();
     json_error_t jerr;
-    json_t *js = json_loads(c->parameters_json, 0, &jerr);
+    json_t *js = json_loads(parameters_json, 0, &jerr);
     if (!js || !json_is_object(js)) {
         snprintf(err, len, "parameters are not a JSON object (%s)", js ? "wrong type" : jerr.text);
         json_decref(js);
@@ -334,7 +334,7 @@ static void do_clear_error(command_processor *cp, const pending_command *c)
 static void dispatch(command_processor *cp, const pending_command *c)
 {
     char err[300];
-    json_t *params = parse_params(c, err, sizeof err);
+    json_t *params = commands_parse_params(c->parameters_json, err, sizeof err);
     if (!params) {
         finish(cp, c->id, "error", err);
         return;

@@ -58,6 +58,12 @@ void commands_stop(command_processor *cp);
  * Exposed for tests. */
 int commands_poll_once(command_processor *cp);
 
+/* The parameters of a command row: NULL or "" is an empty object; text that
+ * is not a JSON object is refused (NULL) with a message in err. The caller
+ * releases the object with json_decref(). Pure; exposed for the fuzz harness. */
+struct json_t;
+struct json_t *commands_parse_params(const char *parameters_json, char *err, size_t len);
+
 /* Close valves and fail runs left open by a crashed engine (at start). */
 void commands_recover_orphans(plugin_instance *storage, plugin_instance *plc,
                               const tagmap *tags, const char *machine_id);

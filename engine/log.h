@@ -16,7 +16,8 @@ ald_log_level log_get_level(void);
 /* Writes "2026-11-27T03:29:06.123Z LEVEL [component] message". */
 void log_msg(ald_log_level level, const char *component, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-void log_vmsg(ald_log_level level, const char *component, const char *fmt, va_list ap);
+void log_vmsg(ald_log_level level, const char *component, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
 
 #define log_error(comp, ...) log_msg(ALD_LOG_ERROR, comp, __VA_ARGS__)
 #define log_warning(comp, ...) log_msg(ALD_LOG_WARNING, comp, __VA_ARGS__)

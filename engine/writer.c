@@ -72,12 +72,30 @@ static void pause_ms(sample_writer *w, unsigned ms)
     }
 }
 
+/* One WARNING when writing starts failing (a full disk, a store that went
+ * away with no fallback) and one INFO when it works again, not a line per
+ * retry: an episode of hours must not flood the log. */
+static void note_write_result(sample_writer *w, ald_status st)
+{
+    if (st == ALD_OK) {
+        if (w->failed_writes)
+            log_info("writer", "storing samples works again after %llu failed attempts",
+                     (unsigned long long)w->failed_writes);
+        w->failed_writes = 0;
+        return;
+    }
+    if (w->failed_writes++ == 0 && ald_status_is_transient(st))
+        log_warning("writer", "storing samples failed, retrying with back-off while the "
+                    "queue holds the batches: %s: %s", ald_status_name(st), w->last_error.text);
+}
+
 /* Write the current batch, retrying transient failures with back-off. */
 static void write_with_retry(sample_writer *w)
 {
     unsigned backoff = 250;
     for (;;) {
         ald_status st = writer_write_batch(w, &w->current);
+        note_write_result(w, st);
         if (st == ALD_OK)
             return;
         atomic_fetch_add(&g_state.logging_errors_total, 1);

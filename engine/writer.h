@@ -18,6 +18,7 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
 
 #include "batchq.h"
 #include "outbox.h"
@@ -39,6 +40,7 @@ typedef struct sample_writer {
     char process_id[64];        /* "" = no recipe running */
     atomic_int stop_requested;
     port_error last_error; /* the storage's message for the last failure */
+    uint64_t failed_writes; /* attempts failed in the current episode; 0 = writing */
 } sample_writer;
 
 int writer_start(sample_writer *w, plugin_instance *storage, const tagmap *tags,

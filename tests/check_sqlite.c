@@ -4,7 +4,7 @@
  * (Commands, machines, processes, leases and the outbox: check_sqlite_ops.c.)
  */
 #include <check.h>
-#include <libconfig.h>
+#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,10 +57,7 @@ static const ald_config *config_file(const char *text, char *file, size_t len)
     ck_assert_ptr_nonnull(f);
     fputs(text, f);
     fclose(f);
-    config_t *cfg = malloc(sizeof *cfg);
-    config_init(cfg);
-    ck_assert_msg(config_read_file(cfg, file), "%s", config_error_text(cfg));
-    return (const ald_config *)config_root_setting(cfg);
+    return test_config_file(file);
 }
 
 static ald_status create_with(const ald_config *cfg, char *err, size_t errlen)
@@ -129,7 +126,33 @@ START_TEST(test_default_path_is_under_data_dir_and_created_by_start_not_create)
 }
 END_TEST
 
-START_TEST(test_corrupt_file_gives_a_clear_error_not_a_crash)
+/* The name of the one "<base>.corrupt-*" file next to db (static), or NULL. */
+static const char *set_aside_name(const char *db)
+{
+    static char found[700];
+    char dir[600];
+    snprintf(dir, sizeof dir, "%s", db);
+    char *slash = strrchr(dir, '/');
+    *slash = '\0';
+    char prefix[64];
+    snprintf(prefix, sizeof prefix, "%s.corrupt-", slash + 1);
+    DIR *d = opendir(dir);
+    ck_assert_ptr_nonnull(d);
+    int count = 0;
+    for (struct dirent *e; (e = readdir(d));) {
+        size_t n = strlen(e->d_name);
+        if (strncmp(e->d_name, prefix, strlen(prefix)) == 0 && n > 4 &&
+            strcmp(e->d_name + n - 4, "-wal") != 0 && strcmp(e->d_name + n - 4, "-shm") != 0) {
+            snprintf(found, sizeof found, "%s/%s", dir, e->d_name);
+            count++;
+        }
+    }
+    closedir(d);
+    ck_assert_int_le(count, 1);
+    return count ? found : NULL;
+}
+
+START_TEST(test_corrupt_file_is_moved_aside_and_a_fresh_store_created)
 {
     const char *db = sqt_new_db_path("sqlite-corrupt");
     FILE *f = fopen(db, "w");
@@ -137,16 +160,40 @@ START_TEST(test_corrupt_file_gives_a_clear_error_not_a_crash)
     for (int i = 0; i < 512; i++)
         fputs("this is not a database ", f);
     fclose(f);
+    void *inst = sqt_open(db, "");
+    ck_assert_int_eq(sqt_vt()->is_connected(inst), 1);
+    /* the fresh store is seeded like any new file */
+    ck_assert_int_eq(sqt_int(db, "SELECT count(*) FROM machines"), 1);
+    const char *aside = set_aside_name(db);
+    ck_assert_msg(aside != NULL, "no %s.corrupt-* file", db);
+    struct stat sb;
+    ck_assert_int_eq(stat(aside, &sb), 0);
+    ck_assert_int_eq(sb.st_size, 512 * (off_t)strlen("this is not a database "));
+    sqt_close(inst);
+    /* a healthy file is left where it is on the next start */
+    inst = sqt_open(db, "");
+    ck_assert_str_eq(set_aside_name(db), aside);
+    sqt_close(inst);
+}
+END_TEST
+
+START_TEST(test_unopenable_path_gives_a_clear_error_not_a_crash)
+{
+    const char *db = sqt_new_db_path("sqlite-unopenable");
+    FILE *f = fopen(db, "w"); /* a FILE where the database's directory should be */
+    ck_assert_ptr_nonnull(f);
+    fclose(f);
     char text[900], err[512] = "";
-    snprintf(text, sizeof text, "path = \"%s\";", db);
+    snprintf(text, sizeof text, "path = \"%s/ald.db\";", db);
     void *inst = NULL;
     ck_assert_int_eq(sqt_vt()->create(test_host(), test_config(text), &inst, err, sizeof err),
                      ALD_OK);
     ck_assert_int_eq(sqt_vt()->start(inst), ALD_ERR_IO);
     const char *msg = sqt_vt()->last_error(inst);
-    ck_assert_msg(strstr(msg, "not a database") && strstr(msg, db) && strstr(msg, "move it"),
-                  "got \"%s\"", msg);
+    ck_assert_msg(strstr(msg, db) != NULL, "got \"%s\"", msg);
     ck_assert_int_eq(sqt_vt()->is_connected(inst), 0);
+    ck_assert_int_eq(stat(db, &(struct stat){0}), 0); /* nothing was moved aside */
+    ck_assert_ptr_null(set_aside_name(db));
     /* Operations after a failed start fail cleanly too. */
     char id[64];
     ck_assert_int_eq(sqt_vt()->insert_command(inst, NULL, "stop", NULL, id, sizeof id),
@@ -707,7 +754,8 @@ static Suite *sqlite_suite(void)
     tcase_add_test(tc, test_wrongly_typed_settings_are_rejected);
     tcase_add_test(tc, test_missing_path_and_data_dir_is_rejected);
     tcase_add_test(tc, test_default_path_is_under_data_dir_and_created_by_start_not_create);
-    tcase_add_test(tc, test_corrupt_file_gives_a_clear_error_not_a_crash);
+    tcase_add_test(tc, test_corrupt_file_is_moved_aside_and_a_fresh_store_created);
+    tcase_add_test(tc, test_unopenable_path_gives_a_clear_error_not_a_crash);
     tcase_add_test(tc, test_schema_has_the_supabase_tables_and_columns);
     tcase_add_test(tc, test_schema_version_wal_and_unique_sample_key);
     tcase_add_test(tc, test_demo_seed_matches_the_demo_tool_doc);

@@ -35,7 +35,9 @@ const char *sqt_new_db_path(const char *tag)
 {
     char path[600];
     snprintf(path, sizeof path, "%s/ald.db", test_tmpdir(tag));
-    return strdup(path);
+    char *copy = strdup(path);
+    ck_assert_ptr_nonnull(copy);
+    return test_keep(copy, free);
 }
 
 void *sqt_open(const char *db_path, const char *extra_settings)

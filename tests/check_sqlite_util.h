@@ -18,8 +18,8 @@
 const ald_plugin_descriptor *sqt_descriptor(void);
 const ald_storage_vtable *sqt_vt(void);
 
-/* A fresh "<tmpdir>/ald.db" path (not yet created); static buffer per call
- * site is not needed: the result is strdup'ed and lives until exit. */
+/* A fresh "<tmpdir>/ald.db" path (not yet created); a copy that lives until
+ * the test exits (test_keep). */
 const char *sqt_new_db_path(const char *tag);
 
 /* create() + start() on db_path with extra settings text (may be ""). */

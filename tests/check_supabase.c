@@ -121,7 +121,7 @@ START_TEST(update_parameter_values_is_one_request)
     char *p1 = add_parameter(m, "MFC 1", "flow_rate", 1);
     char *p2 = add_parameter(m, "MFC 2", "flow_rate", 2);
     char *p3 = add_parameter(m, "MFC 3", "flow_rate", 3);
-    sbt_sql("UPDATE component_parameters SET set_value = 77 WHERE id = '%s';", p2);
+    sbt_exec("UPDATE component_parameters SET set_value = 77 WHERE id = '%s';", p2);
     void *inst = sbt_open("");
     ald_parameter_value v[] = {
         {p1, 10.5, 11.5},
@@ -605,8 +605,8 @@ START_TEST(lease_has_one_holder_at_a_time)
     assert_ok(inst, VT->release_lease(inst, m, "blue"), "blue releases");
     assert_ok(inst, VT->acquire_lease(inst, m, "green", 60000), "green acquires");
     /* an expired lease is free to take */
-    sbt_sql("UPDATE engine_leases SET expires_at = now() - interval '1 s' WHERE machine_id = "
-            "'%s';", m);
+    sbt_exec("UPDATE engine_leases SET expires_at = now() - interval '1 s' WHERE machine_id = "
+             "'%s';", m);
     assert_ok(inst, VT->acquire_lease(inst, m, "blue", 60000), "blue takes the expired lease");
     sbt_close(inst);
     free(m);

@@ -125,7 +125,7 @@ void sbt_close(void *instance)
     sbt_vt()->destroy(instance);
 }
 
-static char *vsql(const char *fmt, va_list ap)
+__attribute__((format(printf, 1, 0))) static char *vsql(const char *fmt, va_list ap)
 {
     char path[] = "/tmp/ald-sbt-sql-XXXXXX";
     int fd = mkstemp(path);
@@ -155,6 +155,14 @@ char *sbt_sql(const char *fmt, ...)
     char *out = vsql(fmt, ap);
     va_end(ap);
     return out;
+}
+
+void sbt_exec(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    free(vsql(fmt, ap));
+    va_end(ap);
 }
 
 int64_t sbt_sql_int(const char *fmt, ...)

@@ -36,6 +36,8 @@ void sbt_close(void *instance);
 
 /* psql: first column of the first row (malloc'ed, "" when no row). */
 char *sbt_sql(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* psql for a statement whose output does not matter. */
+void sbt_exec(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int64_t sbt_sql_int(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* GET <fixture>/_test/<knob> (e.g. "fail?status=503&count=2"); returns the body. */

@@ -3,6 +3,10 @@ TESTS += tests/integration/engine.test tests/integration/supabase.test
 dist_noinst_SCRIPTS += tests/integration/engine.test tests/integration/supabase.test
 EXTRA_DIST += tests/integration/engine.bats tests/integration/supabase.bats \
 	tests/integration/helpers.bash
+# Crash safety as counts: kill -9, disk full (tmpfs), corrupt store file.
+TESTS += tests/integration/faults.test
+dist_noinst_SCRIPTS += tests/integration/faults.test
+EXTRA_DIST += tests/integration/faults.bats
 # The daemon over Modbus TCP against ald-plcsim (outages, recipe, byte order),
 # and the Modbus plugin over RTU (socat pty pair, pymodbus server).
 TESTS += tests/integration/modbus.test tests/modbus-rtu.test

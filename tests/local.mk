@@ -21,3 +21,4 @@ include tests/deploy.mk
 include tests/integration.mk
 include tests/aldctl.mk
 include tests/safety.mk
+include tests/fuzz.mk

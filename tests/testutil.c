@@ -30,14 +30,62 @@ const ald_host *test_host(void)
     return host;
 }
 
+/* What test_keep() holds; released in reverse order at exit. */
+typedef struct kept_item {
+    void *p;
+    void (*release)(void *);
+    struct kept_item *next;
+} kept_item;
+static kept_item *kept;
+
+static void release_kept(void)
+{
+    while (kept) {
+        kept_item *k = kept;
+        kept = k->next;
+        k->release(k->p);
+        free(k);
+    }
+}
+
+void *test_keep(void *p, void (*release)(void *))
+{
+    static int registered;
+    kept_item *k = malloc(sizeof *k);
+    ck_assert_ptr_nonnull(k);
+    if (!registered)
+        registered = atexit(release_kept) == 0;
+    *k = (kept_item){p, release, kept};
+    kept = k;
+    return p;
+}
+
+static void config_release(void *p)
+{
+    config_destroy(p);
+    free(p);
+}
+
 const ald_config *test_config(const char *text)
 {
-    config_t *cfg = malloc(sizeof *cfg); /* deliberately kept: tests are short */
+    config_t *cfg = malloc(sizeof *cfg);
     ck_assert_ptr_nonnull(cfg);
     config_init(cfg);
     if (!config_read_string(cfg, text))
         ck_abort_msg("test config line %d: %s", config_error_line(cfg),
                      config_error_text(cfg));
+    test_keep(cfg, config_release);
+    return (const ald_config *)config_root_setting(cfg);
+}
+
+const ald_config *test_config_file(const char *path)
+{
+    config_t *cfg = malloc(sizeof *cfg);
+    ck_assert_ptr_nonnull(cfg);
+    config_init(cfg);
+    if (!config_read_file(cfg, path))
+        ck_abort_msg("%s:%d: %s", path, config_error_line(cfg), config_error_text(cfg));
+    test_keep(cfg, config_release);
     return (const ald_config *)config_root_setting(cfg);
 }
 

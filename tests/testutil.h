@@ -14,8 +14,17 @@ int run_suite(Suite *suite);
 const ald_host *test_host(void);
 
 /* Parse libconfig text and return its root group as an ald_config (lives
- * until the process exits). Aborts the test on a syntax error. */
+ * until the process exits, then test_keep frees it). Aborts the test on a
+ * syntax error. */
 const ald_config *test_config(const char *libconfig_text);
+
+/* The same for a libconfig file, so settings carry a real file:line. */
+const ald_config *test_config_file(const char *path);
+
+/* Keep `p` until the process (the forked test child) exits, then release it
+ * with release(p): for things a test hands out that live as long as the test,
+ * so the sanitizer build's leak check sees them freed. Returns p. */
+void *test_keep(void *p, void (*release)(void *));
 
 /* A fresh empty directory under $TMPDIR (or /tmp), removed by nobody: tests
  * run in forked children, so each gets its own. Returns a static buffer. */

@@ -16,12 +16,16 @@ typedef struct host_instance {
     char name[64];
 } host_instance;
 
-static void host_vlog(const ald_host *host, ald_log_level level, const char *fmt, va_list ap)
+__attribute__((format(printf, 3, 0))) static void host_vlog(const ald_host *host,
+                                                            ald_log_level level,
+                                                            const char *fmt, va_list ap)
 {
     log_vmsg(level, host_instance_name(host), fmt, ap);
 }
 
-static void host_log(const ald_host *host, ald_log_level level, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static void host_log(const ald_host *host,
+                                                           ald_log_level level,
+                                                           const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);

@@ -52,8 +52,8 @@ static const char *hint_for(int sqlite_rc)
         return "; the disk is full, free space";
     case SQLITE_CORRUPT:
     case SQLITE_NOTADB:
-        return "; the file is not a usable SQLite database: move it aside and restart to "
-               "create a fresh one";
+        return "; the file is not a usable SQLite database: restart the engine, which "
+               "moves it aside and creates a fresh store";
     case SQLITE_CANTOPEN:
     case SQLITE_PERM:
     case SQLITE_READONLY:

@@ -14,7 +14,11 @@
  *
  * create() only validates; start() creates the directory, opens the file in
  * WAL mode with synchronous=FULL (an outbox push is on disk when it returns),
- * foreign keys on and the busy timeout set, then migrates.
+ * foreign keys on and the busy timeout set, then migrates. A file SQLite
+ * reports as not a database or corrupt is moved aside, never deleted, to
+ * "<path>.corrupt-<UTC time>" (with its -wal and -shm), one ERROR names both
+ * paths, and a fresh store is created: the engine keeps logging and the old
+ * data stays there for recovery.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -163,16 +167,65 @@ static void close_db(sq_store *sq)
     sq->connected = 0;
 }
 
+static ald_status open_and_migrate(sq_store *sq)
+{
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX;
+    int src = sqlite3_open_v2(sq->path, &sq->db, flags, NULL);
+    ald_status rc = src == SQLITE_OK ? configure_connection(sq) : sq_fail(sq, src, "opening");
+    if (rc == ALD_OK)
+        rc = sq_migrate(sq);
+    return rc;
+}
+
+/* Whether the last failure on db says the file is not a usable database. */
+static int file_is_unusable(sqlite3 *db)
+{
+    int code = db ? sqlite3_errcode(db) & 0xff : SQLITE_OK;
+    return code == SQLITE_NOTADB || code == SQLITE_CORRUPT;
+}
+
+/* Renames path+suffix to aside+suffix; a missing -wal/-shm is fine. */
+static int move_file(const char *path, const char *aside, const char *suffix)
+{
+    char from[4200], to[4300];
+    snprintf(from, sizeof from, "%s%s", path, suffix);
+    snprintf(to, sizeof to, "%s%s", aside, suffix);
+    return rename(from, to) == 0 || (suffix[0] && errno == ENOENT) ? 0 : -1;
+}
+
+/* Moves the unusable file (and its WAL and shared memory) aside, keeping it
+ * for recovery, and says so in one ERROR naming both paths. */
+static ald_status set_aside(sq_store *sq, const char *why)
+{
+    char stamp[SQ_ISO_LEN], aside[4200];
+    sq_iso_time(sq_now_ms(sq), stamp); /* 2026-12-04T16:04:49.861Z */
+    snprintf(aside, sizeof aside, "%s.corrupt-%s", sq->path, stamp);
+    if (move_file(sq->path, aside, "") != 0)
+        return sq_error(sq, ALD_ERR_IO, "%s; moving it aside to %s failed too: %s", why, aside,
+                        strerror(errno));
+    if (move_file(sq->path, aside, "-wal") != 0 || move_file(sq->path, aside, "-shm") != 0)
+        return sq_error(sq, ALD_ERR_IO, "%s; moving its -wal/-shm aside to %s failed: %s", why,
+                        aside, strerror(errno));
+    sq->host->log(sq->host, ALD_LOG_ERROR,
+                  "storage-sqlite: database %s is not usable (%s): moved it to %s and "
+                  "created a fresh store; what it held is in that file", sq->path, why, aside);
+    return ALD_OK;
+}
+
 static ald_status open_db(sq_store *sq)
 {
     ald_status rc = make_parent_dirs(sq);
     if (rc != ALD_OK)
         return rc;
-    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX;
-    int src = sqlite3_open_v2(sq->path, &sq->db, flags, NULL);
-    rc = src == SQLITE_OK ? configure_connection(sq) : sq_fail(sq, src, "opening");
-    if (rc == ALD_OK)
-        rc = sq_migrate(sq);
+    rc = open_and_migrate(sq);
+    if (rc != ALD_OK && file_is_unusable(sq->db)) {
+        char why[256];
+        snprintf(why, sizeof why, "%s", sqlite3_errmsg(sq->db));
+        close_db(sq);
+        rc = set_aside(sq, why);
+        if (rc == ALD_OK)
+            rc = open_and_migrate(sq);
+    }
     if (rc != ALD_OK)
         close_db(sq);
     return rc;

@@ -150,6 +150,29 @@ wait_drained() {
     assert_complete_history
 }
 
+@test "PostgreSQL stopped for 10 s while logging: every sample arrives once, none lost" {
+    # shellcheck disable=SC1091
+    . "$WORK/pg/env"
+    local before after dup outage=10
+    before=$(sql "SELECT count(*) FROM parameter_value_history")
+    runuser -u postgres -- /usr/lib/postgresql/15/bin/pg_ctl -D "$WORK/pg/pgdata" -m fast -w stop >/dev/null
+    sleep "$outage"
+    local depth; depth=$(metric ald_outbox_depth)
+    runuser -u postgres -- /usr/lib/postgresql/15/bin/pg_ctl -D "$WORK/pg/pgdata" \
+        -l "$WORK/pg/pgdata/server.log" -w -t 60 \
+        -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $WORK/pg -c fsync=off -c full_page_writes=off -c synchronous_commit=off" \
+        start >/dev/null
+    wait_drained
+    sleep 1.5 # the batch in hand when the queue emptied
+    after=$(sql "SELECT count(*) FROM parameter_value_history")
+    dup=$(sql "SELECT count(*) - count(DISTINCT (parameter_id, timestamp)) FROM parameter_value_history")
+    echo "rows before=$before after=$after outbox_depth_during=$depth duplicates=$dup"
+    [ "$depth" -ge $((outage - 5)) ] # the cycles of the outage went to the outbox
+    [ "$dup" -eq 0 ]
+    [ $((after - before)) -ge $(((outage - 1) * 16)) ]
+    assert_complete_history
+}
+
 @test "a run that ends during an outage is recorded once the database is back" {
     sql "INSERT INTO recipe_commands (type, parameters, status, machine_id) VALUES ('start_recipe', '{\"recipe_id\": \"$QUICK\"}', 'pending', '$MACHINE')"
     for _ in $(seq 150); do # the run has started on the executor thread
