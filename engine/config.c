@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 
 #include "config.h"
+#include "env_secret.h"
 #include "log.h"
 
 #define LOG_COMPONENT "config"
@@ -690,7 +691,8 @@ typedef struct env_overrides {
     const char *plc_host, *plc_host_origin;
     long plc_port; /* 0: not set */
     char byte_order[8];
-    const char *supabase_url, *supabase_key;
+    char *supabase_url, *supabase_key; /* malloc'd: NAME or NAME_FILE (env_secret.h) */
+    const char *supabase_url_origin, *supabase_key_origin;
 } env_overrides;
 
 static const char *env_value(const char *name)
@@ -770,14 +772,20 @@ static int read_plugin_env(env_overrides *env, char *err, size_t errlen)
                         text);
     }
     /* The URL may carry credentials: never echo it. */
-    env->supabase_url = env_value("SUPABASE_URL");
+    int from_file = env_secret("SUPABASE_URL", &env->supabase_url, err, errlen);
+    if (from_file < 0)
+        return -1;
+    env->supabase_url_origin =
+        from_file ? "environment SUPABASE_URL_FILE" : "environment SUPABASE_URL";
     if (env->supabase_url && strncmp(env->supabase_url, "https://", 8) &&
         strncmp(env->supabase_url, "http://", 7))
         return fail(err, errlen,
                     "environment SUPABASE_URL must start with https:// (or http://), e.g. "
                     "https://<project>.supabase.co");
-    env->supabase_key = env_value("SUPABASE_KEY");
-    return 0;
+    from_file = env_secret("SUPABASE_KEY", &env->supabase_key, err, errlen);
+    env->supabase_key_origin =
+        from_file ? "environment SUPABASE_KEY_FILE" : "environment SUPABASE_KEY";
+    return from_file < 0 ? -1 : 0;
 }
 
 static int apply_engine_env(engine_config *cfg, const env_overrides *env)
@@ -870,10 +878,10 @@ static int apply_plugin_env(engine_config *cfg, const env_overrides *env)
         if (needs && !strcmp(needs, "SUPABASE_URL")) {
             if (env->supabase_url)
                 rc |= put_string(p->settings, "url", env->supabase_url,
-                                 "environment SUPABASE_URL");
+                                 env->supabase_url_origin);
             if (env->supabase_key)
                 rc |= put_string(p->settings, "key", env->supabase_key,
-                                 "environment SUPABASE_KEY");
+                                 env->supabase_key_origin);
         }
     }
     return rc ? -1 : 0;
@@ -884,14 +892,19 @@ int config_apply_env(engine_config *cfg, char *err, size_t errlen)
     if (!cfg->impl)
         return fail(err, errlen, "configuration not loaded");
     env_overrides env = {0};
+    int rc = 0;
     if (read_engine_env(&env, err, errlen) || read_plugin_env(&env, err, errlen))
-        return -1;
-    if (apply_engine_env(cfg, &env))
-        return fail(err, errlen, "environment overrides: out of memory");
-    select_active(cfg, 1);
-    if (apply_plugin_env(cfg, &env))
-        return fail(err, errlen, "environment overrides: cannot set a plugin setting");
-    return 0;
+        rc = -1;
+    else if (apply_engine_env(cfg, &env))
+        rc = fail(err, errlen, "environment overrides: out of memory");
+    else {
+        select_active(cfg, 1);
+        if (apply_plugin_env(cfg, &env))
+            rc = fail(err, errlen, "environment overrides: cannot set a plugin setting");
+    }
+    free(env.supabase_url);
+    free(env.supabase_key);
+    return rc;
 }
 
 /* ---- validation -------------------------------------------------------------- */

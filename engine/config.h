@@ -28,6 +28,8 @@
  *                                             PLC instance of plc_type "real"
  *   SUPABASE_URL, SUPABASE_KEY              -> settings url, key of instances
  *                                             that require SUPABASE_URL
+ *   SUPABASE_URL_FILE, SUPABASE_KEY_FILE    -> the same, read from a file
+ *                                             (compose secrets; env_secret.h)
  */
 #ifndef ALD_ENGINE_CONFIG_H
 #define ALD_ENGINE_CONFIG_H
@@ -35,6 +37,7 @@
 #include <stddef.h>
 
 #include "ald/host.h"
+#include "runtime_env.h"
 
 typedef enum plugin_role {
     ROLE_PLC = 0,
@@ -63,6 +66,7 @@ typedef struct engine_config {
     char *data_dir;              /* NULL = caller's default */
     char *plugin_dir;            /* NULL = default search path */
     const ald_config *readiness; /* list of { parameter; op; value; } or NULL */
+    engine_runtime runtime;      /* environment-only process settings */
     plugin_conf *plugins;
     size_t plugin_count;
     void *impl; /* the libconfig trees; private to config.c */

@@ -188,6 +188,12 @@ int engine_start(engine *e, char *err, size_t errlen)
     else if (e->have_fallback)
         log_warning("engine", "fallback '%s' has no outbox: samples the primary cannot take "
                     "are retried in memory only", e->fallback.name);
+    const engine_runtime *rt = &e->cfg->runtime;
+    if (lease_start(&e->lease, &e->storage, e->cfg->machine_id, rt->lease_ttl_ms,
+                    rt->lease_renew_ms, g_state.logging_interval_ns / 1000000u) != 0) {
+        snprintf(err, errlen, "cannot start the lease keeper thread (out of memory?)");
+        return -1;
+    }
     if (batchq_init(&e->queue, ENGINE_QUEUE_BATCHES, e->tags.tag_count) != 0 ||
         writer_start(&e->writer, &e->storage, &e->tags, &e->queue, e->cfg->machine_id,
                      e->have_outbox ? &e->ob : NULL) != 0 ||
@@ -277,6 +283,7 @@ void engine_stop(engine *e)
     e->exec_ready = 0;
     logger_stop(&e->logger);
     writer_stop(&e->writer);
+    lease_stop(&e->lease); /* after the drain: the successor starts where we end */
     if (e->have_outbox)
         outbox_stop(&e->ob);
     e->have_outbox = 0;

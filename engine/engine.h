@@ -2,11 +2,11 @@
  * engine.h - wires the configured plugins, the logger and the writer
  * together, and owns the start/stop order:
  *   start: storage (primary, fallback) -> parameter map -> PLC tags -> PLC ->
- *          orphaned runs recovered (valves closed) -> writer -> logger ->
- *          executor -> command processor -> "started"
+ *          orphaned runs recovered (valves closed) -> lease keeper -> writer
+ *          -> logger -> executor -> command processor -> "started"
  *   stop:  "stopping" -> command processor -> executor (a running recipe is
- *          aborted: valves closed first) -> logger -> writer (drains) -> PLC
- *          -> storage
+ *          aborted: valves closed first) -> logger -> writer (drains) ->
+ *          lease released (the standby takes over at once) -> PLC -> storage
  */
 #ifndef ALD_ENGINE_ENGINE_H
 #define ALD_ENGINE_ENGINE_H
@@ -17,6 +17,7 @@
 #include "commands.h"
 #include "config.h"
 #include "executor.h"
+#include "lease.h"
 #include "logger.h"
 #include "plugins.h"
 #include "tagmap.h"
@@ -40,6 +41,7 @@ typedef struct engine {
     executor exec;
     int exec_ready;
     command_processor commands;
+    lease_keeper lease;
     uint64_t next_status_ns;
     uint64_t next_health_ns;
     int64_t plc_last_connected_ms;

@@ -43,8 +43,10 @@ static void usage(FILE *out)
             "  -h, --help           print this help, then exit\n"
             "\n"
             "Environment: MACHINE_ID, PLC_TYPE (simulation|real), PLC_HOST/PLC_IP, PLC_PORT,\n"
-            "PLC_BYTE_ORDER, SUPABASE_URL, SUPABASE_KEY, LOG_LEVEL, STATUS_LOG_INTERVAL,\n"
-            "ALD_DATA_DIR, ALD_PLUGIN_DIR. See README.md.\n",
+            "PLC_BYTE_ORDER, SUPABASE_URL, SUPABASE_KEY (or SUPABASE_KEY_FILE), LOG_LEVEL,\n"
+            "STATUS_LOG_INTERVAL, ALD_DATA_DIR, ALD_PLUGIN_DIR, HTTP_BIND (default 127.0.0.1),\n"
+            "ALD_ENGINE_ID, ALD_LEASE_TTL_MS, ALD_LEASE_RENEW_MS, ALD_EXECUTOR_RT_PRIORITY.\n"
+            "See README.md.\n",
             config_default_dir());
 }
 
@@ -110,6 +112,10 @@ static int load_configuration(engine_config *cfg, const options *o)
         fprintf(stderr, "ald-engine: configuration error: %s\n", err);
         return -1;
     }
+    if (runtime_env_load(&cfg->runtime, err, sizeof err) != 0) {
+        fprintf(stderr, "ald-engine: configuration error: %s\n", err);
+        return -1;
+    }
     if (o->http_port >= 0)
         cfg->http_port = o->http_port;
     log_set_level(cfg->log_level);
@@ -170,7 +176,7 @@ static int run(const engine_config *cfg)
     config_log_effective(cfg);
 
     char err[1024];
-    if (cfg->http_port > 0 && http_start(NULL, cfg->http_port, err, sizeof err) != 0) {
+    if (cfg->http_port > 0 && http_start(cfg->runtime.http_bind, cfg->http_port, err, sizeof err) != 0) {
         log_error("engine", "%s", err);
         return EXIT_FAILURE;
     }
