@@ -194,6 +194,7 @@ int engine_start(engine *e, char *err, size_t errlen)
         snprintf(err, errlen, "cannot start the lease keeper thread (out of memory?)");
         return -1;
     }
+    executor_set_rt_priority(rt->executor_rt_priority);
     if (batchq_init(&e->queue, ENGINE_QUEUE_BATCHES, e->tags.tag_count) != 0 ||
         writer_start(&e->writer, &e->storage, &e->tags, &e->queue, e->cfg->machine_id,
                      e->have_outbox ? &e->ob : NULL) != 0 ||
@@ -272,6 +273,19 @@ void engine_housekeeping(engine *e, uint64_t now)
         report_health(e);
         e->next_health_ns = now + ENGINE_HEALTH_REPORT_S * 1000000000ull;
     }
+}
+
+int engine_is_alive(const engine *e, uint64_t now)
+{
+    uint64_t interval = g_state.logging_interval_ns ? g_state.logging_interval_ns : 1000000000u;
+    uint64_t last = atomic_load(&g_state.last_cycle_mono_ns);
+    uint64_t since = last ? last : g_state.start_mono_ns;
+    /* the logger's stall rule (health.h), with the start-up grace before cycle 1 */
+    uint64_t limit = ENGINE_ALIVE_INTERVALS * interval + (last ? 0 : 5000000000ull);
+    int logger_ok = atomic_load(&g_state.logging_running) && now - since <= limit;
+    int executor_ok = !e->exec_ready ||
+                      executor_is_alive(&e->exec, now, ENGINE_ALIVE_INTERVALS * 1000000000ull);
+    return logger_ok && executor_ok;
 }
 
 void engine_stop(engine *e)

@@ -25,6 +25,7 @@
 
 #define ENGINE_QUEUE_BATCHES 120 /* two minutes of 1 Hz cycles */
 #define ENGINE_HEALTH_REPORT_S 10
+#define ENGINE_ALIVE_INTERVALS 3 /* logger cycles (or run-step seconds) of slack */
 
 typedef struct engine {
     const engine_config *cfg;
@@ -56,6 +57,10 @@ int engine_start(engine *e, char *err, size_t errlen);
 
 /* Periodic work on the main thread: the status line and the machine_health row. */
 void engine_housekeeping(engine *e, uint64_t mono_now);
+
+/* 1 while the logger cycles (its last cycle within 3 intervals) and a running
+ * recipe's thread keeps its deadlines: what the systemd watchdog is fed on. */
+int engine_is_alive(const engine *e, uint64_t mono_now);
 
 /* Stop threads and plugins in order; safe after a partial start. */
 void engine_stop(engine *e);

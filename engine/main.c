@@ -18,6 +18,7 @@
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
+#include "sdnotify.h"
 #include "state.h"
 #include "stdmetrics.h"
 
@@ -148,15 +149,40 @@ static void block_signals(sigset_t *set)
     signal(SIGPIPE, SIG_IGN);
 }
 
+/* Feed systemd's watchdog only while the engine's threads do their work: a
+ * wedged logger or recipe thread gets the process restarted. */
+static void feed_watchdog(const engine *e, uint64_t watchdog_ns, uint64_t now)
+{
+    static int starving;
+    if (!watchdog_ns)
+        return;
+    int alive = engine_is_alive(e, now);
+    if (alive)
+        sdnotify_send("WATCHDOG=1");
+    if (alive == starving)
+        log_warning("engine", alive ? "logger and executor alive again: feeding the systemd "
+                                      "watchdog"
+                                    : "logger or executor stuck: not feeding the systemd "
+                                      "watchdog (systemd restarts the engine)");
+    starving = !alive;
+}
+
 static void run_until_signal(engine *e, const sigset_t *set)
 {
     const struct timespec tick = {1, 0};
+    uint64_t watchdog_ns = sdnotify_watchdog_ns();
+    if (watchdog_ns && watchdog_ns < 2000000000ull)
+        log_warning("engine", "WatchdogSec under 2 s: the engine checks once a second, set "
+                    "WatchdogSec=10 or more");
+    sdnotify_send("READY=1\nSTATUS=logging");
     for (;;) {
         int sig = sigtimedwait(set, NULL, &tick);
         if (sig == SIGINT || sig == SIGTERM) {
             log_info("engine", "%s received: stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
+            sdnotify_send("STOPPING=1\nSTATUS=stopping: closing valves, draining the writer");
             return;
         }
+        feed_watchdog(e, watchdog_ns, clock_mono_ns());
         if (sig == SIGHUP)
             log_info("engine", "SIGHUP: configuration reload needs a restart; ignoring");
         engine_housekeeping(e, clock_mono_ns());
