@@ -13,6 +13,7 @@ dist_noinst_SCRIPTS += \
 	tests/deploy/deploy-static \
 	tests/deploy/deploy-live \
 	tests/deploy/fake-docker-compose \
-	tests/deploy/proc-compose
+	tests/deploy/proc-compose \
+	tests/deploy/slow-clients.py
 EXTRA_DIST += tests/deploy/static.bats tests/deploy/live.bats tests/deploy/helpers.bash \
 	tests/deploy/switch.bats tests/deploy/failover.bats tests/deploy/exposure.bats
