@@ -144,6 +144,31 @@ compose_up() {
     wait_for_code "http://127.0.0.1:$port/health/basic" 200 100
 }
 
+# setup_blue_behind_haproxy: the tools these suites need, fresh ports, blue
+# started through proc-compose and holding the lease, HAProxy routing to it;
+# the compose log starts empty.
+setup_blue_behind_haproxy() {
+    need_engine
+    need socat socat
+    need "$HAPROXY_BIN" haproxy
+    need jq jq
+    need sqlite3 sqlite3
+    export DEPLOY_TMP=$BATS_TEST_TMPDIR
+    BLUE_PORT=$(free_port)
+    GREEN_PORT=$(free_port)
+    FRONT_PORT=$(free_port)
+    STATS_PORT=$(free_port)
+    export_haproxy_env
+    export_deploy_env
+    use_proc_compose
+    export ALD_HEALTH_URL=http://127.0.0.1:$FRONT_PORT
+    compose_up blue
+    wait_for_code "$ALD_BLUE_URL/health" 200 100
+    : >"$FAKE_COMPOSE_LOG"
+    start_haproxy
+    wait_live blue
+}
+
 # colour_pid COLOUR: the process id of a colour proc-compose started ("" if none).
 colour_pid() {
     cat "$PROC_COMPOSE_DIR/$1.pid" 2>/dev/null || true

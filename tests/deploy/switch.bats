@@ -8,24 +8,7 @@
 load helpers
 
 setup() {
-    need_engine
-    need socat socat
-    need "$HAPROXY_BIN" haproxy
-    need jq jq
-    need sqlite3 sqlite3
-    export DEPLOY_TMP=$BATS_TEST_TMPDIR
-    BLUE_PORT=$(free_port)
-    GREEN_PORT=$(free_port)
-    FRONT_PORT=$(free_port)
-    STATS_PORT=$(free_port)
-    export_haproxy_env
-    export_deploy_env
-    use_proc_compose
-    export ALD_HEALTH_URL=http://127.0.0.1:$FRONT_PORT
-    compose_up blue
-    : >"$FAKE_COMPOSE_LOG"
-    start_haproxy
-    wait_live blue
+    setup_blue_behind_haproxy
 }
 
 teardown() {
