@@ -323,3 +323,21 @@ for s in c["services"].values():
     run systemd-analyze verify "$BATS_TEST_TMPDIR/bad.service"
     [ -n "$output" ]
 }
+
+@test "systemd unit: notify, watchdog, OOM protection, and a security exposure under 2.0" {
+    local unit=$SRC/deploy/ald-engine.service
+    grep -q '^Type=notify$' "$unit"
+    grep -q '^WatchdogSec=10$' "$unit"
+    grep -q '^OOMScoreAdjust=-500$' "$unit"
+    grep -q '^MemoryDenyWriteExecute=yes$' "$unit"
+    grep -q '^CapabilityBoundingSet=$' "$unit"
+    grep -q '^SystemCallFilter=@system-service$' "$unit"
+    grep -q '^UMask=0077$' "$unit"
+    need systemd-analyze systemd
+    run systemd-analyze security --offline=yes "$unit"
+    [ "$status" -eq 0 ] || skip "systemd-analyze security --offline needs systemd 252 or later"
+    local score
+    score=$(sed -n 's/.*Overall exposure level for ald-engine.service: \([0-9.]*\).*/\1/p' <<<"$output")
+    echo "exposure $score"
+    awk -v s="$score" 'BEGIN { exit !(s != "" && s < 2.0) }'
+}
