@@ -34,6 +34,8 @@ deploy() {
     [ "$(jq -r .role <<<"$output")" = active ]
     run curl -fsS "http://127.0.0.1:$STATS_PORT/metrics"
     [[ "$output" == *'haproxy_server_status{proxy="ald_engine",server="blue"'* ]]
+    # what alert HAProxyNoLiveEngine watches: exactly the lease holder is up
+    [[ "$output" == *'haproxy_backend_active_servers{proxy="ald_engine"} 1'* ]]
 }
 
 @test "haproxy stats need the configured credentials; no password, no stats page" {
