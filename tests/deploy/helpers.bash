@@ -213,6 +213,15 @@ missing_seconds_after() {
              - (SELECT max(s) FROM t WHERE s * 1000 < $1) - 1"
 }
 
+# missing_seconds_total: seconds without samples between the first and the
+# last stored one (the cycles lost to handovers and failovers).
+missing_seconds_total() {
+    sqlite3 "$(shared_db)" "WITH t AS (SELECT DISTINCT
+            CAST(strftime('%s', substr(timestamp, 1, 19)) AS INTEGER) AS s
+            FROM parameter_value_history)
+        SELECT max(s) - min(s) + 1 - count(*) FROM t"
+}
+
 # wait_cycles N: until N more seconds of samples are stored (counts, not time).
 wait_cycles() {
     local want=$(($(stored_seconds) + $1))

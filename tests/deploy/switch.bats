@@ -122,13 +122,13 @@ deploy() {
         curl -s -o /dev/null -w '%{http_code}\n' --max-time 5 "$ALD_HEALTH_URL/health/basic"
         sleep 0.05
     done >"$probe_log" 3>&-) &
-    local prober=$!
-    run deploy --tag v2.0.0
-    [ "$status" -eq 0 ]
-    run deploy --tag v3.0.0
-    [ "$status" -eq 0 ]
-    run deploy --tag v4.0.0
-    [ "$status" -eq 0 ]
+    local prober=$! tag start
+    for tag in v2.0.0 v3.0.0 v4.0.0; do
+        start=$(date +%s%3N)
+        run deploy --tag "$tag"
+        [ "$status" -eq 0 ]
+        [ -z "${SWITCH_RECORD:-}" ] || echo "switch_ms=$(($(date +%s%3N) - start))" >>"$SWITCH_RECORD"
+    done
     wait_cycles 2
     kill "$prober"
     wait "$prober" 2>/dev/null || true
@@ -137,6 +137,8 @@ deploy() {
     [ "$(grep -c '^200$' "$probe_log")" -gt 10 ]
     [ "$(grep -vc '^200$' "$probe_log")" -eq 0 ]
     [ "$(max_rows_per_parameter_second)" -eq 1 ]
+    [ -z "${SWITCH_RECORD:-}" ] || echo "missing_cycles=$(missing_seconds_total)" \
+        "probes=$(wc -l <"$probe_log") failed=$(grep -vc '^200$' "$probe_log")" >>"$SWITCH_RECORD"
 }
 
 @test "rollback --method last hands the lease back to blue with the previous tag" {
