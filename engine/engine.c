@@ -190,7 +190,7 @@ int engine_start(engine *e, char *err, size_t errlen)
                     "are retried in memory only", e->fallback.name);
     const engine_runtime *rt = &e->cfg->runtime;
     if (lease_start(&e->lease, &e->storage, e->cfg->machine_id, rt->lease_ttl_ms,
-                    rt->lease_renew_ms, g_state.logging_interval_ns / 1000000u) != 0) {
+                    rt->lease_renew_ms) != 0) {
         snprintf(err, errlen, "cannot start the lease keeper thread (out of memory?)");
         return -1;
     }

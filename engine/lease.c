@@ -34,18 +34,13 @@ void lease_holder_name(char *out, size_t len)
     snprintf(out, len, "%s:%d", host, (int)getpid());
 }
 
-/* The next whole logging interval after now (wall clock ms). */
-static int64_t next_boundary_ms(uint64_t interval_ms)
-{
-    int64_t now = clock_realtime_ms();
-    int64_t step = interval_ms ? (int64_t)interval_ms : 1000;
-    return (now / step + 1) * step;
-}
-
 static void become(lease_keeper *k, int held)
 {
     if (held && k->held != 1) {
-        atomic_store(&store_from_ms, next_boundary_ms(k->interval_ms));
+        /* The previous holder stored only cycles stamped before its lease
+         * ended, which was before now; every engine samples mid-interval
+         * (logger_first_deadline), so ours fall in later intervals. */
+        atomic_store(&store_from_ms, clock_realtime_ms());
         metrics_add(m_takeovers, 1);
     }
     if (held != k->held)
@@ -124,14 +119,13 @@ static void register_metrics(void)
 }
 
 int lease_start(lease_keeper *k, plugin_instance *storage, const char *machine_id,
-                unsigned ttl_ms, unsigned renew_ms, uint64_t interval_ms)
+                unsigned ttl_ms, unsigned renew_ms)
 {
     memset(k, 0, sizeof *k);
     k->storage = storage;
     k->machine_id = machine_id;
     k->ttl_ms = ttl_ms ? ttl_ms : LEASE_DEFAULT_TTL_MS;
     k->renew_ms = renew_ms ? renew_ms : LEASE_DEFAULT_RENEW_MS;
-    k->interval_ms = interval_ms;
     k->held = -1;
     lease_holder_name(k->holder, sizeof k->holder);
     register_metrics();
@@ -202,8 +196,8 @@ lease_gate_result lease_gate(int64_t sample_ts_ms)
         return state == 0 ? LEASE_SKIP : LEASE_STORE;
     if (state == 0)
         return LEASE_SKIP;
-    if (state < 0)
-        return LEASE_WAIT; /* the first answer is one round trip away */
+    if (state < 0) /* no answer yet: wait for it, unless the store is down */
+        return atomic_load(&store_unreachable) ? LEASE_STORE : LEASE_WAIT;
     if (sample_ts_ms < atomic_load(&store_from_ms))
         return LEASE_SKIP; /* the previous holder may have stored this interval */
     return lease_is_held() ? LEASE_STORE : LEASE_WAIT;

@@ -15,9 +15,13 @@
  *     confirmation is late the writer WAITs (the queue buffers) until the
  *     keeper knows; when the store is unreachable for everyone (an outage)
  *     nobody can take the lease and the holder keeps storing (to the outbox);
- *   - a new holder stores only cycles stamped from the next whole logging
- *     interval after it took the lease, so the old holder's last interval is
- *     never stored twice.
+ *   - a new holder stores only cycles stamped after it took the lease; as
+ *     every engine samples mid-interval on the wall clock
+ *     (logger_first_deadline), the old holder's last interval is never
+ *     stored twice;
+ *   - an engine that starts while the store is unreachable has no answer
+ *     and stores (into its outbox), as a lone engine must: the outage
+ *     decides nothing.
  * An engine with a configured id (ALD_ENGINE_ID) reclaims its own lease at
  * once after a restart; without one the holder is host:pid and a restarted
  * engine waits for the old lease to expire.
@@ -41,7 +45,6 @@ typedef struct lease_keeper {
     const char *machine_id;
     char holder[96];
     unsigned ttl_ms, renew_ms;
-    uint64_t interval_ms; /* logging interval: a new holder starts at its next boundary */
     int held;             /* last answer: 1 held, 0 another holds it, -1 none yet */
     pthread_t thread;
     int running;
@@ -62,7 +65,7 @@ void lease_holder_name(char *out, size_t len);
 /* Start the keeper; the first answer comes within one round trip. A store
  * without leases makes this engine the holder for good. 0 or -1. */
 int lease_start(lease_keeper *k, plugin_instance *storage, const char *machine_id,
-                unsigned ttl_ms, unsigned renew_ms, uint64_t interval_ms);
+                unsigned ttl_ms, unsigned renew_ms);
 /* Stop renewing and release the lease (call after the writer drained). */
 void lease_stop(lease_keeper *k);
 

@@ -51,6 +51,7 @@ compose_file=${ALD_COMPOSE_FILE:-$top_dir/docker-compose.prod.yml}
 haproxy_socket=${ALD_HAPROXY_SOCKET:-$deploy_dir/run/admin.sock}
 state_dir=${ALD_STATE_DIR:-$deploy_dir/.state}
 backend=${ALD_HAPROXY_BACKEND:-ald_engine}
+standby_backend=${ALD_HAPROXY_STANDBY_BACKEND:-ald_standby}
 health_check=$script_dir/health-check.sh
 
 environment=
@@ -206,16 +207,17 @@ hap() {
 }
 
 # servers: "name op_state admin_state weight" of the backend's servers.
+# servers [BACKEND]: of the main backend by default.
 servers() {
-    hap "show servers state $backend" | awk 'NF >= 8 && $1 ~ /^[0-9]+$/ { print $4, $6, $7, $8 }'
+    hap "show servers state ${1:-$backend}" | awk 'NF >= 8 && $1 ~ /^[0-9]+$/ { print $4, $6, $7, $8 }'
 }
 
-# live_colours: the servers HAProxy sends traffic to: running (op_state 2),
+# live_colours [BACKEND]: the servers HAProxy sends traffic to: running (op_state 2),
 # no maintenance or drain flag in admin_state (FMAINT 1, IMAINT 2, FDRAIN 8,
 # IDRAIN 16, RMAINT 32 = 59), weight > 0. With the lease-following check
 # (GET /health/active) that is the colour holding the machine's lease.
 live_colours() {
-    servers | while read -r name op admin weight; do
+    servers "${1:-$backend}" | while read -r name op admin weight; do
         if [ "$op" = 2 ] && [ $((admin & 59)) -eq 0 ] && [ "$weight" -gt 0 ]; then
             echo "$name"
         fi
@@ -226,11 +228,11 @@ haproxy_reachable() {
     command -v socat >/dev/null 2>&1 && servers 2>/dev/null | grep -q .
 }
 
-# wait_live COLOUR: until HAProxy's own check routes traffic to it.
+# wait_live COLOUR [BACKEND]: until HAProxy's own check routes traffic to it.
 wait_live() {
     i=0
     while [ "$i" -lt "$health_retries" ]; do
-        live_colours | grep -qx "$1" && return 0
+        live_colours "${2:-$backend}" | grep -qx "$1" && return 0
         i=$((i + 1))
         sleep "$health_interval"
     done
@@ -312,8 +314,9 @@ print_plan() {
             n=$((n + 1))
         done
     fi
-    echo "  $n. hand over: $(compose_text stop -t "$stop_timeout" "ald-control-$active")" \
-        "($active releases the lease)"
+    echo "  $n. hand over: haproxy: set server $backend/$active and $standby_backend/$active" \
+        "state drain; $(compose_text stop -t "$stop_timeout" "ald-control-$active") ($active" \
+        "releases the lease); set them back to state ready"
     echo "  $((n + 1)). wait until $(colour_url "$idle")/health is 200 (holds the lease," \
         "healthy) through two more logging cycles and HAProxy ($haproxy_socket) routes to" \
         "$idle; if not, start $active again and stop $idle (rollback)"
@@ -384,6 +387,22 @@ settled() {
     return 1
 }
 
+# drain_and_stop COLOUR: HAProxy sends it no new request (its requests go to
+# the ready standby meanwhile), then it is stopped (SIGTERM: it answers 503
+# "stopping" while it closes valves and releases the lease), then its admin
+# state is reset so HAProxy may route to it again when it next holds the lease.
+drain_and_stop() {
+    for b in "$backend" "$standby_backend"; do
+        hap "set server $b/$1 state drain" >/dev/null ||
+            warn "HAProxy did not take 'set server $b/$1 state drain'"
+    done
+    stop_colour "$1"
+    for b in "$backend" "$standby_backend"; do
+        hap "set server $b/$1 state ready" >/dev/null ||
+            warn "HAProxy did not take 'set server $b/$1 state ready': set it by hand"
+    done
+}
+
 # The new colour never took over: bring the old one back, then stop the new.
 roll_back() {
     warn "$idle ($tag) did not take over (no lease, not healthy, or HAProxy does not route" \
@@ -391,7 +410,10 @@ roll_back() {
     compose up -d --no-deps "ald-control-$active" ||
         die 1 "ROLLBACK FAILED: starting ald-control-$active failed; $idle ($tag) is the only" \
             "engine: $(compose_text up -d --no-deps "ald-control-$active")"
-    stop_colour "$idle"
+    if ! check_colour "$active" --ready || ! wait_live "$active" "$standby_backend"; then
+        warn "$active is not ready yet; stopping $idle anyway (it failed)"
+    fi
+    drain_and_stop "$idle"
     if check_colour "$active" && wait_live "$active"; then
         die 1 "rolled back: $idle ($tag) did not take over; $active ($active_tag) serves again"
     fi
@@ -411,8 +433,11 @@ deploy() {
             "still serves. See: $(compose_text logs --tail=100 "ald-control-$idle")"
     fi
     [ "$strategy" = canary ] && run_canary
+    # HAProxy must see it ready too: it answers alone while the lease changes hands
+    wait_live "$idle" "$standby_backend" ||
+        warn "HAProxy's $standby_backend does not see $idle ready: requests may fail during the handover"
     say "handing over: stopping ald-control-$active (it releases the machine's lease)"
-    stop_colour "$active"
+    drain_and_stop "$active"
     if ! settled "$idle" || ! wait_live "$idle"; then
         roll_back
     fi

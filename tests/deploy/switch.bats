@@ -133,7 +133,7 @@ deploy() {
     kill "$prober"
     wait "$prober" 2>/dev/null || true
     is_live green
-    echo "probes: $(wc -l <"$probe_log"), not 200: $(grep -vc '^200$' "$probe_log")"
+    echo "probes: $(wc -l <"$probe_log"), not 200: $(grep -v '^200$' "$probe_log" | sort | uniq -c)"
     [ "$(grep -c '^200$' "$probe_log")" -gt 10 ]
     [ "$(grep -vc '^200$' "$probe_log")" -eq 0 ]
     [ "$(max_rows_per_parameter_second)" -eq 1 ]
