@@ -50,7 +50,7 @@ export_haproxy_env() {
     # a port where no DNS server answers: the test servers are IP addresses
     ALD_HAPROXY_DNS=127.0.0.1:$(free_port)
     export ALD_HAPROXY_DNS
-    unset ALD_HAPROXY_STATS_PASSWORD # a test sets it when it wants the stats page
+    unset ALD_HAPROXY_STATS_PASSWORD_HASH # a test sets it when it wants the stats page
 }
 
 start_haproxy() {

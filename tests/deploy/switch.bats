@@ -38,11 +38,13 @@ deploy() {
     [[ "$output" == *'haproxy_backend_active_servers{proxy="ald_engine"} 1'* ]]
 }
 
-@test "haproxy stats need the configured credentials; no password, no stats page" {
+@test "haproxy stats need the configured credentials; no password hash, no stats page" {
+    need openssl openssl
     run curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$STATS_PORT/stats"
     [ "$output" = 403 ]
     stop_haproxy
-    export ALD_HAPROXY_STATS_PASSWORD=correct-horse-1
+    ALD_HAPROXY_STATS_PASSWORD_HASH=$(openssl passwd -6 correct-horse-1)
+    export ALD_HAPROXY_STATS_PASSWORD_HASH
     start_haproxy
     run curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$STATS_PORT/stats"
     [ "$output" = 401 ]
