@@ -20,7 +20,8 @@ static int read_secret_file(const char *var, const char *path, char **out, char 
 {
     FILE *f = fopen(path, "rb");
     if (!f) {
-        snprintf(err, errlen, "environment %s: cannot read %s: %s", var, path, strerror(errno));
+        snprintf(err, errlen, "environment %s: cannot read %s: %s", var, path,
+                 strerror(errno));
         return -1;
     }
     char *buf = malloc(ENV_SECRET_MAX + 1);
@@ -29,9 +30,11 @@ static int read_secret_file(const char *var, const char *path, char **out, char 
     fclose(f);
     if (failed || n > ENV_SECRET_MAX || n == 0) {
         snprintf(err, errlen, "environment %s: %s is %s", var, path,
-                 !buf ? "not readable (out of memory)" : failed ? "not readable"
-                 : n == 0 ? "empty: put the secret in it" : "larger than 64 KiB: is it the "
-                 "right file?");
+                 !buf     ? "not readable (out of memory)"
+                 : failed ? "not readable"
+                 : n == 0 ? "empty: put the secret in it"
+                          : "larger than 64 KiB: is it the "
+                            "right file?");
         free(buf);
         return -1;
     }
@@ -52,8 +55,10 @@ int env_secret(const char *name, char **out, char *err, size_t errlen)
     const char *path = env_text(file_var);
     *out = NULL;
     if (direct && path) {
-        snprintf(err, errlen, "both %s and %s are set: keep one (the file, %s, keeps the "
-                 "secret out of the environment)", name, file_var, path);
+        snprintf(err, errlen,
+                 "both %s and %s are set: keep one (the file, %s, keeps the "
+                 "secret out of the environment)",
+                 name, file_var, path);
         return -1;
     }
     if (path)

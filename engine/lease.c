@@ -44,10 +44,11 @@ static void become(lease_keeper *k, int held)
         metrics_add(m_takeovers, 1);
     }
     if (held != k->held)
-        log_info("lease", held ? "holding the lease of machine %s as \"%s\": this engine "
-                                 "drives the tool and stores its data"
-                               : "another engine holds the lease of machine %s: standing by "
-                                 "as \"%s\", storing nothing",
+        log_info("lease",
+                 held ? "holding the lease of machine %s as \"%s\": this engine "
+                        "drives the tool and stores its data"
+                      : "another engine holds the lease of machine %s: standing by "
+                        "as \"%s\", storing nothing",
                  k->machine_id, k->holder);
     k->held = held;
     atomic_store(&g_state.lease_state, held);
@@ -87,8 +88,7 @@ static int wait_round(lease_keeper *k, uint64_t deadline_ns)
     struct timespec ts = {.tv_sec = (time_t)(deadline_ns / 1000000000u),
                           .tv_nsec = (long)(deadline_ns % 1000000000u)};
     pthread_mutex_lock(&k->lock);
-    while (!k->stop_requested &&
-           pthread_cond_timedwait(&k->wake, &k->lock, &ts) == 0)
+    while (!k->stop_requested && pthread_cond_timedwait(&k->wake, &k->lock, &ts) == 0)
         ;
     int stop = k->stop_requested;
     pthread_mutex_unlock(&k->lock);
@@ -111,9 +111,9 @@ static void *keeper_main(void *arg)
 
 static void register_metrics(void)
 {
-    m_takeovers = metrics_counter("ald_lease_acquisitions_total",
-                                  "Times this engine took the machine's lease (became active)",
-                                  NULL);
+    m_takeovers =
+        metrics_counter("ald_lease_acquisitions_total",
+                        "Times this engine took the machine's lease (became active)", NULL);
     m_renew_failures = metrics_counter("ald_lease_renewal_failures_total",
                                        "Lease renewals that could not reach the store", NULL);
 }

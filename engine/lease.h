@@ -45,7 +45,7 @@ typedef struct lease_keeper {
     const char *machine_id;
     char holder[96];
     unsigned ttl_ms, renew_ms;
-    int held;             /* last answer: 1 held, 0 another holds it, -1 none yet */
+    int held; /* last answer: 1 held, 0 another holds it, -1 none yet */
     pthread_t thread;
     int running;
     pthread_mutex_t lock;

@@ -202,7 +202,8 @@ static int run(const engine_config *cfg)
     config_log_effective(cfg);
 
     char err[1024];
-    if (cfg->http_port > 0 && http_start(cfg->runtime.http_bind, cfg->http_port, err, sizeof err) != 0) {
+    if (cfg->http_port > 0 &&
+        http_start(cfg->runtime.http_bind, cfg->http_port, err, sizeof err) != 0) {
         log_error("engine", "%s", err);
         return EXIT_FAILURE;
     }

@@ -27,8 +27,8 @@ int sdnotify_send(const char *message)
     if (fd < 0)
         return -1;
     socklen_t addrlen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len);
-    ssize_t sent = sendto(fd, message, strlen(message), MSG_NOSIGNAL,
-                          (struct sockaddr *)&addr, addrlen);
+    ssize_t sent =
+        sendto(fd, message, strlen(message), MSG_NOSIGNAL, (struct sockaddr *)&addr, addrlen);
     int saved = errno;
     close(fd);
     errno = saved;
