@@ -10,6 +10,8 @@
 #include <unistd.h>
 
 #include "batchq.h"
+#include "engine.h"
+#include "executor.h"
 #include "logger.h"
 #include "plugins.h"
 #include "sdnotify.h"
@@ -186,6 +188,35 @@ START_TEST(sdnotify_sends_one_datagram_to_the_notify_socket)
 }
 END_TEST
 
+START_TEST(watchdog_is_fed_only_while_logger_and_executor_keep_time)
+{
+    const uint64_t s = 1000000000u;
+    state_init(s);
+    engine e;
+    memset(&e, 0, sizeof e);
+    uint64_t now = g_state.start_mono_ns + 60 * s;
+    atomic_store(&g_state.logging_running, 1);
+    atomic_store(&g_state.last_cycle_mono_ns, now - s);
+    ck_assert(engine_is_alive(&e, now));
+    atomic_store(&g_state.last_cycle_mono_ns, now - 4 * s); /* stalled: 3 intervals */
+    ck_assert(!engine_is_alive(&e, now));
+    atomic_store(&g_state.last_cycle_mono_ns, now - s);
+    atomic_store(&g_state.logging_running, 0); /* the thread is gone */
+    ck_assert(!engine_is_alive(&e, now));
+    atomic_store(&g_state.logging_running, 1);
+    /* a run whose thread is 5 s past its next deadline is stuck */
+    e.exec_ready = 1;
+    atomic_store(&e.exec.busy, 1);
+    e.exec.sched_ns = now - 5 * s;
+    ck_assert(!engine_is_alive(&e, now));
+    e.exec.sched_ns = now + 20 * s; /* a long purge: its deadline is ahead */
+    ck_assert(engine_is_alive(&e, now));
+    atomic_store(&e.exec.busy, 0);
+    e.exec.sched_ns = 0; /* idle: nothing to keep */
+    ck_assert(engine_is_alive(&e, now));
+}
+END_TEST
+
 START_TEST(deadlines_do_not_drift_or_burst)
 {
     const uint64_t s = 1000000000u;
@@ -280,6 +311,7 @@ int main(void)
     tcase_add_test(tc, batchq_full_drops_oldest_and_counts);
     tcase_add_test(tc, deadlines_do_not_drift_or_burst);
     tcase_add_test(tc, first_cycle_is_mid_second_on_the_wall_clock);
+    tcase_add_test(tc, watchdog_is_fed_only_while_logger_and_executor_keep_time);
     tcase_add_test(tc, sdnotify_sends_one_datagram_to_the_notify_socket);
     tcase_add_test(tc, late_means_more_than_a_tenth);
     tcase_add_test(tc, logger_cycle_hands_a_batch_to_the_queue);
