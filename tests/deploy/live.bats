@@ -21,6 +21,12 @@ teardown_file() {
     stop_pid "${GREEN_PID:-}"
 }
 
+# an engine a test started is stopped even when the test fails early
+teardown() {
+    stop_pid "${SPARE_PID:-}"
+    stop_pid "${SICK_PID:-}"
+}
+
 setup() {
     need_engine
     need jq jq
