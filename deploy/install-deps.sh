@@ -12,7 +12,7 @@ libmodbus-dev libmicrohttpd-dev libconfig-dev libsqlite3-dev libjansson-dev \
 libcurl4-openssl-dev check sqlite3 curl"
 TEST_PKGS="prometheus collectd-core python3-pymodbus python3-serial python3-serial-asyncio mbpoll haproxy shellcheck bats docker-compose \
 postgresql python3-psycopg2 jq procps prometheus-alertmanager python3-yaml socat \
-clang libclang-rt-14-dev llvm"
+clang libclang-rt-14-dev llvm iproute2 openssl"
 
 want="$BUILD_PKGS"
 case "${1:-}" in

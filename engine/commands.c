@@ -469,9 +469,18 @@ static int hold_lease(command_processor *cp)
     return held;
 }
 
+/* The lease keeper's word when it runs (engine); else ask the store here
+ * (tests drive a processor without a keeper). */
+static int may_take_commands(command_processor *cp)
+{
+    if (lease_keeper_running())
+        return lease_is_held();
+    return hold_lease(cp);
+}
+
 int commands_poll_once(command_processor *cp)
 {
-    if (!hold_lease(cp))
+    if (!may_take_commands(cp))
         return 0;
     pending_list l = {.count = 0};
     ald_status st = storage_port_fetch_commands(cp->storage, cp->machine_id, COMMANDS_BATCH,
@@ -514,6 +523,7 @@ static void collect_busy(void *ctx)
     command_processor *cp = ctx;
     uint64_t since = cp->busy_since_ms;
     metrics_set(m_busy, since ? (double)(clock_mono_ms() - since) / 1000.0 : 0);
+    metrics_set(m_active, atomic_load(&g_state.lease_state) == 1);
 }
 
 static void *commands_main(void *arg)
@@ -593,7 +603,8 @@ void commands_stop(command_processor *cp)
     pthread_mutex_unlock(&cp->lock);
     pthread_join(cp->thread, NULL);
     cp->running = 0;
-    if (cp->lease_held && storage_port_has(cp->storage, STORAGE_LEASES))
+    if (cp->lease_held == 1 && !lease_keeper_running() &&
+        storage_port_has(cp->storage, STORAGE_LEASES))
         storage_port_release_lease(cp->storage, cp->machine_id, cp->holder, NULL);
 }
 

@@ -17,13 +17,14 @@
 
 #include "config.h"
 #include "executor.h"
+#include "lease.h"
 #include "ports/plc_port.h"
 #include "ports/storage_port.h"
 #include "tagmap.h"
 
 #define COMMANDS_POLL_MS 500
 #define COMMANDS_BATCH 10
-#define LEASE_TTL_MS 15000
+#define LEASE_TTL_MS LEASE_DEFAULT_TTL_MS /* without a keeper (tests) */
 
 typedef struct command_processor {
     plugin_instance *storage;

@@ -36,7 +36,9 @@
  *   showing them (URLs may hold credentials). Every declared mapping is
  *   checked, active instance or not, before anything changes. The shipped
  *   plc-modbus.conf and storage-supabase.conf map PLC_HOST/PLC_IP, PLC_PORT,
- *   PLC_BYTE_ORDER and SUPABASE_URL, SUPABASE_KEY this way.
+ *   PLC_BYTE_ORDER and SUPABASE_URL, SUPABASE_KEY this way. Every mapped
+ *   variable NAME may instead be given as NAME_FILE, a file holding the value
+ *   (compose secrets; env_secret.h); setting both is an error.
  */
 #ifndef ALD_ENGINE_CONFIG_H
 #define ALD_ENGINE_CONFIG_H
@@ -44,6 +46,7 @@
 #include <stddef.h>
 
 #include "ald/host.h"
+#include "runtime_env.h"
 
 typedef enum plugin_role {
     ROLE_PLC = 0,
@@ -72,6 +75,7 @@ typedef struct engine_config {
     char *data_dir;              /* NULL = caller's default */
     char *plugin_dir;            /* NULL = default search path */
     const ald_config *readiness; /* list of { parameter; op; value; } or NULL */
+    engine_runtime runtime;      /* environment-only process settings */
     plugin_conf *plugins;
     size_t plugin_count;
     void *impl; /* the libconfig trees; private to config_*.c (config_impl.h) */

@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "config_impl.h"
+#include "env_secret.h"
 #include "log.h"
 
 /* ---- environment overrides ------------------------------------------------ */
@@ -120,16 +121,25 @@ static int apply_engine_env(engine_config *cfg, const env_overrides *env)
 
 /* ---- plugin settings: the mappings each instance declares (env = ( ... )) ---- */
 
-/* The first set variable of a mapping, or NULL. */
-static const char *mapping_variable(const config_setting_t *map, const char **value)
+/* The first set variable of a mapping, directly (NAME) or from a file
+ * (NAME_FILE, a compose secret: env_secret.h), so every mapped variable can
+ * keep its value out of the environment. 1 with *value malloc'd and var
+ * naming where it came from, 0 when none is set, -1 with err set. */
+static int mapping_variable(const config_setting_t *map, char **value, char *var,
+                            size_t varlen, char *err, size_t errlen)
 {
     const config_setting_t *vars = config_setting_get_member(map, "variables");
     for (int i = 0; vars && i < config_setting_length(vars); i++) {
         const char *name = config_setting_get_string_elem(vars, i);
-        if (name && (*value = env_value(name)))
-            return name;
+        int from_file = name ? env_secret(name, value, err, errlen) : 0;
+        if (from_file < 0)
+            return -1;
+        if (*value) {
+            snprintf(var, varlen, "%s%s", name, from_file ? "_FILE" : "");
+            return 1;
+        }
     }
-    return NULL;
+    return 0;
 }
 
 /* "abcd, badc, cdab or dcba" */
@@ -199,10 +209,11 @@ static int check_value(const config_setting_t *map, const char *var, const char 
     const config_setting_t *words = config_setting_get_member(map, "one_of");
     const config_setting_t *prefixes = config_setting_get_member(map, "prefix");
     char list[256];
-    if (words && !(*text = one_of(words, *text))) {
+    const char *given = *text;
+    if (words && !(*text = one_of(words, given))) {
         list_words(words, list, sizeof list);
-        return cfg_fail(err, errlen, "environment %s=%s is unknown: use %s", var,
-                        env_value(var), list);
+        return cfg_fail(err, errlen, "environment %s=%s is unknown: use %s", var, given,
+                        list);
     }
     if (prefixes && !has_prefix(prefixes, *text)) {
         list_words(prefixes, list, sizeof list);
@@ -238,23 +249,27 @@ static int plugin_env(engine_config *cfg, size_t i, int apply, char *err, size_t
     const ald_config *settings = cfg->plugins[i].settings;
     for (int m = 0; maps && m < config_setting_length(maps); m++) {
         const config_setting_t *map = config_setting_get_elem(maps, (unsigned)m);
-        const char *value = NULL, *setting = NULL, *origin;
+        const char *setting = NULL, *origin;
+        char *owned = NULL, var[128];
         long number = 0;
-        const char *var = mapping_variable(map, &value);
-        if (!var)
-            continue;
-        if (check_value(map, var, &value, &number, err, errlen))
+        int found = mapping_variable(map, &owned, var, sizeof var, err, errlen);
+        const char *value = owned;
+        int rc = found < 0 ? -1 : 0;
+        if (found > 0 && check_value(map, var, &value, &number, err, errlen))
+            rc = -1;
+        if (found > 0 && rc == 0 && apply) {
+            config_setting_lookup_string(map, "setting", &setting);
+            int failed =
+                !(origin = env_origin(impl, var)) ||
+                (is_int_mapping(map) ? cfg_put_int(settings, setting, (int)number, origin)
+                                     : cfg_put_string(settings, setting, value, origin));
+            if (failed)
+                rc = cfg_fail(err, errlen, "environment overrides: cannot set %s of '%s'",
+                              setting, cfg->plugins[i].name);
+        }
+        free(owned);
+        if (rc)
             return -1;
-        if (!apply)
-            continue;
-        config_setting_lookup_string(map, "setting", &setting);
-        int failed =
-            !(origin = env_origin(impl, var)) ||
-            (is_int_mapping(map) ? cfg_put_int(settings, setting, (int)number, origin)
-                                 : cfg_put_string(settings, setting, value, origin));
-        if (failed)
-            return cfg_fail(err, errlen, "environment overrides: cannot set %s of '%s'",
-                            setting, cfg->plugins[i].name);
     }
     return 0;
 }

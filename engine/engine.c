@@ -181,6 +181,13 @@ int engine_start(engine *e, char *err, size_t errlen)
     else if (e->have_fallback)
         log_warning("engine", "fallback '%s' has no outbox: samples the primary cannot take "
                     "are retried in memory only", e->fallback.name);
+    const engine_runtime *rt = &e->cfg->runtime;
+    if (lease_start(&e->lease, &e->storage, e->cfg->machine_id, rt->lease_ttl_ms,
+                    rt->lease_renew_ms) != 0) {
+        snprintf(err, errlen, "cannot start the lease keeper thread (out of memory?)");
+        return -1;
+    }
+    executor_set_rt_priority(rt->executor_rt_priority);
     if (batchq_init(&e->queue, ENGINE_QUEUE_BATCHES, e->tags.tag_count) != 0 ||
         writer_start(&e->writer, &e->storage, &e->tags, &e->queue, e->cfg->machine_id,
                      e->have_outbox ? &e->ob : NULL) != 0 ||
@@ -258,6 +265,19 @@ void engine_housekeeping(engine *e, uint64_t now)
     }
 }
 
+int engine_is_alive(const engine *e, uint64_t now)
+{
+    uint64_t interval = g_state.logging_interval_ns ? g_state.logging_interval_ns : 1000000000u;
+    uint64_t last = atomic_load(&g_state.last_cycle_mono_ns);
+    uint64_t since = last ? last : g_state.start_mono_ns;
+    /* the logger's stall rule (health.h), with the start-up grace before cycle 1 */
+    uint64_t limit = ENGINE_ALIVE_INTERVALS * interval + (last ? 0 : 5000000000ull);
+    int logger_ok = atomic_load(&g_state.logging_running) && now - since <= limit;
+    int executor_ok = !e->exec_ready ||
+                      executor_is_alive(&e->exec, now, ENGINE_ALIVE_INTERVALS * 1000000000ull);
+    return logger_ok && executor_ok;
+}
+
 void engine_stop(engine *e)
 {
     atomic_store(&g_state.stopping, 1);
@@ -267,6 +287,7 @@ void engine_stop(engine *e)
     e->exec_ready = 0;
     logger_stop(&e->logger);
     writer_stop(&e->writer);
+    lease_stop(&e->lease); /* after the drain: the successor starts where we end */
     if (e->have_outbox)
         outbox_stop(&e->ob);
     e->have_outbox = 0;

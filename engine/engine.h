@@ -2,11 +2,11 @@
  * engine.h - wires the configured plugins, the logger and the writer
  * together, and owns the start/stop order:
  *   start: storage (primary, fallback) -> parameter map -> PLC tags -> PLC ->
- *          orphaned runs recovered (valves closed) -> writer -> logger ->
- *          executor -> command processor -> "started"
+ *          orphaned runs recovered (valves closed) -> lease keeper -> writer
+ *          -> logger -> executor -> command processor -> "started"
  *   stop:  "stopping" -> command processor -> executor (a running recipe is
- *          aborted: valves closed first) -> logger -> writer (drains) -> PLC
- *          -> storage
+ *          aborted: valves closed first) -> logger -> writer (drains) ->
+ *          lease released (the standby takes over at once) -> PLC -> storage
  */
 #ifndef ALD_ENGINE_ENGINE_H
 #define ALD_ENGINE_ENGINE_H
@@ -17,6 +17,7 @@
 #include "commands.h"
 #include "config.h"
 #include "executor.h"
+#include "lease.h"
 #include "logger.h"
 #include "ports/plugin_instance.h"
 #include "tagmap.h"
@@ -24,6 +25,7 @@
 
 #define ENGINE_QUEUE_BATCHES 120 /* two minutes of 1 Hz cycles */
 #define ENGINE_HEALTH_REPORT_S 10
+#define ENGINE_ALIVE_INTERVALS 3 /* logger cycles (or run-step seconds) of slack */
 
 typedef struct engine {
     const engine_config *cfg;
@@ -40,6 +42,7 @@ typedef struct engine {
     executor exec;
     int exec_ready;
     command_processor commands;
+    lease_keeper lease;
     uint64_t next_status_ns;
     uint64_t next_health_ns;
     int64_t plc_last_connected_ms;
@@ -54,6 +57,10 @@ int engine_start(engine *e, char *err, size_t errlen);
 
 /* Periodic work on the main thread: the status line and the machine_health row. */
 void engine_housekeeping(engine *e, uint64_t mono_now);
+
+/* 1 while the logger cycles (its last cycle within 3 intervals) and a running
+ * recipe's thread keeps its deadlines: what the systemd watchdog is fed on. */
+int engine_is_alive(const engine *e, uint64_t mono_now);
 
 /* Stop threads and plugins in order; safe after a partial start. */
 void engine_stop(engine *e);

@@ -77,6 +77,13 @@ typedef struct executor {
     run_outcome last_outcome; /* for tests */
 } executor;
 
+/* SCHED_FIFO priority (1..99) for every run thread started later; 0 = off. */
+void executor_set_rt_priority(int priority);
+
+/* 1 unless a run is in progress and its thread is more than grace_ns past its
+ * next deadline (stuck in a call). For the systemd watchdog. Any thread. */
+int executor_is_alive(const executor *x, uint64_t now_ns, uint64_t grace_ns);
+
 int executor_init(executor *x, plugin_instance *plc, plugin_instance *storage,
                   const tagmap *tags, sample_writer *writer, const char *machine_id,
                   outbox *ob);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "lease.h"
 #include "procstat.h"
 #include "state.h"
 
@@ -15,6 +16,7 @@
 /* One consistent reading of g_state and the rule applied to it. */
 typedef struct health_eval {
     int started, stopping, logging_running, plc, db;
+    int lease; /* -1 undecided, 0 standby, 1 active (g_state.lease_state) */
     double interval_s; /* configured logging interval */
     int have_cycle;
     double cycle_age_s; /* valid when have_cycle */
@@ -65,6 +67,7 @@ static void evaluate(health_eval *e)
     e->logging_running = atomic_load(&g_state.logging_running);
     e->plc = atomic_load(&g_state.plc_connected);
     e->db = atomic_load(&g_state.db_connected);
+    e->lease = atomic_load(&g_state.lease_state);
     judge_logger(e, clock_mono_ns());
     e->have_procstat = procstat_read(&e->proc) == 0;
     e->memory_high = e->have_procstat && e->proc.resident_mb > HEALTH_MEMORY_HIGH_MB;
@@ -230,15 +233,73 @@ static json_t *reasons_json(const health_eval *e)
     return list;
 }
 
+static const char *role_name(int lease)
+{
+    return lease == 1 ? "active" : lease == 0 ? "standby" : "undecided";
+}
+
+/* A healthy engine that does not drive the tool is not ready as the live
+ * one: it says "standby" (or waits for its first lease answer). */
+static const char *full_status(health_eval *e)
+{
+    if (e->level != HEALTH_HEALTHY || e->lease == 1)
+        return level_name(e->level);
+    add_reason(e, e->lease == 0 ? "standby: another engine holds the machine's lease"
+                                : "lease not decided yet");
+    return e->lease == 0 ? "standby" : "starting";
+}
+
 char *health_full_json(int *http_status)
 {
     health_eval e;
     evaluate(&e);
     char ts[40];
     utc_timestamp(ts, sizeof ts);
+    const char *status = full_status(&e);
+    int ok = e.level == HEALTH_HEALTHY && e.lease == 1;
     json_t *root = json_pack(
-        "{s:s, s:s, s:f, s:o, s:o, s:o, s:o}", "status", level_name(e.level), "timestamp", ts,
-        "uptime", state_uptime_seconds(), "services", services_json(&e), "metrics",
-        metrics_json(), "reasons", reasons_json(&e), "errors", errors_json());
-    return finish(root, e.level == HEALTH_HEALTHY ? 200 : 503, http_status);
+        "{s:s, s:s, s:s, s:f, s:o, s:o, s:o, s:o}", "status", status, "role",
+        role_name(e.lease), "timestamp", ts, "uptime", state_uptime_seconds(), "services",
+        services_json(&e), "metrics", metrics_json(), "reasons", reasons_json(&e), "errors",
+        errors_json());
+    return finish(root, ok ? 200 : 503, http_status);
+}
+
+/* Can serve: up, logging, PLC connected and the store reachable. The lease
+ * is not asked: a standby that could take over is ready. */
+static void judge_ready(health_eval *e)
+{
+    e->reason_count = 0;
+    if (!e->started)
+        add_reason(e, "engine not started");
+    if (e->stopping)
+        add_reason(e, "engine stopping");
+    if (!e->logging_running || e->stalled)
+        add_reason(e, "parameter logger not cycling");
+    if (!e->plc)
+        add_reason(e, "PLC disconnected");
+    if (!e->db)
+        add_reason(e, "database disconnected");
+}
+
+char *health_ready_json(int *http_status)
+{
+    health_eval e;
+    evaluate(&e);
+    judge_ready(&e);
+    int ready = e.reason_count == 0;
+    json_t *root = json_pack("{s:b, s:s, s:b, s:b, s:o}", "ready", ready, "role",
+                             role_name(e.lease), "plc_connected", e.plc != 0,
+                             "database_connected", e.db != 0, "reasons", reasons_json(&e));
+    return finish(root, ready ? 200 : 503, http_status);
+}
+
+char *health_active_json(int *http_status)
+{
+    int started = atomic_load(&g_state.started);
+    int stopping = atomic_load(&g_state.stopping);
+    int active = started && !stopping && lease_is_held();
+    json_t *root = json_pack("{s:b, s:s}", "active", active, "role",
+                             role_name(atomic_load(&g_state.lease_state)));
+    return finish(root, active ? 200 : 503, http_status);
 }

@@ -11,6 +11,13 @@
  *   degraded  - otherwise, but the PLC or the database is disconnected, or
  *               resident memory is over HEALTH_MEMORY_HIGH_MB;
  *   healthy   - otherwise.
+ * /health is 200 only when healthy AND this engine holds the machine's lease
+ * (lease.h): a healthy standby answers 503 with status "standby".
+ * Can-serve (/health/ready): started, not stopping, the logger cycling, PLC
+ * and database connected; the lease is not asked, so a standby that could
+ * take over is ready. deploy.sh gates a new colour on it.
+ * Active (/health/active): up and holding a confirmed lease; HAProxy routes
+ * to the server that answers 200 here, so it follows the lease by itself.
  *
  * THREADING: thread-safe; reads only atomics and the error ring, so a health
  * request never blocks the logger. ERRORS: the JSON builders return NULL on
@@ -42,5 +49,12 @@ char *health_basic_json(int *http_status);
 /* The full report (status, services, metrics, reasons, recent errors);
  * *http_status = 200 only when healthy, else 503. Caller frees. */
 char *health_full_json(int *http_status);
+
+/* {"ready", "role", "plc_connected", "database_connected", "reasons"};
+ * 200 when this engine can serve (standby or active), else 503. Caller frees. */
+char *health_ready_json(int *http_status);
+
+/* {"active", "role"}; 200 while this engine holds the lease. Caller frees. */
+char *health_active_json(int *http_status);
 
 #endif

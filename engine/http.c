@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -158,7 +159,8 @@ static enum MHD_Result respond(struct MHD_Connection *conn, int status, const ch
     return ret;
 }
 
-#define ROUTES_JSON "[\"/health/basic\",\"/health\",\"/metrics\"]"
+#define ROUTES_JSON                                                                      \
+    "[\"/health/basic\",\"/health\",\"/health/ready\",\"/health/active\",\"/metrics\"]"
 
 #define ABI_VERSION STR(ALD_ABI_MAJOR) "." STR(ALD_ABI_MINOR)
 
@@ -173,6 +175,14 @@ static enum MHD_Result route(struct MHD_Connection *conn, const char *url)
     int status = MHD_HTTP_OK;
     if (strcmp(url, "/health/basic") == 0) {
         char *body = health_basic_json(&status);
+        return respond(conn, status, JSON_TYPE, body);
+    }
+    if (strcmp(url, "/health/ready") == 0) {
+        char *body = health_ready_json(&status);
+        return respond(conn, status, JSON_TYPE, body);
+    }
+    if (strcmp(url, "/health/active") == 0) {
+        char *body = health_active_json(&status);
         return respond(conn, status, JSON_TYPE, body);
     }
     if (strcmp(url, "/health") == 0) {
@@ -212,6 +222,20 @@ __attribute__((format(printf, 2, 0))) static void mhd_log(void *cls, const char 
 
 /* ---- lifecycle --------------------------------------------------------------- */
 
+/* Room for HTTP_MAX_CONNECTIONS sockets next to the engine's own files: the
+ * usual soft limit (1024) would refuse accepts before the connection limit. */
+static void raise_file_limit(void)
+{
+    struct rlimit rl;
+    rlim_t want = HTTP_MAX_CONNECTIONS + 256;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= want)
+        return;
+    rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= want ? want : rl.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+        log_warning("http", "cannot raise the open-file limit to %lu: %s",
+                    (unsigned long)want, strerror(errno));
+}
+
 int http_start(const char *bind_addr, int port, char *err, size_t errlen)
 {
     if (daemon_handle) {
@@ -225,6 +249,7 @@ int http_start(const char *bind_addr, int port, char *err, size_t errlen)
                  port);
         return -1;
     }
+    raise_file_limit();
     int fd =
         bind_addr ? listen_addr(bind_addr, port, err, errlen) : listen_any(port, err, errlen);
     if (fd < 0)
@@ -233,7 +258,7 @@ int http_start(const char *bind_addr, int port, char *err, size_t errlen)
         MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL, handle_request, NULL,
         MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_LISTEN_SOCKET, fd,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_MAX_CONNECTIONS,
-        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)HTTP_MAX_PER_IP,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONNECTION_MEMORY,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_CONNECTION_TIMEOUT_S, MHD_OPTION_END);
     if (!daemon_handle) {
         close(fd);

@@ -9,10 +9,14 @@
  * Allow. There are no write endpoints.
  *
  * One server per process. Requests are served by libmicrohttpd's own polling
- * thread (epoll/poll), which only reads atomics and the metric registry, so a
- * request never blocks the logger. At most HTTP_MAX_CONNECTIONS clients
- * (HTTP_MAX_PER_IP from one address); an idle or slow connection is dropped
- * after HTTP_CONNECTION_TIMEOUT_S seconds.
+ * thread (epoll), which only reads atomics and the metric registry, so a
+ * request never blocks the logger. Slow or idle clients cannot starve it:
+ * up to HTTP_MAX_CONNECTIONS connections are held at HTTP_CONNECTION_MEMORY
+ * bytes each (epoll costs nothing per idle connection), one that sends
+ * nothing for HTTP_CONNECTION_TIMEOUT_S seconds is dropped, and the open-file
+ * limit is raised to fit. There is no per-address limit below the total:
+ * behind HAProxy every request comes from one address. 500 idle or dripping
+ * connections leave /health answering in milliseconds (docs/benchmarks.md).
  *
  * THREADING: http_start() and http_stop() from one thread (main);
  * http_port() from any thread.
@@ -22,12 +26,12 @@
 
 #include <stddef.h>
 
-#define HTTP_MAX_CONNECTIONS 64
-#define HTTP_MAX_PER_IP 32
-#define HTTP_CONNECTION_TIMEOUT_S 10
+#define HTTP_MAX_CONNECTIONS 1000
+#define HTTP_CONNECTION_MEMORY 16384
+#define HTTP_CONNECTION_TIMEOUT_S 5
 
 /* Listen on bind_addr (numeric IPv4/IPv6 or a host name; NULL = every
- * interface) and port (0 = an ephemeral port, see http_port()). Returns 0,
+ * interface; the daemon passes HTTP_BIND, default 127.0.0.1) and port (0 = an ephemeral port, see http_port()). Returns 0,
  * or -1 with a message in err naming the address, port and what to do
  * (e.g. "HTTP port 8000 is in use: ...; set --http-port"). */
 int http_start(const char *bind_addr, int port, char *err, size_t errlen);

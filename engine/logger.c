@@ -23,6 +23,15 @@ uint64_t logger_next_deadline(uint64_t served, uint64_t now, uint64_t interval,
     return next;
 }
 
+uint64_t logger_first_deadline(uint64_t mono_now, int64_t realtime_now_ns, uint64_t interval)
+{
+    if (interval == 0)
+        return mono_now;
+    uint64_t phase = (uint64_t)realtime_now_ns % interval;
+    uint64_t mid = interval / 2;
+    return mono_now + (phase <= mid ? mid - phase : interval - phase + mid);
+}
+
 int logger_is_late(uint64_t deadline, uint64_t start, uint64_t interval)
 {
     return start > deadline && start - deadline > interval / 10;
@@ -90,7 +99,9 @@ static void record_period(uint64_t start, uint64_t *last_start)
 static void *logger_main(void *arg)
 {
     param_logger *lg = arg;
-    uint64_t deadline = clock_mono_ns(), last_start = 0;
+    uint64_t deadline =
+                 logger_first_deadline(clock_mono_ns(), clock_realtime_ns(), lg->interval_ns),
+             last_start = 0;
     atomic_store(&g_state.logging_running, 1);
     while (!wait_until(lg, deadline)) {
         uint64_t start = clock_mono_ns();

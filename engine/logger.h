@@ -40,6 +40,11 @@ void logger_stop(param_logger *lg);
  * *skipped = how many deadlines were missed entirely. Pure; for tests. */
 uint64_t logger_next_deadline(uint64_t served, uint64_t now, uint64_t interval,
                               uint64_t *skipped);
+/* The first cycle's deadline: the middle of the next wall-clock interval
+ * (x.500 s at 1 Hz). Every engine samples at the same phase, as far as it
+ * can be from a second boundary, so "one row per parameter per second" holds
+ * with jitter and across a blue/green handover. */
+uint64_t logger_first_deadline(uint64_t mono_now, int64_t realtime_now_ns, uint64_t interval);
 /* Whether a cycle woken at `start` for `deadline` counts as late. Pure. */
 int logger_is_late(uint64_t deadline, uint64_t start, uint64_t interval);
 

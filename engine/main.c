@@ -18,6 +18,7 @@
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
+#include "sdnotify.h"
 #include "state.h"
 #include "stdmetrics.h"
 
@@ -43,8 +44,10 @@ static void usage(FILE *out)
             "  -h, --help           print this help, then exit\n"
             "\n"
             "Environment: MACHINE_ID, PLC_TYPE (simulation|real), PLC_HOST/PLC_IP, PLC_PORT,\n"
-            "PLC_BYTE_ORDER, SUPABASE_URL, SUPABASE_KEY, LOG_LEVEL, STATUS_LOG_INTERVAL,\n"
-            "ALD_DATA_DIR, ALD_PLUGIN_DIR. See README.md.\n",
+            "PLC_BYTE_ORDER, SUPABASE_URL, SUPABASE_KEY (or SUPABASE_KEY_FILE), LOG_LEVEL,\n"
+            "STATUS_LOG_INTERVAL, ALD_DATA_DIR, ALD_PLUGIN_DIR, HTTP_BIND (default 127.0.0.1),\n"
+            "ALD_ENGINE_ID, ALD_LEASE_TTL_MS, ALD_LEASE_RENEW_MS, ALD_EXECUTOR_RT_PRIORITY.\n"
+            "See README.md.\n",
             config_default_dir());
 }
 
@@ -110,6 +113,10 @@ static int load_configuration(engine_config *cfg, const options *o)
         fprintf(stderr, "ald-engine: configuration error: %s\n", err);
         return -1;
     }
+    if (runtime_env_load(&cfg->runtime, err, sizeof err) != 0) {
+        fprintf(stderr, "ald-engine: configuration error: %s\n", err);
+        return -1;
+    }
     if (o->http_port >= 0)
         cfg->http_port = o->http_port;
     log_set_level(cfg->log_level);
@@ -142,15 +149,40 @@ static void block_signals(sigset_t *set)
     signal(SIGPIPE, SIG_IGN);
 }
 
+/* Feed systemd's watchdog only while the engine's threads do their work: a
+ * wedged logger or recipe thread gets the process restarted. */
+static void feed_watchdog(const engine *e, uint64_t watchdog_ns, uint64_t now)
+{
+    static int starving;
+    if (!watchdog_ns)
+        return;
+    int alive = engine_is_alive(e, now);
+    if (alive)
+        sdnotify_send("WATCHDOG=1");
+    if (alive == starving)
+        log_warning("engine", alive ? "logger and executor alive again: feeding the systemd "
+                                      "watchdog"
+                                    : "logger or executor stuck: not feeding the systemd "
+                                      "watchdog (systemd restarts the engine)");
+    starving = !alive;
+}
+
 static void run_until_signal(engine *e, const sigset_t *set)
 {
     const struct timespec tick = {1, 0};
+    uint64_t watchdog_ns = sdnotify_watchdog_ns();
+    if (watchdog_ns && watchdog_ns < 2000000000ull)
+        log_warning("engine", "WatchdogSec under 2 s: the engine checks once a second, set "
+                    "WatchdogSec=10 or more");
+    sdnotify_send("READY=1\nSTATUS=logging");
     for (;;) {
         int sig = sigtimedwait(set, NULL, &tick);
         if (sig == SIGINT || sig == SIGTERM) {
             log_info("engine", "%s received: stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
+            sdnotify_send("STOPPING=1\nSTATUS=stopping: closing valves, draining the writer");
             return;
         }
+        feed_watchdog(e, watchdog_ns, clock_mono_ns());
         if (sig == SIGHUP)
             log_info("engine", "SIGHUP: configuration reload needs a restart; ignoring");
         engine_housekeeping(e, clock_mono_ns());
@@ -170,7 +202,8 @@ static int run(const engine_config *cfg)
     config_log_effective(cfg);
 
     char err[1024];
-    if (cfg->http_port > 0 && http_start(NULL, cfg->http_port, err, sizeof err) != 0) {
+    if (cfg->http_port > 0 &&
+        http_start(cfg->runtime.http_bind, cfg->http_port, err, sizeof err) != 0) {
         log_error("engine", "%s", err);
         return EXIT_FAILURE;
     }

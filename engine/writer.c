@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "lease.h"
 #include "log.h"
 #include "state.h"
 
@@ -43,7 +44,7 @@ size_t writer_build(const tagmap *tags, const sample_batch *b, ald_sample *sampl
 
 ald_status writer_write_batch(sample_writer *w, const sample_batch *b)
 {
-    if (atomic_load(&g_state.lease_state) == 0)
+    if (lease_gate(b->timestamp_ms) == LEASE_SKIP)
         return ALD_OK; /* standby: the active engine stores this machine's data */
     size_t live_count = 0;
     size_t count = writer_build(w->tags, b, w->samples, w->live, &live_count);
@@ -89,10 +90,27 @@ static void note_write_result(sample_writer *w, ald_status st)
                     "queue holds the batches: %s: %s", ald_status_name(st), w->last_error.text);
 }
 
+/* Hold the batch while this engine holds the lease but has not had it
+ * confirmed lately: storing could duplicate a successor's data, dropping could
+ * lose the cycle. 1 = store it, 0 = drop it (a standby, or stopping). */
+static int await_lease(sample_writer *w)
+{
+    for (;;) {
+        lease_gate_result gate = lease_gate(w->current.timestamp_ms);
+        if (gate != LEASE_WAIT)
+            return gate == LEASE_STORE;
+        if (atomic_load(&w->stop_requested))
+            return 0;
+        pause_ms(w, 50);
+    }
+}
+
 /* Write the current batch, retrying transient failures with back-off. */
 static void write_with_retry(sample_writer *w)
 {
     unsigned backoff = 250;
+    if (!await_lease(w))
+        return;
     for (;;) {
         ald_status st = writer_write_batch(w, &w->current);
         note_write_result(w, st);

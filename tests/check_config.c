@@ -23,6 +23,8 @@ static const char *const env_names[] = {
     "PLC_TYPE",       "ALD_DATA_DIR", "ALD_PLUGIN_DIR",
     "PLC_HOST",       "PLC_IP",       "PLC_PORT",
     "PLC_BYTE_ORDER", "SUPABASE_URL", "SUPABASE_KEY",
+    "SUPABASE_URL_FILE", "SUPABASE_KEY_FILE", "HTTP_BIND",
+    "ALD_LEASE_TTL_MS", "ALD_LEASE_RENEW_MS", "ALD_EXECUTOR_RT_PRIORITY",
 };
 
 static char err[2048];
@@ -472,6 +474,57 @@ START_TEST(supabase_url_activates_the_cloud_store_and_demotes_sqlite)
 }
 END_TEST
 
+START_TEST(missing_secret_file_names_the_variable_and_path)
+{
+    load_ok(test_srcpath("conf.d"));
+    setenv("SUPABASE_KEY_FILE", "/nonexistent/supabase_key", 1);
+    ck_assert_int_eq(config_apply_env(&cfg, err, sizeof err), -1);
+    ck_assert_msg(strstr(err, "SUPABASE_KEY_FILE") && strstr(err, "/nonexistent/supabase_key"),
+                  "%s", err);
+}
+END_TEST
+
+START_TEST(secret_and_its_file_together_are_refused)
+{
+    load_ok(test_srcpath("conf.d"));
+    setenv("SUPABASE_KEY", "eyJ-do-not-echo", 1);
+    setenv("SUPABASE_KEY_FILE", "/run/secrets/supabase_key", 1);
+    ck_assert_int_eq(config_apply_env(&cfg, err, sizeof err), -1);
+    ck_assert_msg(strstr(err, "both SUPABASE_KEY and SUPABASE_KEY_FILE"), "%s", err);
+    ck_assert_msg(!strstr(err, "eyJ-do-not-echo"), "secret in: %s", err);
+}
+END_TEST
+
+START_TEST(runtime_env_defaults_to_loopback_and_fast_lease)
+{
+    engine_runtime rt;
+    ck_assert_msg(runtime_env_load(&rt, err, sizeof err) == 0, "%s", err);
+    ck_assert_str_eq(rt.http_bind, "127.0.0.1");
+    ck_assert_uint_eq(rt.lease_ttl_ms, 1500);
+    ck_assert_uint_eq(rt.lease_renew_ms, 500);
+    ck_assert_int_eq(rt.executor_rt_priority, 0);
+    setenv("HTTP_BIND", "0.0.0.0", 1);
+    setenv("ALD_LEASE_TTL_MS", "3000", 1);
+    setenv("ALD_EXECUTOR_RT_PRIORITY", "50", 1);
+    ck_assert_msg(runtime_env_load(&rt, err, sizeof err) == 0, "%s", err);
+    ck_assert_str_eq(rt.http_bind, "0.0.0.0");
+    ck_assert_uint_eq(rt.lease_ttl_ms, 3000);
+    ck_assert_int_eq(rt.executor_rt_priority, 50);
+}
+END_TEST
+
+START_TEST(renewal_slower_than_half_the_ttl_is_refused)
+{
+    engine_runtime rt;
+    setenv("ALD_LEASE_RENEW_MS", "1000", 1);
+    ck_assert_int_eq(runtime_env_load(&rt, err, sizeof err), -1);
+    ck_assert_msg(strstr(err, "ALD_LEASE_RENEW_MS=1000"), "%s", err);
+    setenv("ALD_LEASE_RENEW_MS", "abc", 1);
+    ck_assert_int_eq(runtime_env_load(&rt, err, sizeof err), -1);
+    ck_assert_msg(strstr(err, "ALD_LEASE_RENEW_MS=abc"), "%s", err);
+}
+END_TEST
+
 START_TEST(without_supabase_url_sqlite_stays_the_store)
 {
     const char *dir = shipped_base("nosupabase");
@@ -742,6 +795,25 @@ START_TEST(effective_log_masks_secrets)
 }
 END_TEST
 
+START_TEST(supabase_key_file_is_read_without_its_newline_and_masked)
+{
+    const char *dir = shipped_base("keyfilelog");
+    add_fixture(dir, "storage-supabase.conf");
+    write_file(dir, "key.secret", "eyJ-from-a-file\n");
+    load_ok(dir);
+    char path[512];
+    snprintf(path, sizeof path, "%s/key.secret", dir);
+    setenv("SUPABASE_URL", "https://demo.supabase.co", 1);
+    setenv("SUPABASE_KEY_FILE", path, 1);
+    ck_assert_msg(config_apply_env(&cfg, err, sizeof err) == 0, "%s", err);
+    const plugin_conf *store = config_active(&cfg, ROLE_STORAGE);
+    ck_assert_str_eq(setting_string(store, "key"), "eyJ-from-a-file");
+    char *log = captured_log();
+    ck_assert_msg(!strstr(log, "eyJ-from-a-file"), "key leaked:\n%s", log);
+    ck_assert_msg(strstr(log, "key = \"********\" (environment SUPABASE_KEY_FILE)"), "%s", log);
+}
+END_TEST
+
 START_TEST(errors_never_echo_secret_values)
 {
     load_ok(test_srcpath("conf.d"));
@@ -806,6 +878,11 @@ static Suite *config_suite(void)
     tcase_add_test(tc, config_where_names_the_file_line_of_a_setting);
     tcase_add_test(tc, plugin_defaults_add_machine_id_and_data_dir_unless_set);
     tcase_add_test(tc, effective_log_masks_secrets);
+    tcase_add_test(tc, supabase_key_file_is_read_without_its_newline_and_masked);
+    tcase_add_test(tc, missing_secret_file_names_the_variable_and_path);
+    tcase_add_test(tc, secret_and_its_file_together_are_refused);
+    tcase_add_test(tc, runtime_env_defaults_to_loopback_and_fast_lease);
+    tcase_add_test(tc, renewal_slower_than_half_the_ttl_is_refused);
     tcase_add_test(tc, errors_never_echo_secret_values);
     tcase_add_test(tc, free_is_safe_after_a_failed_load_and_twice);
     suite_add_tcase(s, tc);

@@ -5,10 +5,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include "batchq.h"
+#include "engine.h"
+#include "executor.h"
 #include "logger.h"
 #include "ports/plugin_instance.h"
+#include "sdnotify.h"
 #include "state.h"
 #include "tagmap.h"
 #include "testutil.h"
@@ -145,6 +151,73 @@ START_TEST(batchq_full_drops_oldest_and_counts)
 }
 END_TEST
 
+START_TEST(first_cycle_is_mid_second_on_the_wall_clock)
+{
+    const uint64_t s = 1000000000u;
+    /* wall clock at x.200 s: the first cycle is 300 ms away (x.500) */
+    ck_assert_uint_eq(logger_first_deadline(7 * s, 1000 * (int64_t)s + 200000000, s),
+                      7 * s + 300000000u);
+    /* at x.800: next second's .500, 700 ms away */
+    ck_assert_uint_eq(logger_first_deadline(7 * s, 1000 * (int64_t)s + 800000000, s),
+                      7 * s + 700000000u);
+    /* exactly x.500: now */
+    ck_assert_uint_eq(logger_first_deadline(7 * s, 1000 * (int64_t)s + 500000000, s), 7 * s);
+}
+END_TEST
+
+START_TEST(sdnotify_sends_one_datagram_to_the_notify_socket)
+{
+    char path[100]; /* fits sun_path */
+    snprintf(path, sizeof path, "%.80s/notify.sock", test_tmpdir("sdnotify"));
+    int fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+    struct sockaddr_un addr = {.sun_family = AF_UNIX};
+    memcpy(addr.sun_path, path, strlen(path) + 1);
+    ck_assert_int_eq(bind(fd, (struct sockaddr *)&addr, sizeof addr), 0);
+    unsetenv("NOTIFY_SOCKET");
+    ck_assert_int_eq(sdnotify_send("READY=1"), 0); /* outside systemd: nothing */
+    setenv("NOTIFY_SOCKET", path, 1);
+    ck_assert_int_eq(sdnotify_send("READY=1\nSTATUS=logging"), 1);
+    char buf[128] = "";
+    ssize_t n = recv(fd, buf, sizeof buf - 1, 0);
+    ck_assert_int_gt(n, 0);
+    ck_assert_str_eq(buf, "READY=1\nSTATUS=logging");
+    close(fd);
+    setenv("WATCHDOG_USEC", "10000000", 1);
+    ck_assert_uint_eq(sdnotify_watchdog_ns(), 10000000000ull);
+    setenv("WATCHDOG_PID", "1", 1); /* another process's watchdog */
+    ck_assert_uint_eq(sdnotify_watchdog_ns(), 0);
+}
+END_TEST
+
+START_TEST(watchdog_is_fed_only_while_logger_and_executor_keep_time)
+{
+    const uint64_t s = 1000000000u;
+    state_init(s);
+    engine e;
+    memset(&e, 0, sizeof e);
+    uint64_t now = g_state.start_mono_ns + 60 * s;
+    atomic_store(&g_state.logging_running, 1);
+    atomic_store(&g_state.last_cycle_mono_ns, now - s);
+    ck_assert(engine_is_alive(&e, now));
+    atomic_store(&g_state.last_cycle_mono_ns, now - 4 * s); /* stalled: 3 intervals */
+    ck_assert(!engine_is_alive(&e, now));
+    atomic_store(&g_state.last_cycle_mono_ns, now - s);
+    atomic_store(&g_state.logging_running, 0); /* the thread is gone */
+    ck_assert(!engine_is_alive(&e, now));
+    atomic_store(&g_state.logging_running, 1);
+    /* a run whose thread is 5 s past its next deadline is stuck */
+    e.exec_ready = 1;
+    atomic_store(&e.exec.busy, 1);
+    e.exec.sched_ns = now - 5 * s;
+    ck_assert(!engine_is_alive(&e, now));
+    e.exec.sched_ns = now + 20 * s; /* a long purge: its deadline is ahead */
+    ck_assert(engine_is_alive(&e, now));
+    atomic_store(&e.exec.busy, 0);
+    e.exec.sched_ns = 0; /* idle: nothing to keep */
+    ck_assert(engine_is_alive(&e, now));
+}
+END_TEST
+
 START_TEST(deadlines_do_not_drift_or_burst)
 {
     const uint64_t s = 1000000000u;
@@ -238,6 +311,9 @@ int main(void)
     tcase_add_test(tc, batchq_is_fifo_and_copies);
     tcase_add_test(tc, batchq_full_drops_oldest_and_counts);
     tcase_add_test(tc, deadlines_do_not_drift_or_burst);
+    tcase_add_test(tc, first_cycle_is_mid_second_on_the_wall_clock);
+    tcase_add_test(tc, watchdog_is_fed_only_while_logger_and_executor_keep_time);
+    tcase_add_test(tc, sdnotify_sends_one_datagram_to_the_notify_socket);
     tcase_add_test(tc, late_means_more_than_a_tenth);
     tcase_add_test(tc, logger_cycle_hands_a_batch_to_the_queue);
     suite_add_tcase(s, tc);

@@ -14,11 +14,14 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "commands.h"
+#include "lease.h"
 #include "executor.h"
 #include "ports/plugin_instance.h"
 #include "recipe.h"
 #include "setpoint.h"
+#include "state.h"
 #include "tagmap.h"
 #include "testutil.h"
 
@@ -376,6 +379,58 @@ START_TEST(two_processors_execute_each_command_once)
 }
 END_TEST
 
+/* Poll until g_state.lease_state is want (the keeper renews every 100 ms). */
+static int lease_state_becomes(int want)
+{
+    for (int i = 0; i < 500 && atomic_load(&g_state.lease_state) != want; i++) {
+        struct timespec ts = {0, 10 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    return atomic_load(&g_state.lease_state) == want;
+}
+
+START_TEST(lease_keeper_stands_by_then_takes_over_storing_only_new_cycles)
+{
+    rig_up();
+    state_init(1000000000u);
+    unsetenv("ALD_ENGINE_ID");
+    sql("INSERT INTO engine_leases VALUES('%s', 'other', '2999-01-01T00:00:00.000Z')", MACHINE);
+    lease_keeper k;
+    ck_assert_int_eq(lease_start(&k, &R.store, MACHINE, 600, 100), 0);
+    ck_assert(lease_state_becomes(0));
+    ck_assert_int_eq(lease_gate(clock_realtime_ms()), LEASE_SKIP); /* a standby stores nothing */
+    ck_assert(!lease_is_held());
+    int64_t read_before_takeover = clock_realtime_ms();
+    struct timespec ms2 = {0, 2 * 1000000L}; /* the takeover is strictly later */
+    nanosleep(&ms2, NULL);
+    sql("DELETE FROM engine_leases"); /* the other engine released it */
+    ck_assert(lease_state_becomes(1));
+    ck_assert_int_eq(lease_gate(read_before_takeover), LEASE_SKIP); /* its holder's cycle */
+    ck_assert_int_eq(lease_gate(clock_realtime_ms()), LEASE_STORE);
+    ck_assert(lease_is_held());
+    ck_assert_str_ne(query("SELECT holder FROM engine_leases"), "other");
+    lease_stop(&k);
+    ck_assert_str_eq(query("SELECT count(*) FROM engine_leases"), "0"); /* released */
+    ck_assert_int_eq(lease_gate(clock_realtime_ms()), LEASE_SKIP);
+}
+END_TEST
+
+START_TEST(lease_keeper_with_the_same_engine_id_reclaims_at_once)
+{
+    rig_up();
+    state_init(1000000000u);
+    setenv("ALD_ENGINE_ID", "blue", 1);
+    /* left by a killed "blue": not expired */
+    sql("INSERT INTO engine_leases VALUES('%s', 'blue', '2999-01-01T00:00:00.000Z')", MACHINE);
+    lease_keeper k;
+    ck_assert_int_eq(lease_start(&k, &R.store, MACHINE, 600, 100), 0);
+    ck_assert(lease_state_becomes(1));
+    ck_assert_str_eq(query("SELECT holder FROM engine_leases"), "blue");
+    lease_stop(&k);
+    unsetenv("ALD_ENGINE_ID");
+}
+END_TEST
+
 START_TEST(orphaned_run_is_failed_with_valves_closed_then_cleared)
 {
     rig_up();
@@ -504,6 +559,8 @@ int main(void)
     tcase_add_test(tc, set_parameter_commands_validate_write_and_record);
     tcase_add_test(tc, parameter_control_commands_are_claimed_and_finished);
     tcase_add_test(tc, two_processors_execute_each_command_once);
+    tcase_add_test(tc, lease_keeper_stands_by_then_takes_over_storing_only_new_cycles);
+    tcase_add_test(tc, lease_keeper_with_the_same_engine_id_reclaims_at_once);
     tcase_add_test(tc, orphaned_run_is_failed_with_valves_closed_then_cleared);
     tcase_add_test(tc, shutdown_during_a_run_aborts_it_safely);
     tcase_add_test(tc, readiness_conditions_gate_a_start);

@@ -146,9 +146,10 @@ static void teardown(void)
     curl_global_cleanup();
 }
 
-/* Everything up, a cycle just finished. */
+/* Everything up, a cycle just finished, this engine holds the lease. */
 static void set_healthy(void)
 {
+    g_state.lease_state = 1;
     g_state.started = 1;
     g_state.logging_running = 1;
     g_state.plc_connected = 1;
@@ -351,9 +352,67 @@ START_TEST(test_index_lists_routes_and_version)
     json_t *doc = get_json("/", 200);
     ck_assert_str_eq(json_str_at(doc, "version"), PACKAGE_VERSION);
     json_t *routes = json_object_get(doc, "routes");
-    ck_assert_uint_eq(json_array_size(routes), 3);
-    ck_assert_str_eq(json_string_value(json_array_get(routes, 2)), "/metrics");
+    ck_assert_uint_eq(json_array_size(routes), 5);
+    ck_assert_str_eq(json_string_value(json_array_get(routes, 2)), "/health/ready");
+    ck_assert_str_eq(json_string_value(json_array_get(routes, 4)), "/metrics");
     json_decref(doc);
+}
+END_TEST
+
+/* ---- roles: active, standby ---------------------------------------------------------- */
+
+START_TEST(test_standby_is_not_live_but_ready_to_take_over)
+{
+    set_healthy();
+    g_state.lease_state = 0;
+    json_t *doc = get_json("/health", 503);
+    ck_assert_str_eq(json_str_at(doc, "status"), "standby");
+    ck_assert_str_eq(json_str_at(doc, "role"), "standby");
+    ck_assert_str_eq(json_string_value(json_array_get(json_object_get(doc, "reasons"), 0)),
+                     "standby: another engine holds the machine's lease");
+    json_decref(doc);
+    doc = get_json("/health/ready", 200);
+    ck_assert(json_is_true(json_object_get(doc, "ready")));
+    ck_assert_str_eq(json_str_at(doc, "role"), "standby");
+    json_decref(doc);
+    doc = get_json("/health/active", 503);
+    ck_assert(json_is_false(json_object_get(doc, "active")));
+    json_decref(doc);
+}
+END_TEST
+
+START_TEST(test_active_answers_200_on_every_health_route)
+{
+    set_healthy();
+    json_decref(get_json("/health", 200));
+    json_decref(get_json("/health/ready", 200));
+    json_t *doc = get_json("/health/active", 200);
+    ck_assert_str_eq(json_str_at(doc, "role"), "active");
+    json_decref(doc);
+}
+END_TEST
+
+START_TEST(test_not_ready_without_plc_whatever_the_role)
+{
+    set_healthy();
+    g_state.plc_connected = 0;
+    json_t *doc = get_json("/health/ready", 503);
+    ck_assert_str_eq(json_string_value(json_array_get(json_object_get(doc, "reasons"), 0)),
+                     "PLC disconnected");
+    json_decref(doc);
+    g_state.lease_state = 0;
+    json_decref(get_json("/health/ready", 503));
+}
+END_TEST
+
+START_TEST(test_undecided_lease_is_starting)
+{
+    set_healthy();
+    g_state.lease_state = -1;
+    json_t *doc = get_json("/health", 503);
+    ck_assert_str_eq(json_str_at(doc, "status"), "starting");
+    json_decref(doc);
+    json_decref(get_json("/health/active", 503));
 }
 END_TEST
 
@@ -471,6 +530,10 @@ static Suite *http_suite(void)
     tcase_add_test(health, test_full_waits_three_intervals_plus_grace_for_the_first_cycle);
     tcase_add_test(health, test_full_is_unhealthy_before_start_and_while_stopping);
     tcase_add_test(health, test_full_lists_recent_errors_newest_first);
+    tcase_add_test(health, test_standby_is_not_live_but_ready_to_take_over);
+    tcase_add_test(health, test_active_answers_200_on_every_health_route);
+    tcase_add_test(health, test_not_ready_without_plc_whatever_the_role);
+    tcase_add_test(health, test_undecided_lease_is_starting);
     suite_add_tcase(s, health);
 
     TCase *routes = tcase_create("routes");

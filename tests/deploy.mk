@@ -4,12 +4,16 @@
 #       entrypoint (with the built engine), systemd-analyze verify, the
 #       scripts' command lines and --dry-run plans
 #   deploy-live: health-check.sh against real engines; deploy.sh/rollback.sh
-#       switching a real HAProxy (the shipped config on loopback ports)
-#       between two real engines over its runtime socket (fake docker-compose)
+#       handing the lease between two real engines on one data directory
+#       behind a real HAProxy (the shipped config on loopback ports);
+#       failover after SIGKILL; HTTP exposure, secrets and sd_notify
 # bats files run with --tap by tiny wrappers (not *.test: see Makefile.am).
 TESTS += tests/deploy/deploy-static tests/deploy/deploy-live
 dist_noinst_SCRIPTS += \
 	tests/deploy/deploy-static \
 	tests/deploy/deploy-live \
-	tests/deploy/fake-docker-compose
-EXTRA_DIST += tests/deploy/static.bats tests/deploy/live.bats tests/deploy/helpers.bash
+	tests/deploy/fake-docker-compose \
+	tests/deploy/proc-compose \
+	tests/deploy/slow-clients.py
+EXTRA_DIST += tests/deploy/static.bats tests/deploy/live.bats tests/deploy/helpers.bash \
+	tests/deploy/switch.bats tests/deploy/failover.bats tests/deploy/exposure.bats

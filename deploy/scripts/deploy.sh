@@ -9,25 +9,36 @@
 #   --environment E   reads deploy/E.env (ALD_ENV_FILE overrides) and keeps its
 #                     state in deploy/.state/E.state (ALD_STATE_DIR overrides)
 #   --tag T           image tag to deploy (ALD_IMAGE:T)
-#   --strategy S      blue-green (default): start the idle colour with T, wait
-#                     for its /health/basic, switch HAProxy to it, stop the old
-#                     colour. rolling: the same (one engine per tool: there is
-#                     nothing to roll through). canary: start the idle colour,
-#                     give it the --canary-steps share of HAProxy traffic (by
-#                     weight), --canary-interval s each while it stays healthy,
-#                     then switch fully and stop the old colour.
+#   --strategy S      blue-green (default): start the idle colour with T as a
+#                     standby, wait until it is READY (GET /health/ready: PLC
+#                     connected, database reachable, logging), then hand over:
+#                     stop the live colour (it releases the machine's lease),
+#                     and wait until the new colour holds the lease and is
+#                     healthy (GET /health 200) and HAProxy routes to it.
+#                     If the new colour never gets ready, it is stopped and
+#                     the live colour is never touched; if it does not take
+#                     over, the old colour is started again (rollback).
+#                     Either way the exit code is 1.
+#                     rolling: the same (one engine per tool: there is
+#                     nothing to roll through). canary: the same, but the new
+#                     colour must stay ready as a standby through each of the
+#                     --canary-steps, --canary-interval s each, before the
+#                     handover (one engine drives a tool: traffic cannot be
+#                     split, so the canary is a soak).
 #   --dry-run         print the plan (with the exact commands) and change nothing
 #   --build           build the image (docker-compose build) instead of using a
 #                     pulled one
 #
 # Environment: DOCKER_COMPOSE (default docker-compose), ALD_COMPOSE_FILE,
 # ALD_HAPROXY_SOCKET (unix path or host:port; default deploy/run/admin.sock),
-# ALD_HAPROXY_STATE_FILE (default deploy/run/server-state), ALD_BLUE_URL and
+# ALD_BLUE_URL and
 # ALD_GREEN_URL (each colour directly; default http://127.0.0.1:ALD_*_PORT),
 # ALD_HEALTH_URL (through HAProxy; default http://localhost:8000).
-# Exit codes: 0 deployed (or planned), 1 failed (the live colour is left
-# serving, see the message), 2 usage error, 3 a tool or file is missing,
-# 4 another deploy holds the lock.
+# HAProxy routes to the colour holding the lease by itself (its check is
+# GET /health/active): this script only reads which colour is live.
+# Exit codes: 0 deployed (or planned), 1 failed (the old colour serves, or
+# was started again; see the message), 2 usage error, 3 a tool or file is
+# missing, 4 another deploy holds the lock.
 set -u
 
 prog=deploy.sh
@@ -38,9 +49,9 @@ top_dir=$(dirname "$deploy_dir")
 DOCKER_COMPOSE=${DOCKER_COMPOSE:-docker-compose}
 compose_file=${ALD_COMPOSE_FILE:-$top_dir/docker-compose.prod.yml}
 haproxy_socket=${ALD_HAPROXY_SOCKET:-$deploy_dir/run/admin.sock}
-haproxy_state_file=${ALD_HAPROXY_STATE_FILE:-$deploy_dir/run/server-state}
 state_dir=${ALD_STATE_DIR:-$deploy_dir/.state}
 backend=${ALD_HAPROXY_BACKEND:-ald_engine}
+standby_backend=${ALD_HAPROXY_STANDBY_BACKEND:-ald_standby}
 health_check=$script_dir/health-check.sh
 
 environment=
@@ -195,24 +206,18 @@ hap() {
     printf '%s\n' "$*" | socat -t 5 - "$(haproxy_address)"
 }
 
-# hap_set COMMAND: a command that answers nothing on success.
-hap_set() {
-    reply=$(hap "$@") || die 1 "HAProxy runtime API ($haproxy_socket) failed on '$*'"
-    [ -z "$(printf '%s' "$reply" | tr -d '[:space:]')" ] ||
-        die 1 "HAProxy refused '$*': $reply"
-}
-
 # servers: "name op_state admin_state weight" of the backend's servers.
+# servers [BACKEND]: of the main backend by default.
 servers() {
-    hap "show servers state $backend" | awk 'NF >= 8 && $1 ~ /^[0-9]+$/ { print $4, $6, $7, $8 }'
+    hap "show servers state ${1:-$backend}" | awk 'NF >= 8 && $1 ~ /^[0-9]+$/ { print $4, $6, $7, $8 }'
 }
 
-# live_colours: the servers that take traffic: running (op_state 2), no
-# maintenance or drain flag in admin_state (FMAINT 1, IMAINT 2, FDRAIN 8,
-# IDRAIN 16, RMAINT 32 = 59; CMAINT 4 only says "disabled in the config"),
-# weight > 0.
+# live_colours [BACKEND]: the servers HAProxy sends traffic to: running (op_state 2),
+# no maintenance or drain flag in admin_state (FMAINT 1, IMAINT 2, FDRAIN 8,
+# IDRAIN 16, RMAINT 32 = 59), weight > 0. With the lease-following check
+# (GET /health/active) that is the colour holding the machine's lease.
 live_colours() {
-    servers | while read -r name op admin weight; do
+    servers "${1:-$backend}" | while read -r name op admin weight; do
         if [ "$op" = 2 ] && [ $((admin & 59)) -eq 0 ] && [ "$weight" -gt 0 ]; then
             echo "$name"
         fi
@@ -223,27 +228,15 @@ haproxy_reachable() {
     command -v socat >/dev/null 2>&1 && servers 2>/dev/null | grep -q .
 }
 
-# wait_running COLOUR: until HAProxy's own check says the server is up.
-wait_running() {
+# wait_live COLOUR [BACKEND]: until HAProxy's own check routes traffic to it.
+wait_live() {
     i=0
     while [ "$i" -lt "$health_retries" ]; do
-        servers | awk -v s="$1" '$1 == s && $2 == 2 { ok = 1 } END { exit !ok }' && return 0
+        live_colours "${2:-$backend}" | grep -qx "$1" && return 0
         i=$((i + 1))
         sleep "$health_interval"
     done
     return 1
-}
-
-save_server_state() {
-    mkdir -p "$(dirname "$haproxy_state_file")" 2>/dev/null
-    if hap "show servers state" >"$haproxy_state_file.tmp" 2>/dev/null &&
-        mv "$haproxy_state_file.tmp" "$haproxy_state_file"; then
-        say "saved HAProxy server state to $haproxy_state_file (kept across HAProxy restarts)"
-    else
-        rm -f "$haproxy_state_file.tmp"
-        warn "could not save HAProxy server state to $haproxy_state_file: a HAProxy" \
-            "restart would bring back the configured default (blue live)"
-    fi
 }
 
 # ---- docker-compose ------------------------------------------------------------------------
@@ -281,13 +274,13 @@ decide_colours() {
     "blue " | "green ") active=${live% } ;;
     *)
         active=$(state_get ACTIVE_COLOUR)
-        if [ "$dry_run" = 0 ]; then
-            [ -n "$live" ] || die 1 "HAProxy ($haproxy_socket) shows no live engine in backend" \
-                "$backend; start one (docker-compose ... up -d ald-control-blue) or use rollback.sh"
-            [ -n "$active" ] || die 1 "HAProxy sends traffic to both colours ($live) and no" \
-                "deploy state says which is live: finish or undo the canary by hand"
-            warn "both colours take traffic (an interrupted canary?); the recorded live colour is $active"
+        if [ "$dry_run" = 0 ] && [ -z "$live" ]; then
+            die 1 "HAProxy ($haproxy_socket) routes to no engine in backend $backend (none holds" \
+                "the lease, or none runs); start one (docker-compose ... up -d ald-control-blue)" \
+                "or use rollback.sh"
         fi
+        [ -z "$live" ] || warn "HAProxy routes to both colours ($live): two engines hold" \
+            "the lease?; the recorded live colour is ${active:-blue}"
         ;;
     esac
     active=${active:-blue}
@@ -310,23 +303,25 @@ print_plan() {
         echo "  $n. build: $(compose_text build "ald-control-$idle")"
         n=$((n + 1))
     fi
-    echo "  $n. start: $(compose_text up -d --no-deps "ald-control-$idle")"
-    echo "  $((n + 1)). wait for $(colour_url "$idle")/health/basic ($health_retries tries, every ${health_interval} s)"
+    echo "  $n. start as a standby: $(compose_text up -d --no-deps "ald-control-$idle")"
+    echo "  $((n + 1)). wait until $(colour_url "$idle")/health/ready is 200 ($health_retries" \
+        "tries, every ${health_interval} s); if never, stop $idle: $active is untouched"
     n=$((n + 2))
     if [ "$strategy" = canary ]; then
         for step in $canary_steps; do
             [ "$step" -lt 100 ] || continue
-            echo "  $n. haproxy ($haproxy_socket): set weight $backend/$idle $step," \
-                "$backend/$active $((100 - step)); set server $backend/$idle state ready;" \
-                "hold ${canary_interval} s while $idle stays healthy"
+            echo "  $n. canary $step %: $idle stays ready as a standby for ${canary_interval} s"
             n=$((n + 1))
         done
     fi
-    echo "  $n. haproxy ($haproxy_socket): set server $backend/$idle state ready; wait until it is UP"
-    echo "  $((n + 1)). haproxy: set server $backend/$active state maint; save the server state to $haproxy_state_file"
-    echo "  $((n + 2)). check $front_url/health/basic through HAProxy"
-    echo "  $((n + 3)). stop: $(compose_text stop -t "$stop_timeout" "ald-control-$active")"
-    echo "  $((n + 4)). record: live $idle $tag, previous $active $active_tag in $state_file"
+    echo "  $n. hand over: haproxy: set server $backend/$active and $standby_backend/$active" \
+        "state drain; $(compose_text stop -t "$stop_timeout" "ald-control-$active") ($active" \
+        "releases the lease); set them back to state ready"
+    echo "  $((n + 1)). wait until $(colour_url "$idle")/health is 200 (holds the lease," \
+        "healthy) through two more logging cycles and HAProxy ($haproxy_socket) routes to" \
+        "$idle; if not, start $active again and stop $idle (rollback)"
+    echo "  $((n + 2)). check $front_url/health through HAProxy"
+    echo "  $((n + 3)). record: live $idle $tag, previous $active $active_tag in $state_file"
 }
 
 # ---- the steps ------------------------------------------------------------------------------
@@ -348,65 +343,108 @@ take_lock() {
     trap 'exit 1' INT TERM HUP
 }
 
-wait_healthy() {
-    "$health_check" --url "$(colour_url "$1")" --basic --retries "$health_retries" \
-        --interval "$health_interval" --timeout 3 --quiet
-}
-
-# undo_switch: put all traffic back on the old colour and stop the new one.
-undo_switch() {
-    hap "set weight $backend/$active 100" >/dev/null
-    hap "set server $backend/$active state ready" >/dev/null
-    hap "set server $backend/$idle state maint" >/dev/null
-    hap "set weight $backend/$idle 100" >/dev/null
-    stop_colour "$idle"
+# check COLOUR ENDPOINT_OPTION...: health-check.sh against one colour directly.
+check_colour() {
+    c=$1
+    shift
+    "$health_check" --url "$(colour_url "$c")" --retries "$health_retries" \
+        --interval "$health_interval" --timeout 3 --quiet "$@"
 }
 
 run_canary() {
     for step in $canary_steps; do
         [ "$step" -lt 100 ] || continue
-        say "canary: $step % of traffic to $idle"
-        hap_set "set weight $backend/$idle $step"
-        hap_set "set weight $backend/$active $((100 - step))"
-        hap_set "set server $backend/$idle state ready"
+        say "canary $step %: $idle ($tag) must stay ready as a standby for ${canary_interval} s"
         sleep "$canary_interval"
-        if ! "$health_check" --url "$(colour_url "$idle")" --basic --retries 3 --interval 1 --quiet; then
-            undo_switch
-            die 1 "canary: $idle ($tag) failed its health check at $step %; all traffic is back on $active ($active_tag)"
+        if ! check_colour "$idle" --ready; then
+            stop_colour "$idle"
+            die 1 "canary: $idle ($tag) stopped being ready at $step %; stopped it;" \
+                "$active ($active_tag) still serves"
         fi
     done
 }
 
-switch_traffic() {
-    hap_set "set weight $backend/$idle 100"
-    hap_set "set server $backend/$idle state ready"
-    if ! wait_running "$idle"; then
-        undo_switch
-        die 1 "HAProxy never saw $idle UP; traffic stays on $active ($active_tag)"
+# settled COLOUR: its /health is 200 (it holds the lease, PLC and database
+# connected) and stays 200 while it logs two more cycles; a colour that
+# fails right after taking over does not pass.
+settled() {
+    url=$(colour_url "$1")/health
+    first=
+    i=0
+    while [ "$i" -lt "$health_retries" ]; do
+        reply=$(curl -s --max-time 3 -w '\n%{http_code}' "$url") || reply=
+        code=$(printf '%s\n' "$reply" | tail -n 1)
+        cycles=$(printf '%s' "$reply" | sed -n 's/.*"cycles":\([0-9][0-9]*\).*/\1/p' | head -n 1)
+        if [ "$code" = 200 ] && [ -n "$cycles" ]; then
+            [ -n "$first" ] || first=$cycles
+            [ "$cycles" -lt $((first + 2)) ] || return 0
+        elif [ -n "$first" ]; then
+            return 1 # healthy a moment ago, not any more
+        fi
+        i=$((i + 1))
+        sleep "$health_interval"
+    done
+    return 1
+}
+
+# drain_and_stop COLOUR: HAProxy sends it no new request (its requests go to
+# the ready standby meanwhile), then it is stopped (SIGTERM: it answers 503
+# "stopping" while it closes valves and releases the lease), then its admin
+# state is reset so HAProxy may route to it again when it next holds the lease.
+drain_and_stop() {
+    for b in "$backend" "$standby_backend"; do
+        hap "set server $b/$1 state drain" >/dev/null ||
+            warn "HAProxy did not take 'set server $b/$1 state drain'"
+    done
+    stop_colour "$1"
+    for b in "$backend" "$standby_backend"; do
+        hap "set server $b/$1 state ready" >/dev/null ||
+            warn "HAProxy did not take 'set server $b/$1 state ready': set it by hand"
+    done
+}
+
+# The new colour never took over: bring the old one back, then stop the new.
+roll_back() {
+    warn "$idle ($tag) did not take over (no lease, not healthy, or HAProxy does not route" \
+        "to it); starting $active ($active_tag) again"
+    compose up -d --no-deps "ald-control-$active" ||
+        die 1 "ROLLBACK FAILED: starting ald-control-$active failed; $idle ($tag) is the only" \
+            "engine: $(compose_text up -d --no-deps "ald-control-$active")"
+    if ! check_colour "$active" --ready || ! wait_live "$active" "$standby_backend"; then
+        warn "$active is not ready yet; stopping $idle anyway (it failed)"
     fi
-    hap_set "set server $backend/$active state maint"
-    hap_set "set weight $backend/$active 100"
-    say "traffic switched: $active -> $idle"
-    save_server_state
+    drain_and_stop "$idle"
+    if check_colour "$active" && wait_live "$active"; then
+        die 1 "rolled back: $idle ($tag) did not take over; $active ($active_tag) serves again"
+    fi
+    die 1 "ROLLBACK INCOMPLETE: $active ($active_tag) was started again but is not healthy;" \
+        "see $(compose_text logs --tail=100 "ald-control-$active")"
 }
 
 deploy() {
     take_lock
-    say "starting ald-control-$idle with tag $tag"
+    say "starting ald-control-$idle with tag $tag (a standby while $active holds the lease)"
     start_colour "$idle"
-    say "waiting for $(colour_url "$idle")/health/basic"
-    if ! wait_healthy "$idle"; then
+    say "waiting until $(colour_url "$idle")/health/ready is 200"
+    if ! check_colour "$idle" --ready; then
         stop_colour "$idle"
-        die 1 "ald-control-$idle ($tag) did not become healthy at $(colour_url "$idle")/health/basic;" \
-            "stopped it; $active ($active_tag) still serves. See: $(compose_text logs --tail=100 "ald-control-$idle")"
+        die 1 "ald-control-$idle ($tag) did not become ready at $(colour_url "$idle")/health/ready" \
+            "(PLC connected, database reachable, logging); stopped it; $active ($active_tag)" \
+            "still serves. See: $(compose_text logs --tail=100 "ald-control-$idle")"
     fi
     [ "$strategy" = canary ] && run_canary
-    switch_traffic
-    if ! "$health_check" --url "$front_url" --basic --retries 5 --interval 1 --quiet; then
-        warn "$front_url/health/basic does not answer 200 through HAProxy after the switch; check the haproxy service"
+    # HAProxy must see it ready too: it answers alone while the lease changes hands
+    wait_live "$idle" "$standby_backend" ||
+        warn "HAProxy's $standby_backend does not see $idle ready: requests may fail during the handover"
+    say "handing over: stopping ald-control-$active (it releases the machine's lease)"
+    drain_and_stop "$active"
+    if ! settled "$idle" || ! wait_live "$idle"; then
+        roll_back
     fi
-    say "stopping ald-control-$active (it releases the machine lease; $idle takes commands within 15 s)"
-    stop_colour "$active"
+    say "$idle holds the lease and HAProxy routes to it"
+    if ! "$health_check" --url "$front_url" --retries 5 --interval 1 --quiet; then
+        warn "$front_url/health does not answer 200 through HAProxy; check the haproxy service"
+    fi
     record_state "$idle" "$active" "$active_tag"
     say "deployed $tag to $idle; previous: $active $active_tag (rollback: rollback.sh --environment $environment)"
 }

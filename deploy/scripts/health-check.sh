@@ -2,7 +2,7 @@
 # health-check.sh - is an ald-engine healthy? Polls its HTTP surface.
 #
 # Usage: health-check.sh [--url URL] [--retries N] [--interval S] [--timeout S]
-#                        [--basic] [--json] [--quiet]
+#                        [--basic | --ready] [--json] [--quiet]
 #
 #   --url URL       the engine or HAProxy in front of it (default
 #                   $ALD_HEALTH_URL or http://localhost:8000); /health or
@@ -10,8 +10,12 @@
 #   --retries N     attempts before giving up (default 3)
 #   --interval S    seconds between attempts (default 5)
 #   --timeout S     seconds one request may take (default 5)
-#   --basic         liveness only: GET /health/basic (200 = the engine runs);
-#                   default is readiness: GET /health (200 = healthy)
+#   --basic         liveness only: GET /health/basic (200 = the engine runs)
+#   --ready         can it serve: GET /health/ready (200 = PLC connected,
+#                   database reachable, logging; a standby that could take
+#                   over is ready)
+#                   default: GET /health (200 = healthy AND holding the
+#                   machine's lease, i.e. driving the tool; a standby is 503)
 #   --json          print one JSON object: url, endpoint, healthy, http_code,
 #                   attempts and the engine's response (null if none)
 #   --quiet         print nothing; the exit code says it all
@@ -67,6 +71,7 @@ parse_args() {
         --interval) need_value "$1" "${2:-}"; interval=$2; shift ;;
         --timeout) need_value "$1" "${2:-}"; timeout=$2; shift ;;
         --basic) endpoint=/health/basic ;;
+        --ready) endpoint=/health/ready ;;
         --json) [ "$output" = quiet ] || output=json ;;
         --quiet | -q) output=quiet ;;
         -h | --help) usage; exit 0 ;;

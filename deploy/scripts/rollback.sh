@@ -16,8 +16,9 @@
 #
 # The rollback is an ordinary blue-green deploy of the chosen version to the
 # idle colour (deploy.sh): the colour stopped by the last deploy is started
-# with its old version, health-checked, given the traffic, and the faulty
-# colour is stopped. The environment variables of deploy.sh apply.
+# with its old version as a standby, must get ready (PLC connected, database
+# reachable), takes the machine's lease when the faulty colour is stopped, and
+# HAProxy follows the lease. The environment variables of deploy.sh apply.
 # Exit codes: those of deploy.sh; 2 usage error, 5 no version to go back to,
 # 6 not confirmed.
 set -u

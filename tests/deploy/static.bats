@@ -96,10 +96,8 @@ yq_py() {
     [ "$status" -eq 0 ]
     [[ "$output" == *"live colour: blue (v1.0.0); new colour: green (v1.2.3)"* ]]
     [[ "$output" == *"ALD_TAG_BLUE=v1.0.0 ALD_TAG_GREEN=v1.2.3 $DOCKER_COMPOSE --env-file $ALD_ENV_FILE -f $COMPOSE_FILE --profile green up -d --no-deps ald-control-green"* ]]
-    [[ "$output" == *"http://127.0.0.1:8002/health/basic"* ]]
-    [[ "$output" == *"set server ald_engine/green state ready"* ]]
-    [[ "$output" == *"set server ald_engine/blue state maint"* ]]
-    [[ "$output" == *"stop -t 30 ald-control-blue"* ]]
+    [[ "$output" == *"http://127.0.0.1:8002/health/ready is 200"*"hand over:"*"stop -t 30 ald-control-blue"* ]]
+    [[ "$output" == *"http://127.0.0.1:8002/health is 200 (holds the lease"*"start blue again and stop green (rollback)"* ]]
     [[ "$output" == *"dry run: nothing was changed"* ]]
     [ ! -s "$FAKE_COMPOSE_LOG" ]
     [ ! -e "$ALD_STATE_DIR/production.state" ]
@@ -110,7 +108,7 @@ yq_py() {
     export ALD_HAPROXY_SOCKET=$BATS_TEST_TMPDIR/no-such.sock
     run "$SRC/deploy/scripts/deploy.sh" -e production -s canary -t v2 --dry-run
     [ "$status" -eq 0 ]
-    [[ "$output" == *"set weight ald_engine/green 5, ald_engine/blue 95"*"ald_engine/green 50, ald_engine/blue 50"* ]]
+    [[ "$output" == *"canary 5 %: green stays ready as a standby"*"canary 50 %"*"hand over"* ]]
     run "$SRC/deploy/scripts/deploy.sh" -e production -s rolling -t v2 --dry-run
     [ "$status" -eq 0 ]
     [[ "$output" == *"rolling = blue-green here"* ]]
@@ -163,13 +161,17 @@ yq_py() {
     [ "$status" -ne 0 ]
 }
 
-@test "haproxy config: ports, checks, idle colour disabled, exporter, admin socket" {
+@test "haproxy config: ports, lease-following checks, standby fallback, exporter, stats auth" {
     local cfg=$SRC/deploy/haproxy/haproxy.cfg
     grep -Eq '^\s*bind "\$\{ALD_HAPROXY_BIND-:8000\}"' "$cfg"
     grep -Eq '^\s*bind "\$\{ALD_HAPROXY_STATS_BIND-:8404\}"' "$cfg"
-    grep -Eq '^\s*option httpchk GET /health/basic' "$cfg"
-    grep -Eq '^\s*server blue "\$\{ALD_BLUE_ADDR-ald-control-blue:8000\}" check' "$cfg"
-    grep -Eq '^\s*server green "\$\{ALD_GREEN_ADDR-ald-control-green:8000\}" check .*disabled' "$cfg"
+    grep -Eq '^\s*option httpchk GET /health/active' "$cfg"
+    grep -Eq '^\s*option httpchk GET /health/ready' "$cfg"
+    grep -Eq '^\s*use_backend ald_standby if \{ nbsrv\(ald_engine\) eq 0 \}' "$cfg"
+    grep -Eq '^\s*server blue "\$\{ALD_BLUE_ADDR-ald-control-blue:8000\}" check$' "$cfg"
+    grep -Eq '^\s*server green "\$\{ALD_GREEN_ADDR-ald-control-green:8000\}" check$' "$cfg"
+    ! grep -Eq '^\s*server .* disabled' "$cfg"
+    grep -Eq '^\s*http-request auth realm .* unless \{ http_auth\(stats_users\) \}' "$cfg"
     grep -Eq '^\s*http-request use-service prometheus-exporter if \{ path /metrics \}' "$cfg"
     grep -Eq '^\s*stats uri /stats' "$cfg"
     grep -Eq '^\s*stats socket .* level admin' "$cfg"
@@ -320,4 +322,22 @@ for s in c["services"].values():
     printf '[Service]\nExecStart=/bin/true\nNoSuchKey=1\n' >"$BATS_TEST_TMPDIR/bad.service"
     run systemd-analyze verify "$BATS_TEST_TMPDIR/bad.service"
     [ -n "$output" ]
+}
+
+@test "systemd unit: notify, watchdog, OOM protection, and a security exposure under 2.0" {
+    local unit=$SRC/deploy/ald-engine.service
+    grep -q '^Type=notify$' "$unit"
+    grep -q '^WatchdogSec=10$' "$unit"
+    grep -q '^OOMScoreAdjust=-500$' "$unit"
+    grep -q '^MemoryDenyWriteExecute=yes$' "$unit"
+    grep -q '^CapabilityBoundingSet=$' "$unit"
+    grep -q '^SystemCallFilter=@system-service$' "$unit"
+    grep -q '^UMask=0077$' "$unit"
+    need systemd-analyze systemd
+    run systemd-analyze security --offline=yes "$unit"
+    [ "$status" -eq 0 ] || skip "systemd-analyze security --offline needs systemd 252 or later"
+    local score
+    score=$(sed -n 's/.*Overall exposure level for ald-engine.service: \([0-9.]*\).*/\1/p' <<<"$output")
+    echo "exposure $score"
+    awk -v s="$score" 'BEGIN { exit !(s != "" && s < 2.0) }'
 }

@@ -75,7 +75,8 @@ CONF
 @test "the default runs: healthy over HTTP in 5 s, 4+ samples per tag after 6 s, clean SIGTERM" {
     start_engine
     local t0=$SECONDS
-    wait_for_code "http://127.0.0.1:$PORT/health/basic" 200 50
+    # healthy = the first cycle (mid-second on the wall clock) read the PLC
+    wait_for_code "http://127.0.0.1:$PORT/health" 200 50
     run curl -s "http://127.0.0.1:$PORT/health/basic"
     [[ "$output" == *'"status":'*'"ok"'* ]]
     [[ "$output" == *'"plc_connected":'*'true'* ]]

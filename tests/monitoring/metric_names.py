@@ -17,7 +17,8 @@ Usage:
       mentions Modbus (present only with PLC_TYPE=real) are reported as
       skipped, not failed
 Names that are not the engine's (up, ALERTS, alertmanager_*) must be in
-KIT_METRICS below: they come from Prometheus and Alertmanager themselves.
+KIT_METRICS below: they come from Prometheus, Alertmanager and HAProxy's
+exporter themselves.
 
 Needs python3-yaml (Debian). Run with /usr/bin/python3.
 """
@@ -33,6 +34,7 @@ KIT_METRICS = {
     "ALERTS",  # Prometheus, per pending/firing alert
     "alertmanager_notifications_total",
     "alertmanager_notifications_failed_total",
+    "haproxy_backend_active_servers",  # HAProxy's exporter (deploy/haproxy)
 }
 
 PROMQL_WORDS = {
