@@ -6,10 +6,16 @@
 #   deploy-live: health-check.sh against real engines; deploy.sh/rollback.sh
 #       switching a real HAProxy (the shipped config on loopback ports)
 #       between two real engines over its runtime socket (fake docker-compose)
+#   deploy-container: the image built with podman from this tree
+#       (deploy/podman-build.sh) and run: healthy, non-root, volume ownership,
+#       clean stop mid-recipe, standby and takeover on a shared volume, the
+#       Supabase key as a secret file (SKIP only when podman cannot run)
 # bats files run with --tap by tiny wrappers (not *.test: see Makefile.am).
-TESTS += tests/deploy/deploy-static tests/deploy/deploy-live
+TESTS += tests/deploy/deploy-static tests/deploy/deploy-live tests/deploy/deploy-container
 dist_noinst_SCRIPTS += \
 	tests/deploy/deploy-static \
 	tests/deploy/deploy-live \
+	tests/deploy/deploy-container \
 	tests/deploy/fake-docker-compose
-EXTRA_DIST += tests/deploy/static.bats tests/deploy/live.bats tests/deploy/helpers.bash
+EXTRA_DIST += tests/deploy/static.bats tests/deploy/live.bats tests/deploy/helpers.bash \
+	tests/deploy/container.bats
