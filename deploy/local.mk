@@ -14,6 +14,7 @@ dist_noinst_SCRIPTS += \
 EXTRA_DIST += \
 	deploy/Dockerfile \
 	deploy/production.env.example \
+	deploy/secrets/README.md \
 	deploy/haproxy/haproxy.cfg \
 	deploy/ald-engine.service \
 	docker-compose.prod.yml

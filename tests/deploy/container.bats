@@ -15,6 +15,7 @@
 # asserted; docs/benchmarks.md records them.
 
 load helpers
+bats_require_minimum_version 1.5.0 # run !
 
 SRC=$(cd "$ALD_TOP_SRCDIR" && pwd)
 
