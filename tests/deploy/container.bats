@@ -188,7 +188,7 @@ setup() {
     [ "$(metric ald_engine_active "$CT-a")" = 1 ]
 }
 
-@test "container: podman stop -t 1 mid-recipe: valves closed, the engine exits by itself, status 0" {
+@test "container: podman stop -t 1 mid-recipe: valves closed, the engine exits by itself (no SIGKILL)" {
     podman exec "$CT-a" aldctl start "Al2O3 demo" >/dev/null
     local st=""
     for _ in $(seq 100); do
@@ -207,7 +207,10 @@ setup() {
     echo "$output"
     [ "$status" -eq 0 ]
     [[ "$output" != *"SIGKILL"* ]]
-    [ "$(podman inspect -f '{{.State.Running}} {{.State.ExitCode}}' "$CT-a")" = "false 0" ]
+    # 0, or 143 (128 + SIGTERM) from an engine that re-raises the signal; 137
+    # would be podman's SIGKILL
+    run podman inspect -f '{{.State.Running}} {{.State.ExitCode}}' "$CT-a"
+    [[ "$output" == "false 0" || "$output" == "false 143" ]]
     run podman logs "$CT-a"
     [[ "$output" == *"SIGTERM received: stopping"* ]]
     [[ "$output" == *"all valves commanded closed"* ]]

@@ -288,6 +288,36 @@ for s in c["services"].values():
     [[ "$output" == *"SUPABASE_KEY is empty"* ]]
 }
 
+@test "entrypoint: SUPABASE_KEY_FILE is checked when Supabase is used, its value never printed" {
+    need_engine
+    local ep=$SRC/deploy/docker-entrypoint.sh
+    export PATH=$ALD_TOP_BUILDDIR:$PATH ALD_DATA_DIR=$BATS_TEST_TMPDIR/data PLC_TYPE=simulation
+    printf 'key-value-never-printed\n' >"$BATS_TEST_TMPDIR/key"
+    # both the value and the file: refused, only the file should be given
+    SUPABASE_KEY=x SUPABASE_KEY_FILE=$BATS_TEST_TMPDIR/key run "$ep" --version
+    [ "$status" -eq 64 ]
+    [[ "$output" == *"both SUPABASE_KEY and SUPABASE_KEY_FILE are set"* ]]
+    [[ "$output" != *key-value-never-printed* ]]
+    # Supabase used: the file must exist and not be empty
+    SUPABASE_URL=https://x.supabase.co SUPABASE_KEY_FILE=$BATS_TEST_TMPDIR/none run "$ep" --version
+    [ "$status" -eq 64 ]
+    [[ "$output" == *"SUPABASE_KEY_FILE=$BATS_TEST_TMPDIR/none is not a file readable by uid"* ]]
+    : >"$BATS_TEST_TMPDIR/empty"
+    SUPABASE_URL=https://x.supabase.co SUPABASE_KEY_FILE=$BATS_TEST_TMPDIR/empty run "$ep" --version
+    [ "$status" -eq 64 ]
+    [[ "$output" == *"is empty"* ]]
+    # a good file: the engine runs; the key is in no message
+    SUPABASE_URL=https://x.supabase.co SUPABASE_KEY_FILE=$BATS_TEST_TMPDIR/key run "$ep" --version
+    [ "$status" -eq 0 ]
+    [[ "$output" == "ald-engine "* ]]
+    [[ "$output" != *key-value-never-printed* ]]
+    # SQLite only: an empty or missing key file is no reason to refuse
+    SUPABASE_KEY_FILE=$BATS_TEST_TMPDIR/empty run "$ep" --version
+    [ "$status" -eq 0 ]
+    SUPABASE_KEY_FILE=$BATS_TEST_TMPDIR/none run "$ep" --version
+    [ "$status" -eq 0 ]
+}
+
 @test "entrypoint: passes options to the real ald-engine" {
     need_engine
     export PATH=$ALD_TOP_BUILDDIR:$PATH ALD_DATA_DIR=$BATS_TEST_TMPDIR/data
