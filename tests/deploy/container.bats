@@ -12,7 +12,9 @@
 # $ALD_ROOTFS_CACHE (default /var/cache/ald-engine) between runs.
 #
 # Times (build, start, stop, takeover) are printed as TAP comments, not
-# asserted; docs/benchmarks.md records them.
+# asserted; docs/benchmarks.md records them. The tests are one scenario in
+# file order (the second container stands by for the first one's lease), so
+# run the whole file, not a test of it alone.
 
 load helpers
 bats_require_minimum_version 1.5.0 # run !
@@ -150,6 +152,17 @@ setup() {
         --network none "$CT_IMAGE" ald-engine --version
     [ "$status" -eq 0 ]
     [[ "$output" == *"ald-engine $want"* ]]
+}
+
+@test "podman: the base root file system is cached: a second build neither debootstraps nor imports" {
+    local cache=${ALD_ROOTFS_CACHE:-/var/cache/ald-engine}
+    compgen -G "$cache/rootfs-bookworm-*.tar" >/dev/null
+    run "$SRC/deploy/podman-build.sh" --base-only
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [[ "$output" != *debootstrap* ]]
+    [[ "$output" != *importing* ]]
+    [[ "${lines[-1]}" == localhost/ald-debian:bookworm-* ]]
 }
 
 # ---- one container, then a second on the same volume ----------------------------------------

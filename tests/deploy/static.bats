@@ -93,6 +93,19 @@ yq_py() {
     [[ "$output" == *"needs --version"* ]]
 }
 
+@test "podman-build.sh: --help, and usage errors exit 2 before touching anything" {
+    run "$SRC/deploy/podman-build.sh" --help
+    [ "$status" -eq 0 ]
+    for o in --tag --cache-dir --mirror --max-age --base-only; do [[ "$output" == *"$o"* ]]; done
+    run "$SRC/deploy/podman-build.sh" --bogus
+    [ "$status" -eq 2 ]
+    [[ "$output" == *"unknown option '--bogus'"* ]]
+    run "$SRC/deploy/podman-build.sh" --max-age soon --cache-dir "$BATS_TEST_TMPDIR/cache"
+    [ "$status" -eq 2 ]
+    [[ "$output" == *"--max-age wants whole days"* ]]
+    [ ! -e "$BATS_TEST_TMPDIR/cache" ]
+}
+
 @test "deploy.sh --dry-run prints the whole plan and calls nothing" {
     export_deploy_env
     export ALD_HAPROXY_SOCKET=$BATS_TEST_TMPDIR/no-such.sock
