@@ -6,6 +6,7 @@
 # entrypoint's checks (with the built engine), and the scripts' command lines.
 
 load helpers
+bats_require_minimum_version 1.5.0 # run !
 
 SRC=$(cd "$ALD_TOP_SRCDIR" && pwd) # as the scripts see it (no ../)
 COMPOSE_FILE=$SRC/docker-compose.prod.yml
@@ -34,10 +35,15 @@ yq_py() {
     run shellcheck -s sh "$SRC/deploy/scripts/deploy.sh" "$SRC/deploy/scripts/rollback.sh" \
         "$SRC/deploy/scripts/health-check.sh" "$SRC/deploy/docker-entrypoint.sh" \
         "$SRC/tests/deploy/fake-docker-compose" "$SRC/tests/deploy/deploy-static" \
-        "$SRC/tests/deploy/deploy-live"
+        "$SRC/tests/deploy/deploy-live" "$SRC/deploy/podman-build.sh" \
+        "$SRC/tests/deploy/deploy-container" "$SRC/tests/deploy/deploy-compose"
     echo "$output"
     [ "$status" -eq 0 ]
     run shellcheck -s bash -x "$SRC/tests/deploy/helpers.bash"
+    echo "$output"
+    [ "$status" -eq 0 ]
+    # the bats files of the container and compose checks (bats dialect)
+    run shellcheck -x -e SC2016 "$SRC/tests/deploy/container.bats" "$SRC/tests/deploy/compose.bats"
     echo "$output"
     [ "$status" -eq 0 ]
 }
@@ -85,6 +91,19 @@ yq_py() {
     run "$SRC/deploy/scripts/rollback.sh" --method version
     [ "$status" -eq 2 ]
     [[ "$output" == *"needs --version"* ]]
+}
+
+@test "podman-build.sh: --help, and usage errors exit 2 before touching anything" {
+    run "$SRC/deploy/podman-build.sh" --help
+    [ "$status" -eq 0 ]
+    for o in --tag --cache-dir --mirror --max-age --base-only; do [[ "$output" == *"$o"* ]]; done
+    run "$SRC/deploy/podman-build.sh" --bogus
+    [ "$status" -eq 2 ]
+    [[ "$output" == *"unknown option '--bogus'"* ]]
+    run "$SRC/deploy/podman-build.sh" --max-age soon --cache-dir "$BATS_TEST_TMPDIR/cache"
+    [ "$status" -eq 2 ]
+    [[ "$output" == *"--max-age wants whole days"* ]]
+    [ ! -e "$BATS_TEST_TMPDIR/cache" ]
 }
 
 @test "deploy.sh --dry-run prints the whole plan and calls nothing" {
@@ -214,23 +233,15 @@ yq_py() {
     [ "$(yq_py "c['services']['ald-control-green']['profiles']" <"$BATS_TEST_TMPDIR/c.yml")" = "['green']" ]
 }
 
-@test "compose: published ports and Grafana's password from GRAFANA_PASSWORD" {
+@test "compose: Grafana's password is a secret file; HAProxy's grace period" {
     need docker-compose docker-compose
+    # the old variable is not used any more: it would show in `docker inspect`
     sed 's/^GRAFANA_PASSWORD=.*/GRAFANA_PASSWORD=s3cret-for-test/' "$EXAMPLE_ENV" >"$BATS_TEST_TMPDIR/t.env"
     compose_config "$BATS_TEST_TMPDIR/t.env" >"$BATS_TEST_TMPDIR/c.yml"
-    ports() { yq_py "sorted(p['published'] for p in c['services']['$1']['ports'])" <"$BATS_TEST_TMPDIR/c.yml"; }
-    [ "$(ports haproxy)" = "[8000, 8404]" ]
-    [ "$(ports prometheus)" = "[9090]" ]
-    [ "$(ports grafana)" = "[3000]" ]
-    [ "$(ports alertmanager)" = "[9093]" ]
-    [ "$(yq_py "c['services']['grafana']['environment']['GF_SECURITY_ADMIN_PASSWORD']" <"$BATS_TEST_TMPDIR/c.yml")" = s3cret-for-test ]
+    run ! grep -q s3cret-for-test "$BATS_TEST_TMPDIR/c.yml"
+    [ "$(yq_py "c['services']['grafana']['environment']['GF_SECURITY_ADMIN_PASSWORD__FILE']" <"$BATS_TEST_TMPDIR/c.yml")" = /run/secrets/grafana_password ]
     [ "$(yq_py "c['services']['haproxy']['stop_grace_period']" <"$BATS_TEST_TMPDIR/c.yml")" = 15s ]
-    # without the password the file is refused with a message saying where to set it
-    grep -v '^GRAFANA_PASSWORD=' "$EXAMPLE_ENV" >"$BATS_TEST_TMPDIR/nopw.env"
-    run env -u GRAFANA_PASSWORD HOME="$BATS_TEST_TMPDIR" docker-compose \
-        --env-file "$BATS_TEST_TMPDIR/nopw.env" -f "$COMPOSE_FILE" config
-    [ "$status" -ne 0 ]
-    [[ "$output" == *"set GRAFANA_PASSWORD in the env file"* ]]
+    # ports, secrets, health checks, limits: tests/deploy/compose.bats
 }
 
 @test "compose: every file it mounts exists in the source tree" {
@@ -290,6 +301,36 @@ for s in c["services"].values():
     SUPABASE_URL=https://x.supabase.co SUPABASE_KEY= run "$ep"
     [ "$status" -eq 64 ]
     [[ "$output" == *"SUPABASE_KEY is empty"* ]]
+}
+
+@test "entrypoint: SUPABASE_KEY_FILE is checked when Supabase is used, its value never printed" {
+    need_engine
+    local ep=$SRC/deploy/docker-entrypoint.sh
+    export PATH=$ALD_TOP_BUILDDIR:$PATH ALD_DATA_DIR=$BATS_TEST_TMPDIR/data PLC_TYPE=simulation
+    printf 'key-value-never-printed\n' >"$BATS_TEST_TMPDIR/key"
+    # both the value and the file: refused, only the file should be given
+    SUPABASE_KEY=x SUPABASE_KEY_FILE=$BATS_TEST_TMPDIR/key run "$ep" --version
+    [ "$status" -eq 64 ]
+    [[ "$output" == *"both SUPABASE_KEY and SUPABASE_KEY_FILE are set"* ]]
+    [[ "$output" != *key-value-never-printed* ]]
+    # Supabase used: the file must exist and not be empty
+    SUPABASE_URL=https://x.supabase.co SUPABASE_KEY_FILE=$BATS_TEST_TMPDIR/none run "$ep" --version
+    [ "$status" -eq 64 ]
+    [[ "$output" == *"SUPABASE_KEY_FILE=$BATS_TEST_TMPDIR/none is not a file readable by uid"* ]]
+    : >"$BATS_TEST_TMPDIR/empty"
+    SUPABASE_URL=https://x.supabase.co SUPABASE_KEY_FILE=$BATS_TEST_TMPDIR/empty run "$ep" --version
+    [ "$status" -eq 64 ]
+    [[ "$output" == *"is empty"* ]]
+    # a good file: the engine runs; the key is in no message
+    SUPABASE_URL=https://x.supabase.co SUPABASE_KEY_FILE=$BATS_TEST_TMPDIR/key run "$ep" --version
+    [ "$status" -eq 0 ]
+    [[ "$output" == "ald-engine "* ]]
+    [[ "$output" != *key-value-never-printed* ]]
+    # SQLite only: an empty or missing key file is no reason to refuse
+    SUPABASE_KEY_FILE=$BATS_TEST_TMPDIR/empty run "$ep" --version
+    [ "$status" -eq 0 ]
+    SUPABASE_KEY_FILE=$BATS_TEST_TMPDIR/none run "$ep" --version
+    [ "$status" -eq 0 ]
 }
 
 @test "entrypoint: passes options to the real ald-engine" {
