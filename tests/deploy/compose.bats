@@ -153,7 +153,7 @@ EOF
     run ! grep -q leak "$CONFIG"
     # each secret: a file in ALD_SECRETS_DIR, given to the services that read it
     local name
-    for name in supabase_key grafana_password alert_webhook_url haproxy_stats_password; do
+    for name in supabase_key grafana_password alert_webhook_url haproxy_stats_password_hash; do
         [ "$(py "c['secrets']['$name']['file']")" = "/srv/ald-secrets/$name" ]
     done
     secrets_of() { py "sorted(s['source'] for s in c['services']['$1'].get('secrets', []))"; }
@@ -162,7 +162,7 @@ ald-control-blue ['supabase_key']
 ald-control-green ['supabase_key']
 grafana ['grafana_password']
 alertmanager ['alert_webhook_url']
-haproxy ['haproxy_stats_password']
+haproxy ['haproxy_stats_password_hash']
 prometheus []
 EOF
     env_of() { py "c['services']['$1']['environment'].get('$2')"; }
@@ -175,31 +175,34 @@ EOF
     [ "$(env_of haproxy ALD_HAPROXY_STATS_USER)" = admin ]
     # the engines listen on the container's interface (HAProxy and Prometheus reach them)
     [ "$(env_of ald-control-blue HTTP_BIND)" = 0.0.0.0 ]
+    # each colour reclaims its own lease after a restart
+    [ "$(env_of ald-control-blue ALD_ENGINE_ID)" = blue ]
+    [ "$(env_of ald-control-green ALD_ENGINE_ID)" = green ]
     # the secret files never go into an image
     grep -qx 'deploy/secrets/\*' "$SRC/.dockerignore"
 }
 
-@test "compose: HAProxy gets the stats password from its secret file, in its own environment only" {
+@test "compose: HAProxy gets the stats password hash from its secret file, in its own environment only" {
     config
     local ep
     ep=$(py "c['services']['haproxy']['entrypoint'][2]")
     # as Compose runs it: '$$' is '$' once the file is read
     ep=${ep//\$\$/\$}
     echo "$ep"
-    [[ "$ep" == *'$(cat /run/secrets/haproxy_stats_password)'* ]]
+    [[ "$ep" == *'$(cat /run/secrets/haproxy_stats_password_hash)'* ]]
     # run it with a stand-in haproxy that prints what the real one would see
     mkdir -p "$BATS_TEST_TMPDIR/bin" "$BATS_TEST_TMPDIR/run/secrets"
-    printf '#!/bin/sh\nshift\necho "$ALD_HAPROXY_STATS_USER:$ALD_HAPROXY_STATS_PASSWORD $*"\n' \
+    printf '#!/bin/sh\nshift\necho "$ALD_HAPROXY_STATS_USER:$ALD_HAPROXY_STATS_PASSWORD_HASH $*"\n' \
         >"$BATS_TEST_TMPDIR/bin/docker-entrypoint.sh"
     chmod +x "$BATS_TEST_TMPDIR/bin/docker-entrypoint.sh"
-    printf 'pw-from-file\n' >"$BATS_TEST_TMPDIR/run/secrets/haproxy_stats_password"
+    printf 'hash-from-file\n' >"$BATS_TEST_TMPDIR/run/secrets/haproxy_stats_password_hash"
     ep=${ep//\/run\/secrets/$BATS_TEST_TMPDIR/run/secrets}
     PATH=$BATS_TEST_TMPDIR/bin:$PATH ALD_HAPROXY_STATS_USER=admin run /bin/sh -c "$ep"
     echo "$output"
     [ "$status" -eq 0 ]
-    [ "$output" = "admin:pw-from-file -f /usr/local/etc/haproxy/haproxy.cfg" ]
+    [ "$output" = "admin:hash-from-file -f /usr/local/etc/haproxy/haproxy.cfg" ]
     # a missing secret file stops it before HAProxy starts
-    rm "$BATS_TEST_TMPDIR/run/secrets/haproxy_stats_password"
+    rm "$BATS_TEST_TMPDIR/run/secrets/haproxy_stats_password_hash"
     PATH=$BATS_TEST_TMPDIR/bin:$PATH run /bin/sh -c "$ep"
     [ "$status" -ne 0 ]
     [[ "$output" != *"admin:"* ]]
@@ -213,7 +216,8 @@ EOF
     # shellcheck disable=SC2034 # read by export_haproxy_env (helpers.bash)
     FRONT_PORT=$(free_port) STATS_PORT=$(free_port) BLUE_PORT=$(free_port) GREEN_PORT=$(free_port)
     export_haproxy_env
-    export ALD_HAPROXY_STATS_USER=admin ALD_HAPROXY_STATS_PASSWORD=test-password
+    ALD_HAPROXY_STATS_PASSWORD_HASH=$(openssl passwd -6 test-password)
+    export ALD_HAPROXY_STATS_USER=admin ALD_HAPROXY_STATS_PASSWORD_HASH
     start_haproxy
     run run_healthcheck haproxy 8404 "$STATS_PORT"
     echo "$output"
