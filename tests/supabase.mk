@@ -22,4 +22,9 @@ tests_check_supabase_unit_CFLAGS = $(ALD_TEST_CC_FLAGS) $(JANSSON_CFLAGS) \
 tests_check_supabase_unit_LDADD = $(ALD_TEST_LIBS) $(JANSSON_LIBS)
 
 EXTRA_DIST += tests/fixtures/postgrest/server.py
+# Site databases (pg.sh sites): DDL from the Python system's schema dumps,
+# site-like rows with duplicate history.
+EXTRA_DIST += tests/fixtures/postgrest/site_schema.py tests/fixtures/postgrest/site-rows.sql \
+	tests/fixtures/postgrest/site-dumps/openapi-e7d9f0a.json \
+	tests/fixtures/postgrest/site-dumps/openapi-head.json
 dist_noinst_SCRIPTS += tests/fixtures/postgrest/pg.sh

@@ -23,4 +23,5 @@ EXTRA_DIST += \
 	deploy/supabase/README.md \
 	deploy/supabase/migrations/0001_ald_schema.sql \
 	deploy/supabase/migrations/0002_ald_functions.sql \
+	deploy/supabase/migrations/0003_site_schema.sql \
 	deploy/supabase/migrations/0100_demo_seed.sql
