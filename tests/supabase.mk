@@ -28,3 +28,11 @@ EXTRA_DIST += tests/fixtures/postgrest/site_schema.py tests/fixtures/postgrest/s
 	tests/fixtures/postgrest/site-dumps/openapi-e7d9f0a.json \
 	tests/fixtures/postgrest/site-dumps/openapi-head.json
 dist_noinst_SCRIPTS += tests/fixtures/postgrest/pg.sh
+
+# The operator app's calls (recipe-monitor-app) with @supabase/supabase-js,
+# and the engine running its commands, on a fresh and two site-shaped
+# databases. Needs node >= 20 and npm (npm ci from tests/app/package-lock.json
+# into the build tree).
+TESTS += tests/app/app-calls.test
+dist_noinst_SCRIPTS += tests/app/app-calls.test
+EXTRA_DIST += tests/app/app-calls.test.mjs tests/app/package.json tests/app/package-lock.json
