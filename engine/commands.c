@@ -490,6 +490,18 @@ static int poll_setpoints(command_processor *cp)
 
 /* ---- lease and loop ------------------------------------------------------------------------ */
 
+static void lease_log(command_processor *cp, int held, ald_status st)
+{
+    if (held)
+        log_info("commands", "holding the lease of machine %s: taking commands", cp->machine_id);
+    else if (st == ALD_ERR_CONFLICT)
+        log_info("commands", "another engine holds the lease of machine %s: standing by",
+                 cp->machine_id);
+    else
+        log_error("commands", "cannot take the lease of machine %s, not taking commands: %s",
+                  cp->machine_id, plugin_last_error(cp->storage));
+}
+
 static int hold_lease(command_processor *cp)
 {
     const ald_storage_vtable *ops = storage_ops(cp->storage);
@@ -507,11 +519,12 @@ static int hold_lease(command_processor *cp)
         atomic_store(&g_state.lease_state, held);
         metrics_set(m_active, held);
     }
-    if (held != cp->lease_held)
-        log_info("commands", held ? "holding the lease of machine %s: taking commands"
-                                  : "another engine holds the lease of machine %s: standing by",
-                 cp->machine_id);
+    /* Only a CONFLICT means another engine; any other failure (a missing
+     * function, an outage) is the store's own error, said as such. */
+    if (held != cp->lease_held || (!held && st != cp->lease_status))
+        lease_log(cp, held, st);
     cp->lease_held = held;
+    cp->lease_status = st;
     return held;
 }
 

@@ -2,6 +2,7 @@
  * sb_process.c - process_executions (one row per run) and
  * process_execution_state (live progress, upserted: latest state wins).
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,6 +18,72 @@ static ald_status parse_json_arg(sb_store *sb, const char *what, const char *tex
         return ALD_OK;
     return sb_error(sb, ALD_ERR_INVALID, "create_process: %s is not valid JSON (%s at line %d "
                     "column %d)", what, jerr.text, jerr.line, jerr.column);
+}
+
+/* "150" -> 150: sites keep recipe_parameters.parameter_value numeric, so the
+ * Python system's snapshots hold numbers; other text stays text. */
+static json_t *param_value(const json_t *v)
+{
+    const char *text = json_string_value(v);
+    if (!text || !*text)
+        return json_deep_copy(v);
+    char *end;
+    double d = strtod(text, &end);
+    return *end == '\0' && isfinite(d) ? json_real(d) : json_deep_copy(v);
+}
+
+/* {parameter_name: value} from the engine's snapshot, values as numbers
+ * where they are numbers. */
+static json_t *recipe_parameters(const json_t *version)
+{
+    json_t *out = json_object();
+    const char *name;
+    json_t *v;
+    json_object_foreach(json_object_get(version, "parameters"), name, v)
+        json_object_set_new(out, name, param_value(v));
+    return out;
+}
+
+/* The recipe's recipe_steps rows, as the Python system put them into
+ * recipe_version.steps; NULL when they cannot be read (the engine's own
+ * step tree is kept then). */
+static json_t *recipe_step_rows(sb_store *sb, const char *recipe_id)
+{
+    sb_request req;
+    sb_response resp;
+    sb_req_init(&req, "GET", "recipe_steps", "create_process (recipe_version.steps)");
+    sb_req_param(&req, "select", "*");
+    sb_req_filter(&req, "recipe_id", "eq", recipe_id);
+    sb_req_param(&req, "order", "sequence_number.asc,id.asc");
+    json_t *rows = sb_send(sb, &req, &resp) == ALD_OK ? json_incref(resp.json) : NULL;
+    sb_response_free(&resp);
+    return rows;
+}
+
+/* The Python system's shapes (src/recipe_flow/starter.py, start_recipe):
+ *   parameters      {parameter_name: parameter_value} of the recipe
+ *   recipe_version  {id, name, version, steps: recipe_steps rows,
+ *                    chamber_temperature_set_point, pressure_set_point,
+ *                    parameters} (the engine's extra keys stay)
+ * The engine's own process parameters (command_id, read back after a
+ * restart by find_open_processes) travel in recipe_version.ald_engine.
+ * Steals version and engine_params. */
+static void python_shapes(sb_store *sb, const ald_process_start *s, json_t **version,
+                          json_t **engine_params)
+{
+    if (!json_is_object(*version)) {
+        json_decref(*version);
+        *version = json_object();
+    }
+    json_t *steps = recipe_step_rows(sb, s->recipe_id);
+    if (steps)
+        json_object_set_new(*version, "steps", steps);
+    if (!json_object_get(*version, "id"))
+        json_object_set_new(*version, "id", json_string(s->recipe_id));
+    json_t *params = recipe_parameters(*version);
+    json_object_set(*version, "parameters", params);
+    json_object_set_new(*version, "ald_engine", *engine_params);
+    *engine_params = params;
 }
 
 static json_t *process_body(const sb_store *sb, const ald_process_start *s, const char *id,
@@ -51,6 +118,7 @@ ald_status sb_create_process(void *instance, const ald_process_start *s, char *p
         json_decref(version);
         return rc;
     }
+    python_shapes(sb, s, &version, &params);
     char id[SB_UUID_LEN];
     sb_uuid(id); /* chosen here: a retried insert is recognised by its id (409) */
     sb_request req;
@@ -146,7 +214,11 @@ ald_status sb_finish_process(void *instance, const char *process_id, const char 
 
 static void emit_process(const json_t *row, ald_process_sink sink, void *ctx)
 {
-    char *parameters = sb_json_text(row, "parameters");
+    /* the engine's parameters: recipe_version.ald_engine (python_shapes);
+     * rows written before that, or by others, have them in parameters */
+    const json_t *ours = json_object_get(json_object_get(row, "recipe_version"), "ald_engine");
+    char *parameters = ours ? json_dumps(ours, JSON_COMPACT | JSON_ENCODE_ANY)
+                            : sb_json_text(row, "parameters");
     ald_process p = {
         .struct_size = sizeof p,
         .id = sb_str(row, "id"),
@@ -174,7 +246,7 @@ ald_status sb_find_open_processes(void *instance, const char *machine_id,
     sb_response resp;
     sb_req_init(&req, "GET", "process_executions", "find_open_processes");
     sb_req_param(&req, "select", "id,machine_id,recipe_id,status,start_time,end_time,"
-                                 "error_message,parameters");
+                                 "error_message,parameters,recipe_version");
     sb_req_filter(&req, "machine_id", "eq", machine_id);
     sb_req_filter_in(&req, "status", open_states, 3);
     sb_req_param(&req, "order", "start_time.asc,id.asc");

@@ -75,7 +75,7 @@ before(() => {
                { stdio: ['ignore', 'inherit', 'inherit'],
                  env: { ...process.env, ALD_FIXTURE_KEY: KEY } });
   const text = readFileSync(path.join(work, 'pg/env'), 'utf8');
-  for (const db of DATABASES) {
+  for (const db of [...DATABASES, 'site_bare']) {
     const up = db.toUpperCase();
     env[db] = {
       dsn: text.match(new RegExp(`^${up}_DSN='(.*)'$`, 'm'))[1],
@@ -419,6 +419,43 @@ for (const db of DATABASES) {
       assert.deepEqual(run.recipes, { name: 'Site Al2O3' });
     });
 
+    test('Python shapes: executed_at, session, parameters, recipe_version', async () => {
+      const cmd = JSON.parse(sql(db, `SELECT row_to_json(c) FROM recipe_commands c
+                                      WHERE type = 'start_recipe' ORDER BY created_at DESC LIMIT 1`));
+      assert.equal(cmd.status, 'completed');
+      assert.ok(cmd.executed_at, 'executed_at is set when a command completes');
+      const run = JSON.parse(sql(db, `SELECT row_to_json(p) FROM process_executions p
+                                      WHERE machine_id = '${MACHINE}'
+                                        AND id <> '51730000-0000-4000-8000-000000000042'
+                                      ORDER BY start_time DESC LIMIT 1`));
+      assert.deepEqual(run.parameters, { chamber_temperature: 150 });
+      const v = run.recipe_version;
+      assert.equal(v.id, RECIPE);
+      assert.equal(v.name, 'Site Al2O3');
+      assert.equal(v.version, 2);
+      assert.equal(v.chamber_temperature_set_point, 150);
+      assert.deepEqual(v.parameters, { chamber_temperature: 150 });
+      assert.deepEqual(v.steps.map((x) => [x.sequence_number, x.name]),
+                       [[1, 'Set flow'], [1, 'TMA pulse'], [2, 'ALD cycle'], [2, 'Purge']]);
+      assert.equal(run.operator_id, OPERATOR);
+      const status = db === 'site_head' ? 'session_status' : 'status';
+      assert.equal(sql(db, `SELECT count(*) FROM operator_sessions WHERE id = '${run.session_id}'
+                            AND operator_id = '${OPERATOR}' AND ${status} = 'active'`), '1');
+    });
+
+    test('a setpoint with machine_id NULL is taken; its failure sets completed_at', async () => {
+      const id = sql(db, `INSERT INTO parameter_control_commands (parameter_name, target_value,
+                            machine_id) VALUES ('no_such_parameter', 1, NULL) RETURNING id`)
+        .split('\n')[0];
+      const row = await waitFor('the setpoint command to finish', () => {
+        const r = JSON.parse(sql(db, `SELECT row_to_json(c) FROM parameter_control_commands c
+                                      WHERE id = '${id}'`));
+        return r.completed_at ? r : null;
+      }, 20);
+      assert.ok(row.executed_at);
+      assert.ok(row.error_message, 'a failure says why');
+    });
+
     test('pauseRecipe and stopRecipe: inserts are accepted', async () => {
       const supabase = client(db);
       for (const type of ['pause', 'stop_recipe']) {
@@ -428,3 +465,28 @@ for (const db of DATABASES) {
     });
   });
 }
+
+// ---- a site without the project's migrations -------------------------------------------
+
+describe('site_bare (no migrations applied): the engine says what is missing', () => {
+  let engine;
+  after(async () => { if (engine) await stopEngine(engine); });
+
+  test('it names the missing objects and the command, and never blames another engine',
+       async () => {
+    sql('site_bare', `UPDATE machines SET current_operator_id = '${OPERATOR}'`);
+    engine = await startEngine('site_bare');
+    const log = await waitFor('the lease failure in the log', () =>
+      /cannot take the lease/.test(engine.log()) ? engine.log() : null, 30);
+    assert.match(log, /the project lacks what deploy\/supabase\/migrations create: rpc\/acquire_engine_lease, rpc\/batch_update_parameter_values, rpc\/ald_set_machine_state, rpc\/ald_save_recipe, engine_leases/);
+    assert.match(log, /psql "\$DATABASE_URL" -v ON_ERROR_STOP=1/);
+    assert.match(log, /cannot take the lease of machine .*: acquire_lease: the project has no function acquire_engine_lease/);
+    assert.doesNotMatch(log, /another engine holds the lease/);
+  });
+
+  test('samples are still logged to parameter_value_history', async () => {
+    const before = Number(sql('site_bare', 'SELECT count(*) FROM parameter_value_history'));
+    await waitFor('new samples', () =>
+      Number(sql('site_bare', 'SELECT count(*) FROM parameter_value_history')) > before ? 1 : null, 20);
+  });
+});

@@ -864,10 +864,14 @@ BEGIN
 END
 $$;
 
--- ---- machines.name: the engine's column, not the sites' --------------------------------
--- 0001 made machines.name NOT NULL; the sites' machines table has no such column,
--- so a site's own tools (which insert machines as the dumps describe them) were
--- refused on a fresh project. Relaxing a NOT NULL changes no row.
+-- ---- two defaults the sites' own writers need ------------------------------------------
+-- machines.name: 0001 made it NOT NULL, but the sites' machines table has no
+-- such column, so a site's tools (inserting machines as the dumps describe
+-- them) were refused on a fresh project.
+-- recipe_commands.id: the dumps show no default, yet the operator app inserts
+-- {type, status, machine_id, parameters, recipe_step_id} without an id; a
+-- column without a default gets gen_random_uuid() (an existing default is kept).
+-- Neither changes a row.
 DO $$
 BEGIN
     IF EXISTS (SELECT 1 FROM information_schema.columns
@@ -875,16 +879,6 @@ BEGIN
                  AND column_name = 'name' AND is_nullable = 'NO') THEN
         ALTER TABLE machines ALTER COLUMN name DROP NOT NULL;
     END IF;
-END
-$$;
-
--- ---- recipe_commands.id: the app inserts commands without an id -----------------------
--- The dumps show no default on recipe_commands.id, yet the operator app inserts
--- {type, status, machine_id, parameters, recipe_step_id} without one. A site
--- whose column has no default gets gen_random_uuid(); an existing default
--- (or one a site made in another way) is left alone. No row changes.
-DO $$
-BEGIN
     IF EXISTS (SELECT 1 FROM information_schema.columns
                WHERE table_schema = current_schema() AND table_name = 'recipe_commands'
                  AND column_name = 'id' AND column_default IS NULL) THEN
