@@ -9,7 +9,7 @@ BUILD_PKGS="autoconf automake libtool pkg-config make gcc \
 libmodbus-dev libmicrohttpd-dev libconfig-dev libsqlite3-dev libjansson-dev \
 libcurl4-openssl-dev check sqlite3 curl"
 TEST_PKGS="prometheus collectd-core python3-pymodbus python3-serial python3-serial-asyncio mbpoll haproxy shellcheck bats docker-compose \
-postgresql python3-psycopg2 jq procps prometheus-alertmanager python3-yaml socat"
+postgresql python3-psycopg2 jq procps prometheus-alertmanager python3-yaml socat nodejs npm"
 
 want="$BUILD_PKGS"
 case "${1:-}" in
@@ -31,6 +31,11 @@ for pkg in $want; do
         missing="$missing $pkg"
     fi
 done
+# npm comes with nodejs from NodeSource (whose nodejs conflicts with Debian's
+# npm package): an npm on PATH is enough. tests/app needs node >= 20.
+if command -v npm >/dev/null 2>&1; then
+    missing=$(echo "$missing" | tr ' ' '\n' | grep -vx npm | tr '\n' ' ' | sed 's/ *$//')
+fi
 if [ -z "$missing" ]; then
     echo "install-deps: all packages present"
     exit 0

@@ -25,4 +25,5 @@ EXTRA_DIST += \
 	deploy/supabase/migrations/0001_ald_schema.sql \
 	deploy/supabase/migrations/0002_ald_functions.sql \
 	deploy/supabase/migrations/0003_site_schema.sql \
+	deploy/supabase/migrations/0004_step_history.sql \
 	deploy/supabase/migrations/0100_demo_seed.sql

@@ -103,6 +103,29 @@ static json_t *process_body(const sb_store *sb, const ald_process_start *s, cons
     return o;
 }
 
+/* The state row, written as a run starts (as the Python system's starter.py
+ * did): step 0 of total_steps. Later states update it, so a site's
+ * UPDATE-only step-history trigger records the first step too. A failure is
+ * not the run's: the first state upsert creates the row then. */
+static void initial_state(sb_store *sb, const char *id, long long total_steps,
+                          long long total_cycles)
+{
+    sb_request req;
+    sb_response resp;
+    sb_req_init(&req, "POST", "process_execution_state", "create_process (initial state)");
+    sb_req_param(&req, "on_conflict", "execution_id");
+    req.prefer = "resolution=ignore-duplicates,return=minimal";
+    req.body = json_pack("{s:s,s:i,s:i,s:I,s:{s:I,s:i,s:I,s:i},s:o}", "execution_id", id,
+                         "current_step_index", 0, "current_overall_step", 0,
+                         "total_overall_steps", (json_int_t)total_steps, "progress",
+                         "total_steps", (json_int_t)total_steps, "completed_steps", 0,
+                         "total_cycles", (json_int_t)total_cycles, "completed_cycles", 0,
+                         "last_updated", sb_jtime(sb_now_ms(sb)));
+    if (sb_send(sb, &req, &resp) != ALD_OK)
+        sb->host->log(sb->host, ALD_LOG_WARNING, "storage-supabase: %s", sb_last_error(sb));
+    sb_response_free(&resp);
+}
+
 ald_status sb_create_process(void *instance, const ald_process_start *s, char *process_id_out,
                              size_t out_len)
 {
@@ -128,10 +151,14 @@ ald_status sb_create_process(void *instance, const ald_process_start *s, char *p
     req.prefer = "return=representation";
     req.want_object = 1;
     req.body = process_body(sb, s, id, version, params);
+    long long total_steps = json_integer_value(json_object_get(version, "total_steps"));
+    long long total_cycles = json_integer_value(json_object_get(version, "total_cycles"));
     rc = sb_send(sb, &req, &resp);
     if (rc == ALD_ERR_CONFLICT && resp.attempts > 1)
         rc = ALD_OK; /* an earlier attempt landed; its answer was lost */
     sb_response_free(&resp);
+    if (rc == ALD_OK)
+        initial_state(sb, id, total_steps, total_cycles);
     return rc == ALD_OK ? sb_copy_out(sb, id, process_id_out, out_len) : rc;
 }
 

@@ -351,6 +351,31 @@ for (const db of DATABASES) {
   });
 }
 
+// ---- step_execution_history, as the database keeps it ------------------------------------
+
+for (const db of DATABASES) {
+  test(`${db}: step_execution_history records every state change from the first, closed at the end`, () => {
+    const p = '51730000-0000-4000-8000-0000000000e1';
+    sql(db, `INSERT INTO process_executions (id, session_id, machine_id, recipe_id, recipe_version,
+               start_time, operator_id, status, parameters)
+             VALUES ('${p}', '51730000-0000-4000-8000-000000000041', '${MACHINE}', '${RECIPE}',
+                     '{}', now(), '${OPERATOR}', 'running', '{}')`);
+    // as the plugin does: a state row at start (no step yet), then one upsert per step
+    const upsert = (fields) => sql(db, `INSERT INTO process_execution_state (execution_id, ${Object.keys(fields)})
+      VALUES ('${p}', ${Object.values(fields).map((v) => `'${v}'`)})
+      ON CONFLICT (execution_id) DO UPDATE SET ${Object.keys(fields).map((k) => `${k} = EXCLUDED.${k}`)}`);
+    upsert({ current_step_index: 0, current_overall_step: 0 });
+    upsert({ current_overall_step: 1, current_step_type: 'valve', current_step_name: 'A' });
+    upsert({ current_overall_step: 1, current_step_type: 'valve', current_step_name: 'A' }); // same step
+    upsert({ current_overall_step: 2, current_step_type: 'purge', current_step_name: 'B' });
+    sql(db, `UPDATE process_executions SET status = 'completed', end_time = now() WHERE id = '${p}'`);
+    const rows = sql(db, `SELECT step_number || ':' || step_name || ':' || (ended_at IS NOT NULL)
+                          FROM step_execution_history WHERE process_id = '${p}'
+                          ORDER BY step_number`).split('\n');
+    assert.deepEqual(rows, ['1:A:true', '2:B:true']);
+  });
+}
+
 // ---- the app's writes and the engine reacting -----------------------------------------
 
 function startEngine(db) {
@@ -441,6 +466,38 @@ for (const db of DATABASES) {
       const status = db === 'site_head' ? 'session_status' : 'status';
       assert.equal(sql(db, `SELECT count(*) FROM operator_sessions WHERE id = '${run.session_id}'
                             AND operator_id = '${OPERATOR}' AND ${status} = 'active'`), '1');
+    });
+
+    test('step_execution_history: the app sees every step from the first, all closed', async () => {
+      const run = sql(db, `SELECT id FROM process_executions WHERE machine_id = '${MACHINE}'
+                           AND id <> '51730000-0000-4000-8000-000000000042'
+                           ORDER BY start_time DESC LIMIT 1`);
+      // hooks/use-dashboard-data.ts: loadStepHistory
+      const { data, error } = await client(db).from('step_execution_history')
+        .select('id, step_number, step_name, step_type, started_at, ended_at')
+        .eq('process_id', run).order('started_at', { ascending: false }).limit(20);
+      assert.equal(error, null, JSON.stringify(error));
+      // rows that start in the same millisecond tie on started_at: order by step_number
+      const rows = data.sort((a, b) => a.step_number - b.step_number || a.started_at.localeCompare(b.started_at));
+      const names = rows.map((h) => `${h.step_type}:${h.step_name}`);
+      // The engine's "starting" state and no row for the loop itself are engine-core
+      // differences from Python (docs/supabase.md, "Python semantics: status").
+      // The engine writes progress asynchronously, latest state wins: a state
+      // (its "starting" one, a short step) may be overtaken before it lands, so
+      // the rows are those states that landed, in order (an engine-core
+      // difference, docs/supabase.md "Python semantics: status").
+      const expected = ['starting:Site Al2O3', 'set parameter:Set flow',
+        'valve:TMA pulse', 'purge:Purge', 'valve:TMA pulse', 'purge:Purge',
+        'valve:TMA pulse', 'purge:Purge', 'completed:Recipe Completed'];
+      let at = 0;
+      for (const n of names) {
+        while (at < expected.length && expected[at] !== n) at++;
+        assert.ok(at < expected.length, `history out of order or unknown: ${JSON.stringify(names)}`);
+        at++;
+      }
+      assert.equal(names.at(-1), 'completed:Recipe Completed');
+      assert.ok(names.length >= 4, JSON.stringify(names));
+      assert.ok(data.every((h) => h.ended_at), 'the end of the run closes every row');
     });
 
     test('a setpoint with machine_id NULL is taken; its failure sets completed_at', async () => {
