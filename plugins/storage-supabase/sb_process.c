@@ -159,6 +159,11 @@ ald_status sb_create_process(void *instance, const ald_process_start *s, char *p
     sb_response_free(&resp);
     if (rc == ALD_OK)
         initial_state(sb, id, total_steps, total_cycles);
+    else if (rc == ALD_ERR_INVALID && !s->operator_id && strstr(sb_last_error(sb), "23502"))
+        /* a site's NOT NULL session_id/operator_id: say it as the Python system did */
+        rc = sb_error(sb, ALD_ERR_INVALID, "No operator specified for recipe execution (give "
+                      "parameters.operator_id in the command, or set the machine's "
+                      "current_operator_id: this project's process_executions requires one)");
     return rc == ALD_OK ? sb_copy_out(sb, id, process_id_out, out_len) : rc;
 }
 

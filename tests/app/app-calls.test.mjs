@@ -376,6 +376,33 @@ for (const db of DATABASES) {
   });
 }
 
+// ---- aldctl export / import (rpc/ald_save_recipe) on each schema ----------------------------
+
+function aldctl(db, args, input) {
+  return execFileSync(path.join(BUILD, 'aldctl'), ['--config', path.join(SRC, 'conf.d'), ...args], {
+    encoding: 'utf8', input,
+    env: { ...process.env, SUPABASE_URL: env[db].url, SUPABASE_KEY: KEY, MACHINE_ID: MACHINE,
+           ALD_DATA_DIR: path.join(work, `aldctl-${db}`) },
+  });
+}
+
+for (const db of DATABASES) {
+  test(`${db}: aldctl export then import round-trips the site's recipe`, () => {
+    const doc = aldctl(db, ['export', RECIPE]);
+    const id = aldctl(db, ['import', '-'], doc).trim();
+    assert.match(id, /^[0-9a-f-]{36}$/);
+    const row = JSON.parse(sql(db, `SELECT row_to_json(r) FROM recipes r WHERE id = '${id}'`));
+    assert.equal(row.name, 'Site Al2O3');
+    // sites keep these NOT NULL; nothing in the document gives them: the machine's
+    assert.equal(row.created_by, '51730000-0000-4000-8000-0000000000a1');
+    assert.equal(row.machine_type, 'thermal_ald');
+    assert.equal(sql(db, `SELECT count(*) FROM recipe_steps WHERE recipe_id = '${id}'`), '4');
+    assert.equal(sql(db, `SELECT parameter_value::numeric FROM recipe_parameters
+                          WHERE recipe_id = '${id}'`), '150');
+    assert.equal(aldctl(db, ['export', id]), doc, 'export of the import equals the export');
+  });
+}
+
 // ---- the app's writes and the engine reacting -----------------------------------------
 
 function startEngine(db) {
@@ -512,6 +539,23 @@ for (const db of DATABASES) {
       assert.ok(row.executed_at);
       assert.ok(row.error_message, 'a failure says why');
     });
+
+    if (db !== 'fresh') { // sites keep process_executions.session_id/operator_id NOT NULL
+      test('a start without any operator ends error as Python said it', async () => {
+        sql(db, `UPDATE machines SET current_operator_id = NULL WHERE id = '${MACHINE}'`);
+        const { data, error } = await client(db).from('recipe_commands')
+          .insert(command('start_recipe', RECIPE)).select();
+        assert.equal(error, null, JSON.stringify(error));
+        const done = await waitFor('the command to finish', () => {
+          const r = JSON.parse(sql(db, `SELECT row_to_json(c) FROM recipe_commands c
+                                        WHERE id = '${data[0].id}'`));
+          return ['completed', 'error'].includes(r.status) ? r : null;
+        }, 30);
+        sql(db, `UPDATE machines SET current_operator_id = '${OPERATOR}' WHERE id = '${MACHINE}'`);
+        assert.equal(done.status, 'error');
+        assert.match(done.error_message, /No operator specified for recipe execution/);
+      });
+    }
 
     test('pauseRecipe and stopRecipe: inserts are accepted', async () => {
       const supabase = client(db);

@@ -864,6 +864,18 @@ BEGIN
 END
 $$;
 
+-- ---- the engine's own columns, on sites too -------------------------------------------
+-- Columns 0001 creates with its tables that the sites' tables lack (0001's
+-- CREATE TABLE IF NOT EXISTS skips an existing table): ald_save_recipe writes
+-- recipe_steps.parameters (the legacy inline step parameters); the engine
+-- reads the setpoint overrides when present.
+ALTER TABLE recipe_steps ADD COLUMN IF NOT EXISTS parameters jsonb;
+ALTER TABLE recipe_steps ADD COLUMN IF NOT EXISTS updated_at timestamp with time zone
+    DEFAULT now() NOT NULL;
+ALTER TABLE parameter_control_commands ADD COLUMN IF NOT EXISTS component_parameter_id uuid;
+ALTER TABLE parameter_control_commands ADD COLUMN IF NOT EXISTS write_modbus_address integer;
+ALTER TABLE parameter_control_commands ADD COLUMN IF NOT EXISTS data_type text;
+
 -- ---- two defaults the sites' own writers need ------------------------------------------
 -- machines.name: 0001 made it NOT NULL, but the sites' machines table has no
 -- such column, so a site's tools (inserting machines as the dumps describe
