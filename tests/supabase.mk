@@ -36,3 +36,8 @@ dist_noinst_SCRIPTS += tests/fixtures/postgrest/pg.sh
 TESTS += tests/app/app-calls.test
 dist_noinst_SCRIPTS += tests/app/app-calls.test
 EXTRA_DIST += tests/app/app-calls.test.mjs tests/app/package.json tests/app/package-lock.json
+# app-calls.test installs node_modules into the build tree: make clean removes it.
+clean-local: clean-app-run
+clean-app-run:
+	-rm -rf tests/app-run
+.PHONY: clean-app-run
