@@ -23,11 +23,11 @@ static const struct {
     const char *path;  /* as listed in the OpenAPI "paths" */
     const char *needed; /* what stops working without it */
 } REQUIRED[] = {
-    {"/rpc/acquire_engine_lease", "commands (no lease, no commands)"},
+    {"/rpc/acquire_engine_lease", "commands (no lease)"},
     {"/rpc/batch_update_parameter_values", "component_parameters.current_value updates"},
     {"/rpc/ald_set_machine_state", "machine status updates"},
     {"/rpc/ald_save_recipe", "aldctl import"},
-    {"/engine_leases", "commands (no lease, no commands)"},
+    {"/engine_leases", "commands (no lease)"},
 };
 
 #define APPLY_HINT                                                                           \

@@ -580,6 +580,7 @@ describe('site_bare (no migrations applied): the engine says what is missing', (
     const log = await waitFor('the lease failure in the log', () =>
       /cannot take the lease/.test(engine.log()) ? engine.log() : null, 30);
     assert.match(log, /the project lacks what deploy\/supabase\/migrations create: rpc\/acquire_engine_lease, rpc\/batch_update_parameter_values, rpc\/ald_set_machine_state, rpc\/ald_save_recipe, engine_leases/);
+    assert.match(log, /without them: no commands \(no lease\), component_parameters.current_value updates/);
     assert.match(log, /psql "\$DATABASE_URL" -v ON_ERROR_STOP=1/);
     assert.match(log, /cannot take the lease of machine .*: acquire_lease: the project has no function acquire_engine_lease/);
     assert.doesNotMatch(log, /another engine holds the lease/);
