@@ -447,6 +447,18 @@ static int poll_setpoints(command_processor *cp)
 
 /* ---- lease and loop ------------------------------------------------------------------------ */
 
+static void lease_log(command_processor *cp, int held, ald_status st, const port_error *err)
+{
+    if (held)
+        log_info("commands", "holding the lease of machine %s: taking commands", cp->machine_id);
+    else if (st == ALD_ERR_CONFLICT)
+        log_info("commands", "another engine holds the lease of machine %s: standing by",
+                 cp->machine_id);
+    else
+        log_error("commands", "cannot take the lease of machine %s, not taking commands: %s",
+                  cp->machine_id, err->text);
+}
+
 static int hold_lease(command_processor *cp)
 {
     if (!storage_port_has(cp->storage, STORAGE_LEASES)) {
@@ -454,18 +466,20 @@ static int hold_lease(command_processor *cp)
         metrics_set(m_active, 1);
         return 1; /* a store without leases: single engine assumed */
     }
+    port_error err;
     ald_status st = storage_port_acquire_lease(cp->storage, cp->machine_id, cp->holder,
-                                               LEASE_TTL_MS, NULL);
+                                               LEASE_DEFAULT_TTL_MS, &err);
     int held = st == ALD_OK;
     if (st == ALD_OK || st == ALD_ERR_CONFLICT) { /* an outage decides nothing */
         atomic_store(&g_state.lease_state, held);
         metrics_set(m_active, held);
     }
-    if (held != cp->lease_held)
-        log_info("commands", held ? "holding the lease of machine %s: taking commands"
-                                  : "another engine holds the lease of machine %s: standing by",
-                 cp->machine_id);
+    /* Only a CONFLICT means another engine; any other failure (a missing
+     * function, an outage) is the store's own error, said as such. */
+    if (held != cp->lease_held || (!held && st != cp->lease_status))
+        lease_log(cp, held, st, &err);
     cp->lease_held = held;
+    cp->lease_status = st;
     return held;
 }
 

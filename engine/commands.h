@@ -35,7 +35,8 @@ typedef struct command_processor {
     const ald_config *readiness; /* engine.readiness conditions, or NULL */
     char holder[96]; /* lease holder: host:pid */
     unsigned poll_ms;
-    int lease_held; /* 1 held, 0 another engine holds it, -1 not asked yet */
+    int lease_held; /* 1 held, 0 not held, -1 not asked yet */
+    ald_status lease_status; /* the last acquire_lease answer (logged once per change) */
     _Atomic uint64_t busy_since_ms; /* monotonic ms a dispatch began; 0 = idle */
     pthread_t thread;
     int running;

@@ -17,6 +17,9 @@
 static atomic_int keeper_running;
 static atomic_uint_fast64_t valid_until_ns; /* monotonic end of the confirmed lease */
 static atomic_int store_unreachable;        /* the last renewal could not reach the store */
+/* The store cannot give leases at all (a site database without the lease
+ * function): samples are still stored, commands are not taken. */
+static atomic_int lease_unavailable;
 static atomic_int_fast64_t store_from_ms;   /* first cycle stamp this holder may store */
 
 static ald_metric *m_takeovers, *m_renew_failures;
@@ -63,18 +66,31 @@ static void renew_once(lease_keeper *k)
         storage_port_acquire_lease(k->storage, k->machine_id, k->holder, k->ttl_ms, &err);
     char why[STATE_ERROR_LEN];
     snprintf(why, sizeof why, "%s", st == ALD_OK ? "" : err.text);
+    if (st != ALD_OK && st != ALD_ERR_CONFLICT && !ald_status_is_transient(st) &&
+        st != k->failing)
+        /* Not another engine: the store cannot give a lease at all (on a site
+         * database without the migrations, the lease function is missing).
+         * Said once per episode, with the store's own words. */
+        log_warning("lease",
+                    "cannot take the lease of machine %s: %s: %s; this engine stores its "
+                    "samples but takes no commands until it can",
+                    k->machine_id, ald_status_name(st), why);
+    k->failing = ald_status_is_transient(st) || st == ALD_ERR_CONFLICT ? ALD_OK : st;
     if (st == ALD_OK) {
         /* A tenth of the TTL covers clock skew between us and the store. */
         atomic_store(&valid_until_ns, sent + (uint64_t)k->ttl_ms * 900000u);
         atomic_store(&store_unreachable, 0);
+        atomic_store(&lease_unavailable, 0);
         become(k, 1);
     } else if (st == ALD_ERR_CONFLICT) {
         atomic_store(&valid_until_ns, 0);
         atomic_store(&store_unreachable, 0);
+        atomic_store(&lease_unavailable, 0);
         become(k, 0);
     } else {
         /* An outage decides nothing: nobody else can take the lease either. */
         atomic_store(&store_unreachable, ald_status_is_transient(st));
+        atomic_store(&lease_unavailable, !ald_status_is_transient(st));
         metrics_add(m_renew_failures, 1);
         log_debug("lease", "lease of machine %s not renewed: %s: %s", k->machine_id,
                   ald_status_name(st), why);
@@ -126,6 +142,7 @@ int lease_start(lease_keeper *k, plugin_instance *storage, const char *machine_i
     k->ttl_ms = ttl_ms ? ttl_ms : LEASE_DEFAULT_TTL_MS;
     k->renew_ms = renew_ms ? renew_ms : LEASE_DEFAULT_RENEW_MS;
     k->held = -1;
+    k->failing = ALD_OK;
     lease_holder_name(k->holder, sizeof k->holder);
     register_metrics();
     atomic_store(&store_from_ms, 0);
@@ -193,7 +210,8 @@ lease_gate_result lease_gate(int64_t sample_ts_ms)
     if (state == 0)
         return LEASE_SKIP;
     if (state < 0) /* no answer yet: wait for it, unless the store is down */
-        return atomic_load(&store_unreachable) ? LEASE_STORE : LEASE_WAIT;
+        return atomic_load(&store_unreachable) || atomic_load(&lease_unavailable) ? LEASE_STORE
+                                                                                  : LEASE_WAIT;
     if (sample_ts_ms < atomic_load(&store_from_ms))
         return LEASE_SKIP; /* the previous holder may have stored this interval */
     return lease_is_held() ? LEASE_STORE : LEASE_WAIT;

@@ -46,6 +46,7 @@ typedef struct lease_keeper {
     char holder[96];
     unsigned ttl_ms, renew_ms;
     int held; /* last answer: 1 held, 0 another holds it, -1 none yet */
+    ald_status failing; /* a lasting failure already logged (ALD_OK: none) */
     pthread_t thread;
     int running;
     pthread_mutex_t lock;

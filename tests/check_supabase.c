@@ -501,8 +501,10 @@ START_TEST(setpoint_commands_claim_once_and_finish)
     void *inst = sbt_open("");
     cmd_seen seen = {0};
     assert_ok(inst, VT->fetch_setpoint_commands(inst, m, 10, on_setpoint, &seen), "fetch");
-    ck_assert_int_eq(seen.count, 2);
-    ck_assert_str_eq(seen.params[0], "130@-1"); /* oldest first; a NULL address reads -1 */
+    /* this machine's two and the NULL-machine one (the Python system's HEAD
+     * took those too), oldest first; a NULL address reads -1 */
+    ck_assert_int_eq(seen.count, 3);
+    ck_assert_str_eq(seen.params[0], "1@-1");
     assert_ok(inst, VT->claim_setpoint_command(inst, seen.ids[0]), "claim");
     ck_assert_int_eq(VT->claim_setpoint_command(inst, seen.ids[0]), ALD_ERR_CONFLICT);
     assert_ok(inst, VT->finish_setpoint_command(inst, seen.ids[0], NULL), "finish");
@@ -514,7 +516,7 @@ START_TEST(setpoint_commands_claim_once_and_finish)
     assert_ok(inst, VT->finish_setpoint_command(inst, seen.ids[1], "out of range"), "fail 2");
     char *err = sbt_sql("SELECT error_message || '|' || (completed_at IS NULL) FROM "
                         "parameter_control_commands WHERE id = '%s';", seen.ids[1]);
-    ck_assert_str_eq(err, "out of range|true");
+    ck_assert_str_eq(err, "out of range|false"); /* completed_at set on failure too */
     free(err);
     sbt_close(inst);
     free(m);
@@ -621,6 +623,7 @@ static void count_process(void *ctx, const ald_process *p)
     ck_assert_ptr_nonnull(p->id);
     ck_assert_int_gt(p->start_time_ms, 0);
     ck_assert_int_eq(p->end_time_ms, -1);
+    ck_assert_str_eq(p->parameters_json, "{\"a\":1}"); /* from recipe_version.ald_engine */
 }
 
 static void on_state(void *ctx, const ald_process_state *s)
@@ -644,6 +647,12 @@ START_TEST(process_lifecycle_and_state)
     ck_assert_int_eq(sbt_sql_int("SELECT count(*) FROM process_executions WHERE id = '%s' AND "
                                  "status = 'running' AND recipe_version->'recipe'->>'name' = "
                                  "'p';", id), 1);
+    /* the Python system's shapes: parameters = the recipe's {name: value}
+     * (none here), the engine's own {"a": 1} kept in recipe_version */
+    ck_assert_int_eq(sbt_sql_int("SELECT count(*) FROM process_executions WHERE id = '%s' AND "
+                                 "parameters = '{}' AND recipe_version->'ald_engine' = "
+                                 "'{\"a\": 1}' AND recipe_version->'steps' = '[]' AND "
+                                 "recipe_version->>'id' = '%s';", id, r), 1);
     int open = 0;
     assert_ok(inst, VT->find_open_processes(inst, m, count_process, &open), "find_open");
     ck_assert_int_eq(open, 1);

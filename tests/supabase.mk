@@ -22,4 +22,22 @@ tests_check_supabase_unit_CFLAGS = $(ALD_TEST_CC_FLAGS) $(JANSSON_CFLAGS) \
 tests_check_supabase_unit_LDADD = $(ALD_TEST_LIBS) $(JANSSON_LIBS)
 
 EXTRA_DIST += tests/fixtures/postgrest/server.py
+# Site databases (pg.sh sites): DDL from the Python system's schema dumps,
+# site-like rows with duplicate history.
+EXTRA_DIST += tests/fixtures/postgrest/site_schema.py tests/fixtures/postgrest/site-rows.sql \
+	tests/fixtures/postgrest/site-dumps/openapi-e7d9f0a.json \
+	tests/fixtures/postgrest/site-dumps/openapi-head.json
 dist_noinst_SCRIPTS += tests/fixtures/postgrest/pg.sh
+
+# The operator app's calls (recipe-monitor-app) with @supabase/supabase-js,
+# and the engine running its commands, on a fresh and two site-shaped
+# databases. Needs node >= 20 and npm (npm ci from tests/app/package-lock.json
+# into the build tree).
+TESTS += tests/app/app-calls.test
+dist_noinst_SCRIPTS += tests/app/app-calls.test
+EXTRA_DIST += tests/app/app-calls.test.mjs tests/app/package.json tests/app/package-lock.json
+# app-calls.test installs node_modules into the build tree: make clean removes it.
+clean-local: clean-app-run
+clean-app-run:
+	-rm -rf tests/app-run
+.PHONY: clean-app-run

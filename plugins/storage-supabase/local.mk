@@ -12,7 +12,8 @@ plugins_storage_supabase_storage_supabase_la_SOURCES = \
 	plugins/storage-supabase/sb_recipes.c \
 	plugins/storage-supabase/sb_commands.c \
 	plugins/storage-supabase/sb_machines.c \
-	plugins/storage-supabase/sb_process.c
+	plugins/storage-supabase/sb_process.c \
+	plugins/storage-supabase/sb_schema.c
 plugins_storage_supabase_storage_supabase_la_CFLAGS = \
 	$(ALD_PLUGIN_CC_FLAGS) $(CURL_CFLAGS) $(JANSSON_CFLAGS)
 plugins_storage_supabase_storage_supabase_la_LDFLAGS = $(ALD_PLUGIN_LD_FLAGS)
@@ -23,4 +24,6 @@ EXTRA_DIST += \
 	deploy/supabase/README.md \
 	deploy/supabase/migrations/0001_ald_schema.sql \
 	deploy/supabase/migrations/0002_ald_functions.sql \
+	deploy/supabase/migrations/0003_site_schema.sql \
+	deploy/supabase/migrations/0004_step_history.sql \
 	deploy/supabase/migrations/0100_demo_seed.sql

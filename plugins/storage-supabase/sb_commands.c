@@ -37,6 +37,19 @@ static void add_limit(sb_request *req, unsigned limit)
     sb_req_param(req, "limit", text);
 }
 
+/* or=(machine_id.eq.M,machine_id.is.null): this machine's rows and those
+ * addressed to any machine. */
+static void filter_machine_or_any(sb_request *req, const char *machine_id)
+{
+    sb_buf tree = {0};
+    sb_buf_puts(&tree, "(machine_id.eq.");
+    sb_buf_pgrst_item(&tree, machine_id);
+    sb_buf_puts(&tree, ",machine_id.is.null)");
+    sb_req_param(req, "or", tree.oom ? "" : tree.data);
+    req->path.oom |= tree.oom;
+    sb_buf_free(&tree);
+}
+
 ald_status sb_fetch_pending_commands(void *instance, const char *machine_id, unsigned limit,
                                      ald_command_sink sink, void *ctx)
 {
@@ -49,15 +62,8 @@ ald_status sb_fetch_pending_commands(void *instance, const char *machine_id, uns
     sb_req_param(&req, "select", "id,type,parameters,machine_id,created_at,status,"
                                  "error_message");
     sb_req_filter(&req, "status", "eq", "pending");
-    if (machine_id) { /* ours, or addressed to any machine */
-        sb_buf tree = {0};
-        sb_buf_puts(&tree, "(machine_id.eq.");
-        sb_buf_pgrst_item(&tree, machine_id);
-        sb_buf_puts(&tree, ",machine_id.is.null)");
-        sb_req_param(&req, "or", tree.oom ? "" : tree.data);
-        req.path.oom |= tree.oom;
-        sb_buf_free(&tree);
-    }
+    if (machine_id) /* ours, or addressed to any machine */
+        filter_machine_or_any(&req, machine_id);
     sb_req_param(&req, "order", "created_at.asc,id.asc");
     add_limit(&req, limit);
     ald_status rc = sb_send(sb, &req, &resp);
@@ -118,6 +124,10 @@ ald_status sb_finish_command(void *instance, const char *command_id, const char 
                         status ? status : "(null)");
     json_t *body = json_pack("{s:s,s:o,s:o}", "status", status, "error_message",
                              sb_jstr(error_message), "updated_at", now_json(sb));
+    /* As the Python system (command_flow/status.py, update_command_status):
+     * executed_at is the time a command completed; an error leaves it NULL. */
+    if (strcmp(status, "completed") == 0)
+        json_object_set_new(body, "executed_at", now_json(sb));
     size_t rows = 0;
     ald_status rc = patch_rows(sb, "recipe_commands", "finish_command", command_id, NULL, NULL,
                                NULL, body, &rows);
@@ -206,8 +216,9 @@ static void emit_setpoint(const json_t *row, ald_setpoint_command_sink sink, voi
     sink(ctx, &c);
 }
 
-/* Only this machine's commands: a setpoint names a parameter of one tool, so
- * (unlike recipe commands) a NULL machine_id is not "any machine". */
+/* This machine's commands and those with a NULL machine_id, as the Python
+ * system's HEAD (terminal3_clean.py: machine_id in [MACHINE_ID, None]): a
+ * NULL-machine setpoint whose parameter is not on this tool ends failed. */
 ald_status sb_fetch_setpoint_commands(void *instance, const char *machine_id, unsigned limit,
                                       ald_setpoint_command_sink sink, void *ctx)
 {
@@ -221,7 +232,7 @@ ald_status sb_fetch_setpoint_commands(void *instance, const char *machine_id, un
     sb_req_init(&req, "GET", "parameter_control_commands", "fetch_setpoint_commands");
     sb_req_param(&req, "select", "*");
     sb_req_filter(&req, "executed_at", "is", "null");
-    sb_req_filter(&req, "machine_id", "eq", machine);
+    filter_machine_or_any(&req, machine);
     sb_req_param(&req, "order", "created_at.asc,id.asc");
     add_limit(&req, limit);
     ald_status rc = sb_send(sb, &req, &resp);
@@ -252,8 +263,9 @@ ald_status sb_finish_setpoint_command(void *instance, const char *command_id,
     sb_store *sb = instance;
     if (!command_id)
         return sb_error(sb, ALD_ERR_INVALID, "finish_setpoint_command: command_id is required");
-    json_t *body = json_pack("{s:o,s:o}", "completed_at",
-                             error_message ? json_null() : now_json(sb), "error_message",
+    /* completed_at on success and failure alike, as the Python system
+     * (terminal3_clean.py, update_command_status); error_message tells which */
+    json_t *body = json_pack("{s:o,s:o}", "completed_at", now_json(sb), "error_message",
                              sb_jstr(error_message));
     size_t rows = 0;
     ald_status rc = patch_rows(sb, "parameter_control_commands", "finish_setpoint_command",

@@ -92,6 +92,15 @@ ald_status sb_set_machine_state(void *instance, const ald_machine_update *u)
 }
 
 /* The newest active session of operator+machine into out; *found = 0 if none. */
+/* operator_sessions column names: HEAD-era sites renamed status and
+ * start_time to session_status and session_start_time (sb_schema.c). */
+static const char *session_col(const sb_store *sb, const char *name)
+{
+    if (!sb->session_head)
+        return name;
+    return strcmp(name, "status") == 0 ? "session_status" : "session_start_time";
+}
+
 static ald_status find_session(sb_store *sb, const char *op, const char *machine, char *out,
                                size_t out_len, int *found)
 {
@@ -101,8 +110,8 @@ static ald_status find_session(sb_store *sb, const char *op, const char *machine
     sb_req_param(&req, "select", "id");
     sb_req_filter(&req, "operator_id", "eq", op);
     sb_req_filter(&req, "machine_id", "eq", machine);
-    sb_req_filter(&req, "status", "eq", "active");
-    sb_req_param(&req, "order", "start_time.desc");
+    sb_req_filter(&req, session_col(sb, "status"), "eq", "active");
+    sb_req_param(&req, "order", sb->session_head ? "session_start_time.desc" : "start_time.desc");
     sb_req_param(&req, "limit", "1");
     ald_status rc = sb_send(sb, &req, &resp);
     *found = rc == ALD_OK && sb_rows(&resp) > 0;
@@ -131,8 +140,8 @@ ald_status sb_get_or_create_session(void *instance, const char *operator_id,
     sb_req_init(&req, "POST", "operator_sessions", "get_or_create_session");
     req.prefer = "return=minimal";
     req.body = json_pack("{s:s,s:s,s:s,s:s,s:o}", "id", id, "operator_id", operator_id,
-                         "machine_id", machine_id, "status", "active", "start_time",
-                         sb_jtime(sb_now_ms(sb)));
+                         "machine_id", machine_id, session_col(sb, "status"), "active",
+                         session_col(sb, "start_time"), sb_jtime(sb_now_ms(sb)));
     rc = sb_send(sb, &req, &resp);
     sb_response_free(&resp);
     if (rc == ALD_OK)
@@ -185,7 +194,11 @@ ald_status sb_acquire_lease(void *instance, const char *machine_id, const char *
     req.body = json_pack("{s:s,s:s,s:I}", "p_machine_id", machine_id, "p_holder", holder,
                          "p_ttl_ms", (json_int_t)ttl_ms);
     ald_status rc = sb_call(sb, &req, &resp);
-    if (rc == ALD_OK && !json_is_boolean(json_object_get(resp.json, "acquired")))
+    if (rc == ALD_ERR_NOT_FOUND) /* not "another engine": the function is missing */
+        rc = sb_error(sb, ALD_ERR_NOT_FOUND, "acquire_lease: the project has no function "
+                      "acquire_engine_lease (HTTP %ld), so no lease and no commands; %s",
+                      resp.status, sb_schema_hint());
+    else if (rc == ALD_OK && !json_is_boolean(json_object_get(resp.json, "acquired")))
         rc = sb_error(sb, ALD_ERR_PROTOCOL, "acquire_lease: rpc/acquire_engine_lease answered "
                       "without \"acquired\": apply deploy/supabase/migrations");
     else if (rc == ALD_OK && !sb_bool(resp.json, "acquired"))

@@ -15,8 +15,9 @@
  *   insecure_skip_verify  turn TLS verification off (tests only; logged as a warning)
  *   machine_id, data_dir  injected by the host
  *
- * create() validates without network I/O; start() loads key_file and checks
- * that the project answers (and accepts the key) with one cheap read.
+ * create() validates without network I/O; start() loads key_file, checks
+ * that the project answers (and accepts the key) with one cheap read, then
+ * reads the schema root once (sb_schema.c: missing migrations are named).
  */
 #include <ctype.h>
 #include <errno.h>
@@ -267,7 +268,10 @@ static ald_status sb_start(void *instance)
         if (rc != ALD_OK)
             return rc;
     }
-    return probe(sb);
+    ald_status rc = probe(sb);
+    if (rc == ALD_OK)
+        sb_schema_check(sb);
+    return rc;
 }
 
 static void sb_stop(void *instance)

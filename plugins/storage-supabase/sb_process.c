@@ -2,6 +2,7 @@
  * sb_process.c - process_executions (one row per run) and
  * process_execution_state (live progress, upserted: latest state wins).
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,6 +18,72 @@ static ald_status parse_json_arg(sb_store *sb, const char *what, const char *tex
         return ALD_OK;
     return sb_error(sb, ALD_ERR_INVALID, "create_process: %s is not valid JSON (%s at line %d "
                     "column %d)", what, jerr.text, jerr.line, jerr.column);
+}
+
+/* "150" -> 150: sites keep recipe_parameters.parameter_value numeric, so the
+ * Python system's snapshots hold numbers; other text stays text. */
+static json_t *param_value(const json_t *v)
+{
+    const char *text = json_string_value(v);
+    if (!text || !*text)
+        return json_deep_copy(v);
+    char *end;
+    double d = strtod(text, &end);
+    return *end == '\0' && isfinite(d) ? json_real(d) : json_deep_copy(v);
+}
+
+/* {parameter_name: value} from the engine's snapshot, values as numbers
+ * where they are numbers. */
+static json_t *recipe_parameters(const json_t *version)
+{
+    json_t *out = json_object();
+    const char *name;
+    json_t *v;
+    json_object_foreach(json_object_get(version, "parameters"), name, v)
+        json_object_set_new(out, name, param_value(v));
+    return out;
+}
+
+/* The recipe's recipe_steps rows, as the Python system put them into
+ * recipe_version.steps; NULL when they cannot be read (the engine's own
+ * step tree is kept then). */
+static json_t *recipe_step_rows(sb_store *sb, const char *recipe_id)
+{
+    sb_request req;
+    sb_response resp;
+    sb_req_init(&req, "GET", "recipe_steps", "create_process (recipe_version.steps)");
+    sb_req_param(&req, "select", "*");
+    sb_req_filter(&req, "recipe_id", "eq", recipe_id);
+    sb_req_param(&req, "order", "sequence_number.asc,id.asc");
+    json_t *rows = sb_send(sb, &req, &resp) == ALD_OK ? json_incref(resp.json) : NULL;
+    sb_response_free(&resp);
+    return rows;
+}
+
+/* The Python system's shapes (src/recipe_flow/starter.py, start_recipe):
+ *   parameters      {parameter_name: parameter_value} of the recipe
+ *   recipe_version  {id, name, version, steps: recipe_steps rows,
+ *                    chamber_temperature_set_point, pressure_set_point,
+ *                    parameters} (the engine's extra keys stay)
+ * The engine's own process parameters (command_id, read back after a
+ * restart by find_open_processes) travel in recipe_version.ald_engine.
+ * Steals version and engine_params. */
+static void python_shapes(sb_store *sb, const ald_process_start *s, json_t **version,
+                          json_t **engine_params)
+{
+    if (!json_is_object(*version)) {
+        json_decref(*version);
+        *version = json_object();
+    }
+    json_t *steps = recipe_step_rows(sb, s->recipe_id);
+    if (steps)
+        json_object_set_new(*version, "steps", steps);
+    if (!json_object_get(*version, "id"))
+        json_object_set_new(*version, "id", json_string(s->recipe_id));
+    json_t *params = recipe_parameters(*version);
+    json_object_set(*version, "parameters", params);
+    json_object_set_new(*version, "ald_engine", *engine_params);
+    *engine_params = params;
 }
 
 static json_t *process_body(const sb_store *sb, const ald_process_start *s, const char *id,
@@ -36,6 +103,29 @@ static json_t *process_body(const sb_store *sb, const ald_process_start *s, cons
     return o;
 }
 
+/* The state row, written as a run starts (as the Python system's starter.py
+ * did): step 0 of total_steps. Later states update it, so a site's
+ * UPDATE-only step-history trigger records the first step too. A failure is
+ * not the run's: the first state upsert creates the row then. */
+static void initial_state(sb_store *sb, const char *id, long long total_steps,
+                          long long total_cycles)
+{
+    sb_request req;
+    sb_response resp;
+    sb_req_init(&req, "POST", "process_execution_state", "create_process (initial state)");
+    sb_req_param(&req, "on_conflict", "execution_id");
+    req.prefer = "resolution=ignore-duplicates,return=minimal";
+    req.body = json_pack("{s:s,s:i,s:i,s:I,s:{s:I,s:i,s:I,s:i},s:o}", "execution_id", id,
+                         "current_step_index", 0, "current_overall_step", 0,
+                         "total_overall_steps", (json_int_t)total_steps, "progress",
+                         "total_steps", (json_int_t)total_steps, "completed_steps", 0,
+                         "total_cycles", (json_int_t)total_cycles, "completed_cycles", 0,
+                         "last_updated", sb_jtime(sb_now_ms(sb)));
+    if (sb_send(sb, &req, &resp) != ALD_OK)
+        sb->host->log(sb->host, ALD_LOG_WARNING, "storage-supabase: %s", sb_last_error(sb));
+    sb_response_free(&resp);
+}
+
 ald_status sb_create_process(void *instance, const ald_process_start *s, char *process_id_out,
                              size_t out_len)
 {
@@ -51,6 +141,7 @@ ald_status sb_create_process(void *instance, const ald_process_start *s, char *p
         json_decref(version);
         return rc;
     }
+    python_shapes(sb, s, &version, &params);
     char id[SB_UUID_LEN];
     sb_uuid(id); /* chosen here: a retried insert is recognised by its id (409) */
     sb_request req;
@@ -60,10 +151,19 @@ ald_status sb_create_process(void *instance, const ald_process_start *s, char *p
     req.prefer = "return=representation";
     req.want_object = 1;
     req.body = process_body(sb, s, id, version, params);
+    long long total_steps = json_integer_value(json_object_get(version, "total_steps"));
+    long long total_cycles = json_integer_value(json_object_get(version, "total_cycles"));
     rc = sb_send(sb, &req, &resp);
     if (rc == ALD_ERR_CONFLICT && resp.attempts > 1)
         rc = ALD_OK; /* an earlier attempt landed; its answer was lost */
     sb_response_free(&resp);
+    if (rc == ALD_OK)
+        initial_state(sb, id, total_steps, total_cycles);
+    else if (rc == ALD_ERR_INVALID && !s->operator_id && strstr(sb_last_error(sb), "23502"))
+        /* a site's NOT NULL session_id/operator_id: say it as the Python system did */
+        rc = sb_error(sb, ALD_ERR_INVALID, "No operator specified for recipe execution (give "
+                      "parameters.operator_id in the command, or set the machine's "
+                      "current_operator_id: this project's process_executions requires one)");
     return rc == ALD_OK ? sb_copy_out(sb, id, process_id_out, out_len) : rc;
 }
 
@@ -146,7 +246,11 @@ ald_status sb_finish_process(void *instance, const char *process_id, const char 
 
 static void emit_process(const json_t *row, ald_process_sink sink, void *ctx)
 {
-    char *parameters = sb_json_text(row, "parameters");
+    /* the engine's parameters: recipe_version.ald_engine (python_shapes);
+     * rows written before that, or by others, have them in parameters */
+    const json_t *ours = json_object_get(json_object_get(row, "recipe_version"), "ald_engine");
+    char *parameters = ours ? json_dumps(ours, JSON_COMPACT | JSON_ENCODE_ANY)
+                            : sb_json_text(row, "parameters");
     ald_process p = {
         .struct_size = sizeof p,
         .id = sb_str(row, "id"),
@@ -174,7 +278,7 @@ ald_status sb_find_open_processes(void *instance, const char *machine_id,
     sb_response resp;
     sb_req_init(&req, "GET", "process_executions", "find_open_processes");
     sb_req_param(&req, "select", "id,machine_id,recipe_id,status,start_time,end_time,"
-                                 "error_message,parameters");
+                                 "error_message,parameters,recipe_version");
     sb_req_filter(&req, "machine_id", "eq", machine_id);
     sb_req_filter_in(&req, "status", open_states, 3);
     sb_req_param(&req, "order", "start_time.asc,id.asc");

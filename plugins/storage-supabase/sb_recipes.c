@@ -272,9 +272,13 @@ static json_t *step_json(const ald_recipe_step *s)
     return o;
 }
 
-static json_t *recipe_json(const ald_recipe_info *r)
+/* machine_id: sites keep recipes.created_by and machine_type NOT NULL;
+ * ald_save_recipe takes them from this machine's row when nothing else
+ * gives them (0002). */
+static json_t *recipe_json(const sb_store *sb, const ald_recipe_info *r)
 {
     json_t *o = json_object();
+    json_object_set_new(o, "machine_id", sb_jstr(sb->machine_id));
     json_object_set_new(o, "id", sb_jstr(r->id));
     json_object_set_new(o, "name", sb_jstr(r->name));
     json_object_set_new(o, "description", sb_jstr(r->description));
@@ -324,7 +328,7 @@ ald_status sb_save_recipe(void *instance, const ald_recipe_info *recipe,
     sb_request req;
     sb_response resp;
     sb_req_init(&req, "POST", "rpc/ald_save_recipe", "save_recipe");
-    req.body = json_pack("{s:o,s:o,s:o}", "p_recipe", recipe_json(recipe), "p_steps", jsteps,
+    req.body = json_pack("{s:o,s:o,s:o}", "p_recipe", recipe_json(sb, recipe), "p_steps", jsteps,
                          "p_parameters", jparams);
     rc = sb_call(sb, &req, &resp);
     sb_req_free(&req);

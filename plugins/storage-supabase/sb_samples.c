@@ -9,7 +9,10 @@
  * are skipped. A first-time batch that meets a 409 (it reached the database
  * before, e.g. an attempt whose answer was lost) is sent once more the same
  * way: rows that were missing land, duplicates are skipped, and the batch is
- * reported as applied.
+ * reported as applied. On a site whose history holds duplicates the key
+ * cannot exist; there a BEFORE INSERT trigger skips rows already present,
+ * and a replay that PostgreSQL refuses for its on_conflict (400, 42P10) is
+ * sent plainly.
  */
 #include <math.h>
 #include <string.h>
@@ -87,6 +90,9 @@ ald_status sb_update_parameter_values(void *instance, const ald_parameter_value 
     sb_store *sb = instance;
     if (count > 0 && !values)
         return sb_error(sb, ALD_ERR_INVALID, "update_parameter_values: values is NULL");
+    if (!sb_schema_has(sb, "/rpc/batch_update_parameter_values")) /* said once, at start */
+        return sb_error(sb, ALD_ERR_UNSUPPORTED, "update_parameter_values: the project has no "
+                        "function batch_update_parameter_values; %s", sb_schema_hint());
     json_t *updates = json_array();
     for (size_t i = 0; i < count; i++) {
         json_t *u = value_update(&values[i]);
@@ -147,6 +153,14 @@ static ald_status insert_samples(sb_store *sb, const char *table, const char *co
     ald_status rc = post_rows(sb, table, columns, key, rows, replay, &status);
     if (rc == ALD_ERR_CONFLICT && !replay)
         rc = post_rows(sb, table, columns, key, rows, 1, &status);
+    if (rc == ALD_ERR_INVALID && status == 400 && !replay)
+        return rc; /* a bad batch, not a missing key */
+    if (rc == ALD_ERR_INVALID && status == 400) {
+        /* 42P10: no unique key to name in on_conflict. Sites whose history
+         * holds duplicates get a skip-duplicates trigger instead (migration
+         * 0001), which makes a plain insert idempotent. */
+        rc = post_rows(sb, table, columns, key, rows, 0, &status);
+    }
     if (rc == ALD_ERR_CONFLICT && status == 409)
         return ALD_OK; /* a site whose key is not the one named: already applied */
     return rc;

@@ -130,6 +130,11 @@ typedef struct sb_store {
     void *pool[SB_POOL_MAX]; /* idle CURL * handles */
     int pool_len;
     int connected; /* last request got an HTTP answer */
+    /* learned in start() (sb_schema.c); read-only afterwards but for bits
+     * of missing_mask set when a function turns out missing on first use */
+    unsigned missing_mask; /* objects of the migrations the project lacks */
+    char missing[512];     /* their names, for messages */
+    int session_head;      /* operator_sessions has session_status/session_start_time */
     char last_error[SB_ERR_LEN];
     sb_metrics metrics;
 } sb_store;
@@ -178,6 +183,18 @@ const json_t *sb_row(const sb_response *resp, size_t i);
 /* Copies an id into a caller's buffer; INVALID when it does not fit. */
 ald_status sb_copy_out(sb_store *sb, const char *id, char *out, size_t out_len);
 int64_t sb_now_ms(const sb_store *sb);
+
+/* ---- sb_schema.c: what the project's schema offers ------------------------------- */
+
+/* Reads the OpenAPI root once (start()): warns naming missing objects of
+ * deploy/supabase/migrations and the command that applies them; learns the
+ * operator_sessions column names. Never fails start(). */
+void sb_schema_check(sb_store *sb);
+/* Whether an object ("/rpc/acquire_engine_lease") is known to exist (1 when
+ * unknown). */
+int sb_schema_has(const sb_store *sb, const char *path);
+/* "apply them: for f in ...; do psql ...; done (docs...)" */
+const char *sb_schema_hint(void);
 
 /* ---- vtable operations (one file per domain) ---------------------------------------- */
 

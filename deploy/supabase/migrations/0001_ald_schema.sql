@@ -257,6 +257,8 @@ CREATE TABLE IF NOT EXISTS engine_leases (
 -- Unique keys the engine's upserts rely on are added the same way; if a site
 -- already holds duplicate rows, the ALTER fails with a clear message naming
 -- the table (see docs/supabase.md, "Existing sites") and nothing else changes.
+-- The sample tables' keys are handled further down: sites DO hold duplicate
+-- samples, and those must neither stop the migration nor be deleted.
 DO $$
 DECLARE
     c record;
@@ -272,11 +274,6 @@ BEGIN
              ' ''failed'', ''aborted''))'),
             ('component_parameters', 'component_parameters_data_type_check',
              'CHECK (data_type IN (''float'', ''int32'', ''int16'', ''binary''))'),
-            -- NEW: replays of sample batches are idempotent on these keys.
-            ('parameter_value_history', 'parameter_value_history_parameter_timestamp_key',
-             'UNIQUE (parameter_id, "timestamp")'),
-            ('process_data_points', 'process_data_points_process_parameter_timestamp_key',
-             'UNIQUE (process_id, parameter_id, "timestamp")'),
             -- machine_health and process_execution_state are upserted by key.
             ('machine_health', 'machine_health_machine_id_key', 'UNIQUE (machine_id)'),
             ('process_execution_state', 'process_execution_state_execution_id_key',
@@ -315,18 +312,109 @@ $$;
 
 -- At most one active session per operator and machine (two engines starting
 -- the same operator's run cannot create two). Skipped with a warning when a
--- site already holds several active sessions for a pair.
+-- site already holds several active sessions for a pair. The status column is
+-- `status` on fresh and e7d9f0a-era sites, `session_status` on HEAD-era sites.
 DO $$
+DECLARE
+    col text;
 BEGIN
-    IF NOT EXISTS (SELECT 1 FROM pg_indexes WHERE indexname = 'operator_sessions_one_active') THEN
+    SELECT column_name INTO col FROM information_schema.columns
+    WHERE table_schema = current_schema() AND table_name = 'operator_sessions'
+      AND column_name IN ('status', 'session_status')
+    ORDER BY column_name = 'status' DESC LIMIT 1;
+    IF col IS NOT NULL
+       AND NOT EXISTS (SELECT 1 FROM pg_indexes WHERE indexname = 'operator_sessions_one_active')
+    THEN
         BEGIN
-            CREATE UNIQUE INDEX operator_sessions_one_active
-                ON operator_sessions (operator_id, machine_id) WHERE status = 'active';
+            EXECUTE format('CREATE UNIQUE INDEX operator_sessions_one_active'
+                           ' ON operator_sessions (operator_id, machine_id) WHERE %I = %L',
+                           col, 'active');
         EXCEPTION WHEN unique_violation THEN
             RAISE WARNING 'operator_sessions holds several active sessions for one operator '
                           'and machine: index operator_sessions_one_active not created';
         END;
     END IF;
+END
+$$;
+
+-- ---- idempotent samples on sites with duplicate history -------------------------------
+-- NEW: replays of sample batches are idempotent on (parameter_id, "timestamp")
+-- and (process_id, parameter_id, "timestamp"). Where the rows allow it, that is
+-- a UNIQUE constraint (replays send on_conflict + ignore-duplicates). Sites
+-- that ran the Python logger hold duplicate samples (it retried inserts), and
+-- those rows are history: they are neither deleted nor changed. On such a
+-- table the migration instead creates a plain index on the key and a BEFORE
+-- INSERT trigger that skips a NEW row whose key is already present, with a
+-- WARNING that counts the duplicate groups. The engine's replay meets no
+-- unique key there (PostgreSQL answers 42P10 to on_conflict) and sends the
+-- batch plainly; the trigger makes that idempotent. Each run tries the
+-- constraint again, so a site that cleans its duplicates later gets the
+-- constraint and loses the trigger.
+CREATE OR REPLACE FUNCTION ald_skip_duplicate_history() RETURNS trigger
+LANGUAGE plpgsql AS $fn$
+BEGIN
+    IF EXISTS (SELECT 1 FROM parameter_value_history
+               WHERE parameter_id = NEW.parameter_id AND "timestamp" = NEW."timestamp") THEN
+        RETURN NULL; -- already there: a replay
+    END IF;
+    RETURN NEW;
+END
+$fn$;
+
+CREATE OR REPLACE FUNCTION ald_skip_duplicate_data_point() RETURNS trigger
+LANGUAGE plpgsql AS $fn$
+BEGIN
+    IF EXISTS (SELECT 1 FROM process_data_points
+               WHERE process_id = NEW.process_id AND parameter_id = NEW.parameter_id
+                 AND "timestamp" = NEW."timestamp") THEN
+        RETURN NULL;
+    END IF;
+    RETURN NEW;
+END
+$fn$;
+
+DO $$
+DECLARE
+    c record;
+    groups bigint;
+BEGIN
+    FOR c IN
+        SELECT * FROM (VALUES
+            ('parameter_value_history', 'parameter_value_history_parameter_timestamp_key',
+             'parameter_id, "timestamp"', 'ald_skip_duplicate_history'),
+            ('process_data_points', 'process_data_points_process_parameter_timestamp_key',
+             'process_id, parameter_id, "timestamp"', 'ald_skip_duplicate_data_point')
+        ) AS t (tbl, name, cols, fn)
+    LOOP
+        CONTINUE WHEN EXISTS (SELECT 1 FROM pg_constraint
+                              WHERE conname = c.name AND conrelid = c.tbl::regclass);
+        CONTINUE WHEN EXISTS ( -- a site-made unique index on exactly the key serves too
+            SELECT 1 FROM pg_index i
+            WHERE i.indrelid = c.tbl::regclass AND i.indisunique AND i.indpred IS NULL
+              AND i.indexprs IS NULL
+              AND (SELECT array_agg(a.attname::text ORDER BY a.attname) FROM pg_attribute a
+                   WHERE a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey))
+                  = (SELECT array_agg(trim(both ' "' from x) ORDER BY trim(both ' "' from x))
+                     FROM unnest(string_to_array(c.cols, ',')) AS x));
+        BEGIN
+            EXECUTE format('ALTER TABLE %I ADD CONSTRAINT %I UNIQUE (%s)',
+                           c.tbl, c.name, c.cols);
+            EXECUTE format('DROP TRIGGER IF EXISTS %I ON %I', c.fn, c.tbl);
+        EXCEPTION WHEN unique_violation THEN
+            EXECUTE format('SELECT count(*) FROM (SELECT 1 FROM %I GROUP BY %s'
+                           ' HAVING count(*) > 1) g', c.tbl, c.cols) INTO groups;
+            EXECUTE format('CREATE INDEX IF NOT EXISTS %I ON %I (%s)',
+                           c.tbl || '_ald_sample_key', c.tbl, c.cols);
+            IF NOT EXISTS (SELECT 1 FROM pg_trigger
+                           WHERE tgname = c.fn AND tgrelid = c.tbl::regclass) THEN
+                EXECUTE format('CREATE TRIGGER %I BEFORE INSERT ON %I'
+                               ' FOR EACH ROW EXECUTE FUNCTION %I()', c.fn, c.tbl, c.fn);
+            END IF;
+            RAISE WARNING '% keeps % groups of duplicate samples (%): kept as they are; '
+                          'new duplicates are skipped by trigger % instead of UNIQUE %',
+                          c.tbl, groups, c.cols, c.fn, c.name;
+        END;
+    END LOOP;
 END
 $$;
 

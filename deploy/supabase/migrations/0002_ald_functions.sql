@@ -98,68 +98,115 @@ $$;
 -- (replaced when the id exists), its steps with their *_step_config rows and
 -- its recipe_parameters. p_steps elements:
 --   {"id", "parent_step_id", "sequence_number", "name", "type", "parameters",
---    "valve": {"valve_number", "duration_ms"}, "purge": {"duration_ms", "gas_type",
---    "flow_rate"}, "loop": {"iteration_count"}, "parameter": {"parameter_id",
---    "target_value", "hold_duration_ms"}}
+--    "valve": {"valve_number", "duration_ms", "valve_id"?}, "purge": {"duration_ms",
+--    "gas_type", "flow_rate"}, "loop": {"iteration_count"}, "parameter":
+--    {"parameter_id", "target_value", "hold_duration_ms"}}
 -- p_parameters: [{"name", "value"}, ...]. Returns the recipe id.
+--
+-- Works on fresh projects and on sites: rows go through
+-- jsonb_populate_recordset, so values take each site's column types (sites
+-- keep recipe_parameters.parameter_value and target_value numeric), and
+-- columns a site made NOT NULL are filled as the site's own tools did:
+-- recipes.created_by and machine_type from the recipe, else from the machine
+-- p_recipe.machine_id names (its admin_id and machine_type; the plugin sends
+-- its machine); valve_step_config.valve_id from the step, else 'valve_<N>'
+-- (no reader of it is known); purge flow_rate left to the column default
+-- when not given. A value the site requires and nobody gave stops the import
+-- with a message naming the column.
 CREATE OR REPLACE FUNCTION ald_save_recipe(p_recipe jsonb, p_steps jsonb, p_parameters jsonb)
 RETURNS uuid
 LANGUAGE plpgsql
 AS $$
 DECLARE
     v_id uuid := coalesce((p_recipe->>'id')::uuid, gen_random_uuid());
+    v_machine jsonb;
+    v_recipe jsonb;
+    v_steps jsonb := coalesce(p_steps, '[]'::jsonb);
+    v_table text;
+    v_column text;
 BEGIN
+    SELECT to_jsonb(m) INTO v_machine FROM machines m
+    WHERE m.id = (p_recipe->>'machine_id')::uuid;
+    v_recipe := p_recipe || jsonb_build_object(
+        'id', v_id,
+        'version', coalesce(nullif(p_recipe->'version', 'null'::jsonb), '1'::jsonb),
+        'created_by', coalesce(nullif(p_recipe->'created_by', 'null'::jsonb),
+                               v_machine->'admin_id'),
+        'machine_type', coalesce(nullif(p_recipe->'machine_type', 'null'::jsonb),
+                                 v_machine->'machine_type'));
     INSERT INTO recipes AS r (id, name, description, version, chamber_temperature_set_point,
-                              pressure_set_point)
-    VALUES (v_id, p_recipe->>'name', p_recipe->>'description',
-            coalesce((p_recipe->>'version')::integer, 1),
-            (p_recipe->>'chamber_temperature_set_point')::double precision,
-            (p_recipe->>'pressure_set_point')::double precision)
+                              pressure_set_point, created_by, machine_type)
+    SELECT id, name, description, version, chamber_temperature_set_point, pressure_set_point,
+           created_by, machine_type
+    FROM jsonb_populate_record(NULL::recipes, v_recipe)
     ON CONFLICT (id) DO UPDATE
         SET name = excluded.name, description = excluded.description,
             version = excluded.version,
             chamber_temperature_set_point = excluded.chamber_temperature_set_point,
-            pressure_set_point = excluded.pressure_set_point, updated_at = now();
+            pressure_set_point = excluded.pressure_set_point,
+            created_by = coalesce(r.created_by, excluded.created_by),
+            machine_type = coalesce(excluded.machine_type, r.machine_type),
+            updated_at = now();
 
     DELETE FROM recipe_steps WHERE recipe_id = v_id; -- configs go by cascade
     DELETE FROM recipe_parameters WHERE recipe_id = v_id;
 
     INSERT INTO recipe_steps (id, recipe_id, parent_step_id, sequence_number, name, type,
                               parameters)
-    SELECT coalesce((s->>'id')::uuid, gen_random_uuid()), v_id, (s->>'parent_step_id')::uuid,
-           (s->>'sequence_number')::integer, s->>'name', s->>'type',
-           nullif(s->'parameters', 'null'::jsonb)
-    FROM jsonb_array_elements(coalesce(p_steps, '[]'::jsonb)) AS s;
+    SELECT coalesce(x.id, gen_random_uuid()), v_id, x.parent_step_id, x.sequence_number,
+           x.name, x.type, nullif(x.parameters, 'null'::jsonb)
+    FROM jsonb_populate_recordset(NULL::recipe_steps, v_steps) AS x;
 
-    INSERT INTO valve_step_config (step_id, valve_number, duration_ms)
-    SELECT (s->>'id')::uuid, (s->'valve'->>'valve_number')::integer,
-           (s->'valve'->>'duration_ms')::integer
-    FROM jsonb_array_elements(coalesce(p_steps, '[]'::jsonb)) AS s
-    WHERE jsonb_typeof(s->'valve') = 'object';
+    INSERT INTO valve_step_config (step_id, valve_id, valve_number, duration_ms)
+    SELECT x.step_id, coalesce(x.valve_id, 'valve_' || x.valve_number), x.valve_number,
+           x.duration_ms
+    FROM jsonb_populate_recordset(NULL::valve_step_config, (
+        SELECT coalesce(jsonb_agg(s->'valve' || jsonb_build_object('step_id', s->'id')), '[]')
+        FROM jsonb_array_elements(v_steps) AS s
+        WHERE jsonb_typeof(s->'valve') = 'object')) AS x;
 
-    INSERT INTO purge_step_config (step_id, duration_ms, gas_type, flow_rate)
-    SELECT (s->>'id')::uuid, (s->'purge'->>'duration_ms')::integer,
-           coalesce(s->'purge'->>'gas_type', 'N2'),
-           (s->'purge'->>'flow_rate')::double precision
-    FROM jsonb_array_elements(coalesce(p_steps, '[]'::jsonb)) AS s
-    WHERE jsonb_typeof(s->'purge') = 'object';
+    INSERT INTO purge_step_config (step_id, duration_ms, gas_type)
+    SELECT x.step_id, x.duration_ms, coalesce(x.gas_type, 'N2')
+    FROM jsonb_populate_recordset(NULL::purge_step_config, (
+        SELECT coalesce(jsonb_agg(s->'purge' || jsonb_build_object('step_id', s->'id')), '[]')
+        FROM jsonb_array_elements(v_steps) AS s
+        WHERE jsonb_typeof(s->'purge') = 'object')) AS x;
+    UPDATE purge_step_config c SET flow_rate = x.flow_rate -- only where given
+    FROM jsonb_populate_recordset(NULL::purge_step_config, (
+        SELECT coalesce(jsonb_agg(s->'purge' || jsonb_build_object('step_id', s->'id')), '[]')
+        FROM jsonb_array_elements(v_steps) AS s
+        WHERE jsonb_typeof(s->'purge'->'flow_rate') = 'number')) AS x
+    WHERE c.step_id = x.step_id;
 
     INSERT INTO loop_step_config (step_id, iteration_count)
-    SELECT (s->>'id')::uuid, (s->'loop'->>'iteration_count')::integer
-    FROM jsonb_array_elements(coalesce(p_steps, '[]'::jsonb)) AS s
-    WHERE jsonb_typeof(s->'loop') = 'object';
+    SELECT x.step_id, x.iteration_count
+    FROM jsonb_populate_recordset(NULL::loop_step_config, (
+        SELECT coalesce(jsonb_agg(s->'loop' || jsonb_build_object('step_id', s->'id')), '[]')
+        FROM jsonb_array_elements(v_steps) AS s
+        WHERE jsonb_typeof(s->'loop') = 'object')) AS x;
 
     INSERT INTO parameter_step_config (step_id, parameter_id, target_value, hold_duration_ms)
-    SELECT (s->>'id')::uuid, (s->'parameter'->>'parameter_id')::uuid,
-           (s->'parameter'->>'target_value')::double precision,
-           (s->'parameter'->>'hold_duration_ms')::integer
-    FROM jsonb_array_elements(coalesce(p_steps, '[]'::jsonb)) AS s
-    WHERE jsonb_typeof(s->'parameter') = 'object';
+    SELECT x.step_id, x.parameter_id, x.target_value, x.hold_duration_ms
+    FROM jsonb_populate_recordset(NULL::parameter_step_config, (
+        SELECT coalesce(jsonb_agg(s->'parameter' || jsonb_build_object('step_id', s->'id')),
+                        '[]')
+        FROM jsonb_array_elements(v_steps) AS s
+        WHERE jsonb_typeof(s->'parameter') = 'object')) AS x;
 
     INSERT INTO recipe_parameters (recipe_id, parameter_name, parameter_value)
-    SELECT v_id, p->>'name', p->>'value'
-    FROM jsonb_array_elements(coalesce(p_parameters, '[]'::jsonb)) AS p;
+    SELECT v_id, x.parameter_name, x.parameter_value
+    FROM jsonb_populate_recordset(NULL::recipe_parameters, (
+        SELECT coalesce(jsonb_agg(jsonb_build_object('parameter_name', p->'name',
+                                                     'parameter_value', p->'value')), '[]')
+        FROM jsonb_array_elements(coalesce(p_parameters, '[]'::jsonb)) AS p)) AS x;
 
     RETURN v_id;
+EXCEPTION WHEN not_null_violation THEN
+    GET STACKED DIAGNOSTICS v_table = TABLE_NAME, v_column = COLUMN_NAME;
+    RAISE EXCEPTION 'ald_save_recipe: %.% is required by this project (NOT NULL) and the '
+                    'recipe gives none', v_table, v_column
+        USING ERRCODE = 'not_null_violation',
+              HINT = 'give it in the recipe (recipes.created_by and machine_type are also '
+                     'taken from the machine''s admin_id and machine_type)';
 END
 $$;
