@@ -520,9 +520,10 @@ static int group_children(build_ctx *b, const size_t *parent)
     return 0;
 }
 
-/* Every row hangs below the top level; a row in (or below) a parent cycle
- * does not, and is named rather than silently left out. */
-static int check_reachable(build_ctx *b)
+/* Every row hangs below the top level. One that does not is in, or below, a
+ * parent cycle: name a step of the cycle itself (n hops up from any such row
+ * always land in it), never leave the rows out silently. */
+static int check_reachable(build_ctx *b, const size_t *parent)
 {
     size_t n = b->rows->count, head = 0, tail = 0;
     size_t *queue = malloc((n + 1) * sizeof *queue);
@@ -541,9 +542,13 @@ static int check_reachable(build_ctx *b)
             }
     }
     for (size_t i = 0; rc == 0 && i < n; i++)
-        if (!seen[i])
-            rc = fail(b, &b->rows->steps[i], "not reachable from the recipe's top level: "
-                      "its parent links form a cycle");
+        if (!seen[i]) {
+            size_t in_cycle = i;
+            for (size_t hops = 0; hops < n; hops++)
+                in_cycle = parent[in_cycle];
+            rc = fail(b, &b->rows->steps[in_cycle], "its parent links form a cycle, so it "
+                      "and the steps below it are not reachable from the recipe's top level");
+        }
     free(queue);
     free(seen);
     return rc;
@@ -560,8 +565,10 @@ static int index_rows(build_ctx *b)
     free(ids);
     if (rc == 0)
         rc = group_children(b, parent);
+    if (rc == 0)
+        rc = check_reachable(b, parent);
     free(parent);
-    return rc == 0 ? check_reachable(b) : rc;
+    return rc;
 }
 
 static int build_level(build_ctx *b, size_t group, int depth, recipe_step **out,
