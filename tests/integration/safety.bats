@@ -71,3 +71,41 @@ command() {
     [[ "$output" == *"not reachable"* ]]
     [ "$(db "SELECT count(*) FROM process_executions WHERE recipe_id = 'r-self'")" -eq 0 ]
 }
+
+MFC1=a0000000-0000-4000-8000-000000000701
+
+# setpoint ID TARGET-SQL: a parameter_control_commands row for MFC 1's flow.
+setpoint() {
+    db "INSERT INTO parameter_control_commands (id, parameter_name, component_parameter_id,
+          target_value, machine_id) VALUES ('$1', 'flow_rate', '$MFC1', $2, '$MACHINE');"
+}
+
+# The MFC 1 setpoint the PLC reports in the newest sample.
+mfc1_set_point() {
+    db "SELECT set_point FROM parameter_value_history WHERE parameter_id = '$MFC1'
+        ORDER BY timestamp DESC LIMIT 1"
+}
+
+@test "a setpoint whose text is not exactly a number is refused and nothing is written" {
+    start_and_wait_healthy
+    wait_sql "SELECT count(*) > 0 FROM parameter_value_history WHERE parameter_id = '$MFC1'" 1 100
+    [ "$(mfc1_set_point)" = 100.0 ]
+    setpoint pc-abc "'abc'"
+    setpoint pc-120abc "'120abc'"
+    setpoint pc-hex "'0x40'"
+    for id in pc-abc pc-120abc pc-hex; do
+        wait_sql "SELECT error_message IS NOT NULL FROM parameter_control_commands WHERE id = '$id'" 1 100
+        run db "SELECT error_message FROM parameter_control_commands WHERE id = '$id'"
+        echo "$id: $output"
+        [[ "$output" == *"not a number"* ]]
+    done
+    # then a good one goes through, so the path itself works
+    setpoint pc-good "'120'"
+    wait_sql "SELECT completed_at IS NOT NULL AND error_message IS NULL
+              FROM parameter_control_commands WHERE id = 'pc-good'" 1 100
+    wait_sql "SELECT set_point FROM parameter_value_history WHERE parameter_id = '$MFC1'
+              ORDER BY timestamp DESC LIMIT 1" 120.0 50
+    # nothing but the good command reached the PLC: the setpoint was 100 until then
+    [ "$(db "SELECT count(*) FROM parameter_value_history WHERE parameter_id = '$MFC1'
+             AND set_point NOT IN (100.0, 120.0)")" -eq 0 ]
+}
