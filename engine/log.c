@@ -42,6 +42,37 @@ ald_log_level log_get_level(void)
     return (ald_log_level)atomic_load(&current_level);
 }
 
+/* Copies src into dst (room for dstlen bytes, NUL included) with every
+ * control character written as an escape, so that a name taken from the
+ * database (a recipe called "x\n2026-... ERROR ...") cannot forge a line.
+ * Returns the length written. */
+size_t log_escape(char *dst, size_t dstlen, const char *src)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t n = 0;
+    if (dstlen == 0)
+        return 0;
+    for (const unsigned char *p = (const unsigned char *)src; *p; p++) {
+        char esc[5] = {(char)*p, 0};
+        if (*p == '\n' || *p == '\r' || *p == '\t') {
+            esc[0] = '\\';
+            esc[1] = *p == '\n' ? 'n' : *p == '\r' ? 'r' : 't';
+        } else if (*p < 0x20 || *p == 0x7f) {
+            esc[0] = '\\';
+            esc[1] = 'x';
+            esc[2] = hex[*p >> 4];
+            esc[3] = hex[*p & 15];
+        }
+        size_t len = strlen(esc);
+        if (n + len >= dstlen)
+            break;
+        memcpy(dst + n, esc, len);
+        n += len;
+    }
+    dst[n] = '\0';
+    return n;
+}
+
 void log_vmsg(ald_log_level level, const char *component, const char *fmt, va_list ap)
 {
     if ((int)level > atomic_load(&current_level))
@@ -51,18 +82,17 @@ void log_vmsg(ald_log_level level, const char *component, const char *fmt, va_li
     struct tm tm;
     gmtime_r(&ts.tv_sec, &tm);
 
-    /* Build the whole line first: one write() keeps lines from threads whole. */
-    char line[2048];
+    /* Build the whole line first: one write() keeps lines from threads whole.
+     * The message is escaped: one event is always exactly one line. */
+    char message[2048], comp[64], line[2048];
+    vsnprintf(message, sizeof message, fmt, ap);
+    log_escape(comp, sizeof comp, component ? component : "engine");
     int n = snprintf(line, sizeof line, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %-7s [%s] ",
                      tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-                     tm.tm_sec, ts.tv_nsec / 1000000, log_level_name(level),
-                     component ? component : "engine");
-    if (n < 0)
+                     tm.tm_sec, ts.tv_nsec / 1000000, log_level_name(level), comp);
+    if (n < 0 || (size_t)n >= sizeof line - 1)
         return;
-    if ((size_t)n < sizeof line)
-        n += vsnprintf(line + n, sizeof line - (size_t)n, fmt, ap);
-    if ((size_t)n >= sizeof line - 1)
-        n = (int)sizeof line - 2;
+    n += (int)log_escape(line + n, sizeof line - 1 - (size_t)n, message);
     line[n++] = '\n';
     ssize_t ignored = write(STDERR_FILENO, line, (size_t)n);
     (void)ignored;

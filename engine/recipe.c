@@ -146,10 +146,15 @@ const char *recipe_step_kind_name(step_kind kind)
 
 /* ---- building ---------------------------------------------------------------- */
 
+/* The rows indexed once, so building is O(n log n) in the number of steps:
+ * members[first[g]] .. members[first[g + 1] - 1] are the children of row g in
+ * sequence order, and group `count` is the top level. */
 typedef struct build_ctx {
     const recipe_rows *rows;
     char *err;
     size_t errlen;
+    size_t *first;   /* count + 2 offsets into members */
+    size_t *members; /* row indices grouped by parent */
 } build_ctx;
 
 static int fail(build_ctx *b, const ald_recipe_step *row, const char *fmt, ...)
@@ -414,52 +419,159 @@ static int build_one(build_ctx *b, const ald_recipe_step *row, recipe_step *s)
     return rc;
 }
 
-static int same_id(const char *a, const char *b)
+typedef struct id_ref {
+    const char *id;
+    size_t row;
+} id_ref;
+
+static int by_id(const void *a, const void *b)
 {
-    return a && b && !strcmp(a, b);
+    const id_ref *x = a, *y = b;
+    int c = strcmp(x->id, y->id);
+    return c ? c : (x->row > y->row) - (x->row < y->row);
 }
 
-static const ald_recipe_step *find_row(const recipe_rows *rows, const char *id)
+/* Ids sorted once; duplicates are neighbours. The caller frees the array. */
+static id_ref *sorted_ids(build_ctx *b)
 {
-    for (size_t i = 0; id && i < rows->count; i++)
-        if (same_id(rows->steps[i].id, id))
-            return &rows->steps[i];
-    return NULL;
+    const recipe_rows *rows = b->rows;
+    id_ref *ids = malloc(rows->count * sizeof *ids);
+    if (!ids) {
+        fail(b, NULL, "out of memory");
+        return NULL;
+    }
+    for (size_t i = 0; i < rows->count; i++) {
+        if (!rows->steps[i].id) {
+            free(ids);
+            fail(b, &rows->steps[i], "step has no id");
+            return NULL;
+        }
+        ids[i] = (id_ref){rows->steps[i].id, i};
+    }
+    qsort(ids, rows->count, sizeof *ids, by_id);
+    for (size_t i = 1; i < rows->count; i++)
+        if (!strcmp(ids[i - 1].id, ids[i].id)) {
+            fail(b, &rows->steps[ids[i].row], "two steps share this id");
+            free(ids);
+            return NULL;
+        }
+    return ids;
 }
 
-/* Every parent exists and following parents always ends at the top. */
-static int check_links(build_ctx *b)
+/* Each row's parent as a row index (`count` for the top level), or -1. */
+static int find_parents(build_ctx *b, const id_ref *ids, size_t *parent)
 {
     const recipe_rows *rows = b->rows;
     for (size_t i = 0; i < rows->count; i++) {
         const ald_recipe_step *row = &rows->steps[i];
-        if (!row->id)
-            return fail(b, row, "step has no id");
-        for (size_t j = 0; j < i; j++)
-            if (same_id(rows->steps[j].id, row->id))
-                return fail(b, row, "two steps share this id");
-        const ald_recipe_step *cur = row;
-        for (size_t hops = 0; cur->parent_step_id; hops++) {
-            const ald_recipe_step *parent = find_row(rows, cur->parent_step_id);
-            if (!parent)
-                return fail(b, cur, "parent step %s does not exist in this recipe",
-                            cur->parent_step_id);
-            if (hops >= rows->count)
-                return fail(b, row, "parent links form a cycle");
-            cur = parent;
+        parent[i] = rows->count;
+        if (!row->parent_step_id)
+            continue;
+        id_ref key = {row->parent_step_id, 0};
+        size_t lo = 0, hi = rows->count; /* first id >= key */
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (strcmp(ids[mid].id, key.id) < 0)
+                lo = mid + 1;
+            else
+                hi = mid;
         }
+        if (lo == rows->count || strcmp(ids[lo].id, key.id) != 0)
+            return fail(b, row, "parent step %s does not exist in this recipe",
+                        row->parent_step_id);
+        parent[i] = ids[lo].row;
     }
     return 0;
 }
 
-static int by_sequence(const void *a, const void *b)
+/* qsort_r comparator (glibc): row indices by sequence number. */
+static int by_sequence(const void *a, const void *b, void *ctx)
 {
-    const ald_recipe_step *x = *(const ald_recipe_step *const *)a;
-    const ald_recipe_step *y = *(const ald_recipe_step *const *)b;
-    return (x->sequence_number > y->sequence_number) - (x->sequence_number < y->sequence_number);
+    const recipe_rows *rows = ctx;
+    size_t i = *(const size_t *)a, j = *(const size_t *)b;
+    int64_t x = rows->steps[i].sequence_number, y = rows->steps[j].sequence_number;
+    if (x != y)
+        return (x > y) - (x < y);
+    return (i > j) - (i < j); /* equal numbers keep the rows' order */
 }
 
-static int build_level(build_ctx *b, const char *parent_id, int depth, recipe_step **out,
+/* Children grouped by parent (counting sort), each group in sequence order. */
+static int group_children(build_ctx *b, const size_t *parent)
+{
+    size_t n = b->rows->count;
+    b->first = calloc(n + 2, sizeof *b->first);
+    b->members = malloc((n ? n : 1) * sizeof *b->members);
+    size_t *fill = calloc(n + 1, sizeof *fill);
+    if (!b->first || !b->members || !fill) {
+        free(fill);
+        return fail(b, NULL, "out of memory");
+    }
+    for (size_t i = 0; i < n; i++)
+        b->first[parent[i] + 1]++;
+    for (size_t g = 0; g <= n; g++)
+        b->first[g + 1] += b->first[g];
+    for (size_t i = 0; i < n; i++)
+        b->members[b->first[parent[i]] + fill[parent[i]]++] = i;
+    free(fill);
+    for (size_t g = 0; g <= n; g++)
+        if (b->first[g + 1] - b->first[g] > 1)
+            qsort_r(b->members + b->first[g], b->first[g + 1] - b->first[g], sizeof(size_t),
+                    by_sequence, (void *)b->rows);
+    return 0;
+}
+
+/* Every row hangs below the top level. One that does not is in, or below, a
+ * parent cycle: name a step of the cycle itself (n hops up from any such row
+ * always land in it), never leave the rows out silently. */
+static int check_reachable(build_ctx *b, const size_t *parent)
+{
+    size_t n = b->rows->count, head = 0, tail = 0;
+    size_t *queue = malloc((n + 1) * sizeof *queue);
+    unsigned char *seen = calloc(n ? n : 1, 1);
+    int rc = 0;
+    if (!queue || !seen)
+        rc = fail(b, NULL, "out of memory");
+    if (rc == 0)
+        queue[tail++] = n;
+    while (rc == 0 && head < tail) {
+        size_t g = queue[head++];
+        for (size_t k = b->first[g]; k < b->first[g + 1]; k++)
+            if (!seen[b->members[k]]) {
+                seen[b->members[k]] = 1;
+                queue[tail++] = b->members[k];
+            }
+    }
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        if (!seen[i]) {
+            size_t in_cycle = i;
+            for (size_t hops = 0; hops < n; hops++)
+                in_cycle = parent[in_cycle];
+            rc = fail(b, &b->rows->steps[in_cycle], "its parent links form a cycle, so it "
+                      "and the steps below it are not reachable from the recipe's top level");
+        }
+    free(queue);
+    free(seen);
+    return rc;
+}
+
+/* Ids unique, every parent present, no cycles; leaves b->first/members set. */
+static int index_rows(build_ctx *b)
+{
+    id_ref *ids = sorted_ids(b);
+    if (!ids)
+        return -1;
+    size_t *parent = malloc(b->rows->count * sizeof *parent);
+    int rc = parent ? find_parents(b, ids, parent) : fail(b, NULL, "out of memory");
+    free(ids);
+    if (rc == 0)
+        rc = group_children(b, parent);
+    if (rc == 0)
+        rc = check_reachable(b, parent);
+    free(parent);
+    return rc;
+}
+
+static int build_level(build_ctx *b, size_t group, int depth, recipe_step **out,
                        size_t *out_count);
 
 static int64_t sat_mul(int64_t a, int64_t b)
@@ -467,9 +579,10 @@ static int64_t sat_mul(int64_t a, int64_t b)
     return (a != 0 && b > RECIPE_MAX_TOTAL_STEPS / a) ? RECIPE_MAX_TOTAL_STEPS + 1 : a * b;
 }
 
-static int build_children(build_ctx *b, const ald_recipe_step *row, recipe_step *s, int depth)
+static int build_children(build_ctx *b, size_t index, recipe_step *s, int depth)
 {
-    if (build_level(b, row->id, depth + 1, &s->children, &s->child_count) != 0)
+    const ald_recipe_step *row = &b->rows->steps[index];
+    if (build_level(b, index, depth + 1, &s->children, &s->child_count) != 0)
         return -1;
     if (s->kind != STEP_LOOP) {
         s->leaf_count = 1;
@@ -488,31 +601,22 @@ static int build_children(build_ctx *b, const ald_recipe_step *row, recipe_step 
     return 0;
 }
 
-static int build_level(build_ctx *b, const char *parent_id, int depth, recipe_step **out,
+static int build_level(build_ctx *b, size_t group, int depth, recipe_step **out,
                        size_t *out_count)
 {
-    const recipe_rows *rows = b->rows;
-    size_t n = 0;
-    const ald_recipe_step **level = malloc((rows->count ? rows->count : 1) * sizeof *level);
-    if (!level)
-        return fail(b, NULL, "out of memory");
-    for (size_t i = 0; i < rows->count; i++) {
-        const char *p = rows->steps[i].parent_step_id;
-        if ((!parent_id && !p) || same_id(parent_id, p))
-            level[n++] = &rows->steps[i];
-    }
-    qsort(level, n, sizeof *level, by_sequence);
+    const size_t *level = b->members + b->first[group];
+    size_t n = b->first[group + 1] - b->first[group];
     *out = calloc(n ? n : 1, sizeof **out);
     *out_count = n;
     int rc = *out ? 0 : fail(b, NULL, "out of memory");
-    if (n && depth > RECIPE_MAX_DEPTH)
-        rc = fail(b, level[0], "loops nested deeper than %d levels", RECIPE_MAX_DEPTH);
+    if (rc == 0 && n && depth > RECIPE_MAX_DEPTH)
+        rc = fail(b, &b->rows->steps[level[0]], "loops nested deeper than %d levels",
+                  RECIPE_MAX_DEPTH);
     for (size_t i = 0; rc == 0 && i < n; i++) {
-        rc = build_one(b, level[i], &(*out)[i]);
+        rc = build_one(b, &b->rows->steps[level[i]], &(*out)[i]);
         if (rc == 0)
             rc = build_children(b, level[i], &(*out)[i], depth);
     }
-    free(level);
     return rc;
 }
 
@@ -549,7 +653,7 @@ static void copy_info(recipe *r, const recipe_rows *rows)
 int recipe_build(recipe *r, const recipe_rows *rows, char *err, size_t errlen)
 {
     memset(r, 0, sizeof *r);
-    build_ctx b = {rows, err, errlen};
+    build_ctx b = {rows, err, errlen, NULL, NULL};
     if (rows->oom)
         return fail(&b, NULL, "out of memory while reading the recipe");
     if (!rows->have_info)
@@ -560,7 +664,12 @@ int recipe_build(recipe *r, const recipe_rows *rows, char *err, size_t errlen)
         recipe_free(r);
         return -1;
     }
-    if (check_links(&b) != 0 || build_level(&b, NULL, 1, &r->steps, &r->step_count) != 0) {
+    int rc = index_rows(&b);
+    if (rc == 0)
+        rc = build_level(&b, rows->count, 1, &r->steps, &r->step_count);
+    free(b.first);
+    free(b.members);
+    if (rc != 0) {
         recipe_free(r);
         return -1;
     }

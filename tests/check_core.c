@@ -12,6 +12,7 @@
 #include "batchq.h"
 #include "engine.h"
 #include "executor.h"
+#include "log.h"
 #include "logger.h"
 #include "ports/plugin_instance.h"
 #include "sdnotify.h"
@@ -252,6 +253,17 @@ static void create_fixture_plc(plugin_instance *pi)
     ck_assert_msg(plugin_instance_create(pi, &conf, NULL, err, sizeof err) == 0, "%s", err);
 }
 
+START_TEST(log_escape_turns_control_characters_into_escapes)
+{
+    char out[64];
+    ck_assert_uint_eq(log_escape(out, sizeof out, "a\nb\rc\td\x01\x7f\xc3\xa9"), 20);
+    ck_assert_str_eq(out, "a\\nb\\rc\\td\\x01\\x7f\xc3\xa9");
+    /* an escape that does not fit is left out whole, never cut in half */
+    ck_assert_uint_eq(log_escape(out, 4, "ab\n"), 2);
+    ck_assert_str_eq(out, "ab");
+}
+END_TEST
+
 START_TEST(logger_cycle_hands_a_batch_to_the_queue)
 {
     state_init(1000000000u);
@@ -316,6 +328,7 @@ int main(void)
     tcase_add_test(tc, sdnotify_sends_one_datagram_to_the_notify_socket);
     tcase_add_test(tc, late_means_more_than_a_tenth);
     tcase_add_test(tc, logger_cycle_hands_a_batch_to_the_queue);
+    tcase_add_test(tc, log_escape_turns_control_characters_into_escapes);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

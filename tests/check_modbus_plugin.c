@@ -414,6 +414,26 @@ START_TEST(pulse_uses_the_plc_timer_where_one_is_declared)
 }
 END_TEST
 
+/* The heartbeat register counts up while the instance runs, and stops with it. */
+START_TEST(heartbeat_increments_its_register_until_stop)
+{
+    open_plugin("heartbeat_address = \"hr:50\"; heartbeat_period_ms = 50;");
+    static const tag_def defs[] = {{"hr:50", ALD_TYPE_U16, 0}};
+    ck_assert_int_eq(set_tags(defs, 1, 1), ALD_OK);
+    ck_assert_int_eq(vt->start(inst), ALD_OK);
+    size_t idx[] = {0};
+    ald_tag_value v[1];
+    double seen = 0;
+    for (int i = 0; i < 200 && seen < 3; i++) { /* at most 10 s */
+        ck_assert_int_eq(vt->read_tags(inst, idx, 1, v), ALD_OK);
+        seen = v[0].value;
+        usleep(50000);
+    }
+    ck_assert_msg(seen >= 3, "the heartbeat register stayed at %g", seen);
+    vt->stop(inst); /* joins the thread: nothing beats after this */
+}
+END_TEST
+
 START_TEST(write_mismatch_and_range_errors)
 {
     open_plugin(NULL);
@@ -588,6 +608,11 @@ START_TEST(settings_errors_name_the_setting)
                          "type = \"u16\"; }, { name = \"a\"; address = \"hr:2\"; "
                          "type = \"u16\"; } );",
                          "declared twice");
+    assert_setting_error("host = \"plc\"; heartbeat_address = \"coil:1\";",
+                         "setting heartbeat_address: \"coil:1\" is not a holding register");
+    assert_setting_error("host = \"plc\"; heartbeat_address = \"hr:1\"; "
+                         "heartbeat_period_ms = 10;",
+                         "setting heartbeat_period_ms: 10 is out of range 50..10000");
 }
 END_TEST
 
@@ -645,6 +670,7 @@ int main(void)
     tcase_add_test(io, set_tags_rejects_bad_tags);
     tcase_add_test(io, writes_and_reads_back);
     tcase_add_test(io, pulse_uses_the_plc_timer_where_one_is_declared);
+    tcase_add_test(io, heartbeat_increments_its_register_until_stop);
     tcase_add_test(io, write_mismatch_and_range_errors);
     tcase_add_test(io, write_to_read_only_tag_is_invalid);
     tcase_add_test(io, killed_server_fails_fast_then_reconnects);

@@ -166,6 +166,68 @@ START_TEST(missing_parent)
 }
 END_TEST
 
+START_TEST(self_parented_loop_is_named_not_dropped)
+{
+    begin();
+    purge("top", NULL, 1, 100);
+    loop("selfish", "selfish", 2, 3);
+    valve("v", "selfish", 1, 1, 20);
+    expect_error("'selfish'", "not reachable from the recipe's top level");
+}
+END_TEST
+
+START_TEST(cycle_with_no_top_level_names_a_step_not_no_steps)
+{
+    begin();
+    loop("a", "b", 1, 2);
+    loop("b", "a", 1, 2);
+    expect_error("not reachable", "parent links form a cycle");
+}
+END_TEST
+
+START_TEST(duplicate_ids_are_named)
+{
+    begin();
+    purge("p", NULL, 1, 100);
+    purge("p", NULL, 2, 100);
+    expect_error("two steps share this id", "(id p)");
+}
+END_TEST
+
+/* 20 000 loops of 4 steps: builds (linear-time; bench/recipe_load_bench.sh
+ * times it), with siblings in sequence order whatever the row order. */
+START_TEST(hundred_thousand_steps_build_in_sequence_order)
+{
+    enum { LOOPS = 20000 };
+    static char ids[LOOPS * 5][16];
+    begin();
+    for (int i = LOOPS - 1; i >= 0; i--) { /* rows in reverse: order comes from sequence */
+        char *l = ids[i * 5];
+        snprintf(l, 16, "L%d", i);
+        for (int k = 3; k >= 0; k--) {
+            char *c = ids[i * 5 + 1 + k];
+            snprintf(c, 16, "C%d_%d", i, k);
+            if (k % 2)
+                purge(c, l, k, 20);
+            else
+                valve(c, l, k, 1 + k / 2, 20);
+        }
+        loop(l, NULL, i, 2);
+    }
+    recipe r;
+    build_ok(&r);
+    ck_assert_uint_eq(r.step_count, LOOPS);
+    ck_assert_int_eq(r.total_steps, LOOPS * 4 * 2);
+    ck_assert_int_eq(r.total_cycles, LOOPS * 2);
+    ck_assert_str_eq(r.steps[0].id, "L0");
+    ck_assert_str_eq(r.steps[LOOPS - 1].id, "L19999");
+    ck_assert_str_eq(r.steps[7].children[0].id, "C7_0");
+    ck_assert_str_eq(r.steps[7].children[3].id, "C7_3");
+    ck_assert_int_eq(r.steps[7].children[2].valve_number, 2);
+    recipe_free(&r);
+}
+END_TEST
+
 START_TEST(negative_duration)
 {
     begin();
@@ -280,6 +342,10 @@ int main(void)
     tcase_add_test(tc, inline_parameters_are_the_fallback);
     tcase_add_test(tc, cycle_in_parent_links);
     tcase_add_test(tc, missing_parent);
+    tcase_add_test(tc, self_parented_loop_is_named_not_dropped);
+    tcase_add_test(tc, cycle_with_no_top_level_names_a_step_not_no_steps);
+    tcase_add_test(tc, duplicate_ids_are_named);
+    tcase_add_test(tc, hundred_thousand_steps_build_in_sequence_order);
     tcase_add_test(tc, negative_duration);
     tcase_add_test(tc, absurd_duration);
     tcase_add_test(tc, loop_count_zero);

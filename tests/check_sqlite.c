@@ -534,7 +534,8 @@ START_TEST(test_nested_recipe_loads_as_a_tree_with_configs)
     ck_assert_int_eq(r->version, 1);
     ck_assert_int_eq(r->steps, 7);
     const step_copy *s = r->step;
-    /* depth first: parents before children, siblings by sequence_number */
+    /* top level first, then by sequence_number (this recipe numbers its steps
+     * across levels, so that is also parents before children) */
     ck_assert_str_eq(s[0].type, "set parameter");
     ck_assert(s[0].has_param);
     ck_assert_str_eq(s[0].param, MFC1_FLOW);
@@ -549,6 +550,29 @@ START_TEST(test_nested_recipe_loads_as_a_tree_with_configs)
     expect_purge(&s[6], s[1].id, 100);
     ck_assert_int_lt(s[3].seq, s[4].seq);
     ck_assert_int_lt(s[5].seq, s[6].seq);
+    free(r);
+    sqt_close(inst);
+}
+END_TEST
+
+/* A self-parented loop and a step whose parent belongs to another recipe are
+ * not reachable from the top level: the store hands them over anyway, so the
+ * validator can name them (a recursive walk from the top used to drop them). */
+START_TEST(test_unreachable_steps_are_handed_over_not_dropped)
+{
+    const char *db = sqt_new_db_path("sqlite-unreachable");
+    void *inst = sqt_open(db, "");
+    sqt_exec(db, "INSERT INTO recipes (id, name) VALUES ('rx', 'broken');"
+                 "INSERT INTO recipe_steps (id, recipe_id, parent_step_id, sequence_number,"
+                 " name, type) VALUES ('top', 'rx', NULL, 1, 'top', 'purge'),"
+                 " ('self', 'rx', 'self', 2, 'self loop', 'loop'),"
+                 " ('stray', 'rx', 'v1-of-another-recipe', 3, 'stray', 'purge');");
+    recipe_copy *r = load(inst, "rx", ALD_OK);
+    ck_assert_int_eq(r->steps, 3);
+    ck_assert_str_eq(r->step[0].id, "top");
+    ck_assert_str_eq(r->step[1].id, "self");
+    ck_assert_str_eq(r->step[1].parent, "self");
+    ck_assert_str_eq(r->step[2].id, "stray");
     free(r);
     sqt_close(inst);
 }
@@ -763,6 +787,7 @@ static Suite *sqlite_suite(void)
     tcase_add_test(tc, test_seed_demo_false_creates_an_empty_schema);
     tcase_add_test(tc, test_nested_recipe_loads_as_a_tree_with_configs);
     tcase_add_test(tc, test_al2o3_demo_recipe_is_100_cycles_of_four_steps);
+    tcase_add_test(tc, test_unreachable_steps_are_handed_over_not_dropped);
     tcase_add_test(tc, test_recipe_parameters_are_read);
     tcase_add_test(tc, test_unknown_recipe_is_not_found_and_list_is_sorted);
     tcase_add_test(tc, test_saved_recipe_loads_back_and_replaces_the_old_tree);

@@ -53,6 +53,12 @@ tests_fixtures_plugins_plc_example_la_LDFLAGS = $(FIXTURE_LD) -lm
 
 check_PROGRAMS += tests/check_recipe
 TESTS += tests/check_recipe
+# ald/number.h: the strict number parser every store and path shares.
+check_PROGRAMS += tests/check_number
+TESTS += tests/check_number
+tests_check_number_SOURCES = tests/check_number.c
+tests_check_number_CFLAGS = $(ALD_TEST_CC_FLAGS)
+tests_check_number_LDADD = $(ALD_TEST_LIBS) -lm
 tests_check_recipe_SOURCES = tests/check_recipe.c
 tests_check_recipe_CFLAGS = $(ALD_TEST_CC_FLAGS)
 tests_check_recipe_LDADD = $(ALD_TEST_LIBS)

@@ -1,7 +1,10 @@
 # End-to-end tests of the daemon (bats, run through a TAP wrapper).
-TESTS += tests/integration/engine.test tests/integration/supabase.test
-dist_noinst_SCRIPTS += tests/integration/engine.test tests/integration/supabase.test
+TESTS += tests/integration/engine.test tests/integration/supabase.test \
+	tests/integration/safety.test
+dist_noinst_SCRIPTS += tests/integration/engine.test tests/integration/supabase.test \
+	tests/integration/safety.test
 EXTRA_DIST += tests/integration/engine.bats tests/integration/supabase.bats \
+	tests/integration/safety.bats \
 	tests/integration/helpers.bash
 # Crash safety as counts: kill -9, disk full (tmpfs), corrupt store file.
 TESTS += tests/integration/faults.test

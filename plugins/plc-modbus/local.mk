@@ -6,6 +6,7 @@ plugins_plc_modbus_plc_modbus_la_SOURCES = \
 	plugins/plc-modbus/mb_settings.c plugins/plc-modbus/mb_settings.h \
 	plugins/plc-modbus/mb_planner.c plugins/plc-modbus/mb_planner.h \
 	plugins/plc-modbus/mb_conn.c plugins/plc-modbus/mb_conn.h \
+	plugins/plc-modbus/mb_heartbeat.c plugins/plc-modbus/mb_heartbeat.h \
 	plugins/plc-modbus/mb_metrics.c plugins/plc-modbus/mb_metrics.h \
 	plugins/plc-modbus/mb_tags.c plugins/plc-modbus/mb_tags.h \
 	plugins/plc-modbus/mb_read.c plugins/plc-modbus/mb_write.c \

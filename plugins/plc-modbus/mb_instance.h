@@ -20,6 +20,7 @@
 
 #include "ald/plc.h"
 #include "mb_conn.h"
+#include "mb_heartbeat.h"
 #include "mb_metrics.h"
 #include "mb_planner.h"
 #include "mb_settings.h"
@@ -36,6 +37,7 @@ typedef struct mb_instance {
     mb_conn reader;
     pthread_mutex_t write_lock;
     mb_conn control;
+    mb_heartbeat heartbeat; /* its own thread and connection */
 
     mb_tag *tags; /* host tags in set_tags order, then config-only tags */
     size_t tag_count;

@@ -220,6 +220,23 @@ static ald_status load_pulse_timers(const loader *ld, mb_settings *s)
     return ALD_OK;
 }
 
+/* heartbeat_address = "hr:N" turns the heartbeat on; heartbeat_period_ms. */
+static ald_status load_heartbeat(const loader *ld, mb_settings *s)
+{
+    const char *address = NULL;
+    ald_status st = ald_setting_string(ld, "heartbeat_address", &address);
+    if (st != ALD_OK)
+        return st;
+    GET_INT(ld, "heartbeat_period_ms", 50, 10000, s->heartbeat_period_ms);
+    if (address == NULL || address[0] == '\0')
+        return ALD_OK;
+    if (codec_parse_address(address, &s->heartbeat) != 0 || s->heartbeat.area != AREA_HOLDING)
+        return ald_setting_fail(ld, "heartbeat_address",
+                    "\"%s\" is not a holding register address like \"hr:100\"", address);
+    s->heartbeat_enabled = 1;
+    return ALD_OK;
+}
+
 static void set_defaults(mb_settings *s)
 {
     memset(s, 0, sizeof *s);
@@ -238,6 +255,7 @@ static void set_defaults(mb_settings *s)
     s->backoff_initial_ms = 500;
     s->backoff_max_ms = 30000;
     s->write_verify_tolerance = 1e-3;
+    s->heartbeat_period_ms = 500;
 }
 
 ald_status mb_settings_load(const ald_host *host, const ald_config *cfg, mb_settings *s,
@@ -254,6 +272,8 @@ ald_status mb_settings_load(const ald_host *host, const ald_config *cfg, mb_sett
         st = load_tags(&ld, s);
     if (st == ALD_OK)
         st = load_pulse_timers(&ld, s);
+    if (st == ALD_OK)
+        st = load_heartbeat(&ld, s);
     if (st != ALD_OK)
         mb_settings_free(s);
     if (st == ALD_ERR_NOMEM)

@@ -67,6 +67,11 @@ typedef struct mb_settings {
     mb_pulse_timer *pulse_timers;
     size_t pulse_timer_count;
 
+    /* PLC heartbeat (mb_heartbeat.h): off unless heartbeat_address is set. */
+    int heartbeat_enabled;
+    modbus_address heartbeat; /* a holding register */
+    uint32_t heartbeat_period_ms;
+
     char device_label[160]; /* "host:port" or the serial device, for metrics and errors */
 } mb_settings;
 

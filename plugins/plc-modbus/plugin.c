@@ -35,6 +35,7 @@ static ald_status plc_create(const ald_host *host, const ald_config *cfg, void *
     pthread_mutex_init(&in->err_lock, NULL);
     mb_conn_init(&in->reader, &in->set, host, &in->metrics, "logger", &in->link_up);
     mb_conn_init(&in->control, &in->set, host, &in->metrics, "control", &in->link_up);
+    mb_heartbeat_init(&in->heartbeat, &in->set, host, &in->metrics);
     *instance = in;
     return ALD_OK;
 }
@@ -58,6 +59,7 @@ static void plc_destroy(void *instance)
     mb_instance *in = instance;
     if (in == NULL)
         return;
+    mb_heartbeat_destroy(&in->heartbeat);
     mb_conn_destroy(&in->reader);
     mb_conn_destroy(&in->control);
     free_tag_set(in);
@@ -72,6 +74,12 @@ static ald_status plc_start(void *instance)
 {
     mb_instance *in = instance;
     atomic_store(&in->running, 1);
+    /* The heartbeat connects by itself, so it beats once the PLC answers even
+     * when it does not answer now. */
+    if (mb_heartbeat_start(&in->heartbeat) != ALD_OK) {
+        mb_set_error(in, -1, "plc-modbus: cannot start the heartbeat thread");
+        return ALD_ERR_NOMEM;
+    }
     pthread_mutex_lock(&in->write_lock);
     pthread_mutex_lock(&in->read_lock);
     mb_conn_reset_backoff(&in->reader);
@@ -92,6 +100,7 @@ static void plc_stop(void *instance)
 {
     mb_instance *in = instance;
     atomic_store(&in->running, 0);
+    mb_heartbeat_stop(&in->heartbeat);
     pthread_mutex_lock(&in->write_lock);
     pthread_mutex_lock(&in->read_lock);
     mb_conn_close(&in->reader);

@@ -20,6 +20,11 @@
  * --fill-pattern each f32 pair at A, A+1 holds the value A). On exit the
  * server logs how many requests it answered ("served N requests: R reads,
  * W writes"), so a benchmark can count what a client sent.
+ *
+ * With --watchdog-ms T it runs the PLC program of docs/safety.md: when the
+ * heartbeat register (--heartbeat-register, default hr:100) has not changed
+ * for T ms, every valve coil is forced off, and stays forced off until the
+ * register changes again ("watchdog: ..." log lines).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -54,6 +59,8 @@ typedef struct plcsim_options {
     const char *events_path;
     int extra_registers; /* --registers N: holding registers EXTRA_BASE... */
     int fill_pattern;    /* --fill-pattern: f32 at A holds A, else zeros */
+    uint64_t watchdog_ms; /* --watchdog-ms T: 0 = no watchdog */
+    int heartbeat_register; /* -1 = not served */
 } plcsim_options;
 
 /* Requests answered, by kind, reported on exit. */
@@ -75,6 +82,8 @@ typedef struct plcsim {
     int demo_registers; /* holding registers the model owns: 0...demo_registers-1 */
     uint64_t opened_ns[VALVE_COUNT]; /* when each valve last opened; 0 = unknown */
     plcsim_counters served;
+    uint64_t last_beat_ns; /* when the heartbeat register last changed (or start) */
+    int tripped;           /* the watchdog holds every valve closed */
 } plcsim;
 
 static volatile sig_atomic_t stop_requested;
@@ -115,6 +124,7 @@ static void usage(FILE *out)
             "Usage: ald-plcsim --port N [--bind ADDR] [--seed N]\n"
             "                  [--byte-order abcd|badc|cdab|dcba] [--events FILE]\n"
             "                  [--registers N [--fill-pattern]]\n"
+            "                  [--watchdog-ms T [--heartbeat-register ADDR]]\n"
             "Serve the simulated ALD demo tool (docs/demo-tool.md) over Modbus TCP.\n\n"
             "  --port N          TCP port to listen on (1-65535), required\n"
             "  --bind ADDR       address to listen on (default 127.0.0.1)\n"
@@ -124,6 +134,9 @@ static void usage(FILE *out)
             "  --registers N     also serve N plain holding registers from address 1000\n"
             "                    (benchmarks: readable, writable, outside the model)\n"
             "  --fill-pattern    fill them with f32 values: the pair at A, A+1 holds A\n"
+            "  --watchdog-ms T   close every valve when the heartbeat register has not\n"
+            "                    changed for T ms (the PLC logic of docs/safety.md)\n"
+            "  --heartbeat-register ADDR  its holding register (default 100)\n"
             "  --help            show this help\n"
             "  --version         show the version\n\n"
             "Logs go to stderr; \"listening on ADDR:PORT\" marks readiness. SIGTERM or\n"
@@ -152,11 +165,14 @@ static int parse_args(int argc, char **argv, plcsim_options *o)
         {"events", required_argument, NULL, 'e'},
         {"registers", required_argument, NULL, 'r'},
         {"fill-pattern", no_argument, NULL, 'f'},
+        {"watchdog-ms", required_argument, NULL, 'w'},
+        {"heartbeat-register", required_argument, NULL, 'H'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
-    *o = (plcsim_options){.bind = "127.0.0.1", .order = ALD_ORDER_ABCD};
+    *o = (plcsim_options){.bind = "127.0.0.1", .order = ALD_ORDER_ABCD,
+                          .heartbeat_register = -1};
     unsigned long long v;
     int c;
     while ((c = getopt_long(argc, argv, "", longs, NULL)) != -1) {
@@ -192,6 +208,18 @@ static int parse_args(int argc, char **argv, plcsim_options *o)
         case 'f':
             o->fill_pattern = 1;
             break;
+        case 'w':
+            if (parse_number(optarg, 3600000, &v) != 0 || v == 0)
+                return say("--watchdog-ms %s: expected milliseconds 1-3600000", optarg), 2;
+            o->watchdog_ms = v;
+            break;
+        case 'H':
+            if (parse_number(optarg, EXTRA_BASE - 1, &v) != 0 || v < 8)
+                return say("--heartbeat-register %s: expected a holding register 8-%d "
+                           "(0-7 are the demo tool's)", optarg, EXTRA_BASE - 1),
+                       2;
+            o->heartbeat_register = (int)v;
+            break;
         case 'h':
             usage(stdout);
             return 1;
@@ -210,6 +238,8 @@ static int parse_args(int argc, char **argv, plcsim_options *o)
         return say("--port is required (see --help)"), 2;
     if (o->fill_pattern && o->extra_registers == 0)
         return say("--fill-pattern needs --registers N (see --help)"), 2;
+    if (o->watchdog_ms && o->heartbeat_register < 0)
+        o->heartbeat_register = 100;
     return 0;
 }
 
@@ -227,6 +257,8 @@ static modbus_mapping_t *new_mapping(plcsim *p)
             end[ch[i].area] = last;
     }
     p->demo_registers = end[AREA_HOLDING];
+    if (p->opt.heartbeat_register >= end[AREA_HOLDING])
+        end[AREA_HOLDING] = p->opt.heartbeat_register + 1;
     if (p->opt.extra_registers > 0)
         end[AREA_HOLDING] = EXTRA_BASE + p->opt.extra_registers;
     return modbus_mapping_new(end[AREA_COIL], end[AREA_DISCRETE_INPUT], end[AREA_HOLDING],
@@ -318,6 +350,48 @@ static void apply_writes(plcsim *p, const uint8_t *old_bits, const uint16_t *old
     }
 }
 
+/* ---- the watchdog (docs/safety.md) ------------------------------------------- */
+
+/* Force every open valve coil off, as the PLC program's interlock does. */
+static void force_valves_closed(plcsim *p, uint64_t now)
+{
+    for (int coil = 0; coil < VALVE_COUNT; coil++) {
+        sim_valve_event ev;
+        p->map->tab_bits[coil] = 0;
+        if (sim_model_write(p->model, AREA_COIL, (unsigned)coil, 0.0, now, &ev) ==
+            SIM_TRANSITION)
+            report_transition(p, &ev);
+    }
+}
+
+/* After each request and each idle tick: trip, hold or release. */
+static void watchdog_check(plcsim *p, uint64_t now)
+{
+    if (!p->opt.watchdog_ms)
+        return;
+    uint64_t silent_ns = now - p->last_beat_ns;
+    if (!p->tripped && silent_ns > p->opt.watchdog_ms * 1000000u) {
+        p->tripped = 1;
+        say("watchdog: heartbeat hr:%d unchanged for %" PRIu64 " ms: all valves forced closed",
+            p->opt.heartbeat_register, silent_ns / 1000000u);
+    }
+    if (p->tripped)
+        force_valves_closed(p, now);
+}
+
+/* A write that changed the heartbeat register feeds the watchdog. */
+static void watchdog_feed(plcsim *p, uint16_t before, uint64_t now)
+{
+    if (p->opt.heartbeat_register < 0 ||
+        p->map->tab_registers[p->opt.heartbeat_register] == before)
+        return;
+    p->last_beat_ns = now;
+    if (p->tripped) {
+        p->tripped = 0;
+        say("watchdog: heartbeat back: valves released");
+    }
+}
+
 /* ---- serving -------------------------------------------------------------- */
 
 /* Counts the request by its function code (the byte after the TCP header). */
@@ -354,9 +428,13 @@ static void serve_request(plcsim *p, const uint8_t *req, int len, uint64_t now)
     refresh_mapping(p);
     memcpy(old_bits, p->map->tab_bits, (size_t)p->map->nb_bits);
     memcpy(old_regs, p->map->tab_registers, (size_t)p->demo_registers * sizeof *old_regs);
+    uint16_t old_beat =
+        p->opt.heartbeat_register >= 0 ? p->map->tab_registers[p->opt.heartbeat_register] : 0;
     if (modbus_reply(p->ctx, req, len, p->map) < 0)
         say("reply failed: %s", modbus_strerror(errno));
     apply_writes(p, old_bits, old_regs, now);
+    watchdog_feed(p, old_beat, now);
+    watchdog_check(p, now);
 }
 
 static void drop_client(plcsim *p, int fd, const char *why)
@@ -401,12 +479,14 @@ static int serve(plcsim *p)
         fd_set ready = p->clients;
         FD_SET(p->listen_fd, &ready);
         int maxfd = p->max_fd > p->listen_fd ? p->max_fd : p->listen_fd;
-        if (select(maxfd + 1, &ready, NULL, NULL, NULL) < 0) {
+        struct timeval tick = {0, 10000}; /* the watchdog's scan time: 10 ms */
+        if (select(maxfd + 1, &ready, NULL, NULL, p->opt.watchdog_ms ? &tick : NULL) < 0) {
             if (errno == EINTR)
                 continue;
             say("select failed: %s", strerror(errno));
             return -1;
         }
+        watchdog_check(p, mono_ns());
         if (FD_ISSET(p->listen_fd, &ready))
             accept_client(p);
         for (int fd = 0; fd <= p->max_fd; fd++)
@@ -470,6 +550,10 @@ static int start(plcsim *p)
                -1;
     FD_ZERO(&p->clients);
     p->max_fd = p->listen_fd;
+    p->last_beat_ns = now; /* the watchdog's timer runs from power-on */
+    if (p->opt.watchdog_ms)
+        say("watchdog: valves close when hr:%d is unchanged for %" PRIu64 " ms",
+            p->opt.heartbeat_register, p->opt.watchdog_ms);
     say("seed %" PRIu64 "%s, byte order %s", seed,
         p->opt.seed_given ? "" : " (from the clock)",
         (const char *[]){"abcd", "abcd", "badc", "cdab", "dcba"}[p->opt.order]);

@@ -11,6 +11,8 @@
 
 #include "sqlite_store.h"
 
+#include "ald/number.h"
+
 ald_status sq_map_rc(int sqlite_rc)
 {
     /* A foreign key failure means a row names an id that does not exist. */
@@ -205,9 +207,23 @@ const char *sq_col_text(sqlite3_stmt *st, int col)
     return (const char *)sqlite3_column_text(st, col);
 }
 
+/* Strict: SQLite keeps text in a REAL column as text, and its own
+ * conversion reads "abc" as 0 and "120abc" as 120. Text must be exactly a
+ * number (ald/number.h); anything else is NaN, which no path writes. */
 double sq_col_double(sqlite3_stmt *st, int col)
 {
-    return sqlite3_column_type(st, col) == SQLITE_NULL ? NAN : sqlite3_column_double(st, col);
+    double v = NAN;
+    switch (sqlite3_column_type(st, col)) {
+    case SQLITE_INTEGER:
+    case SQLITE_FLOAT:
+        return sqlite3_column_double(st, col);
+    case SQLITE_TEXT:
+        if (ald_parse_number(sq_col_text(st, col), &v) != 0)
+            v = NAN;
+        return v;
+    default: /* NULL, BLOB */
+        return NAN;
+    }
 }
 
 int64_t sq_col_int(sqlite3_stmt *st, int col)

@@ -2,9 +2,13 @@
  * sqlite_recipes.c - reading recipes: the recipe row, its step tree joined with
  * the *_step_config tables, and its recipe_parameters.
  *
- * Steps come out depth first: every parent before its children, siblings by
- * sequence_number. So a reader that builds the tree from parent_step_id never
- * sees a child whose parent it does not know yet.
+ * Every step row of the recipe comes out, top level first, then by
+ * sequence_number; readers build the tree from parent_step_id (the engine's
+ * validator does, in O(n log n)). Rows that are not reachable from the top
+ * level (a parent cycle, a parent in another recipe) are handed over too, so
+ * the validator names them: the store never drops a row silently. (Before,
+ * a recursive query walked the tree from the top: quadratic without an index
+ * on parent_step_id, and blind to unreachable rows.)
  */
 #include <stdio.h>
 
@@ -17,25 +21,19 @@ static const char SQL_LIST[] =
     "SELECT id, name, description, version, chamber_temperature_set_point, pressure_set_point"
     " FROM recipes ORDER BY name, id";
 static const char SQL_STEPS[] =
-    "WITH RECURSIVE tree(id, path, depth) AS ("
-    "  SELECT id, printf('%010d', sequence_number), 1 FROM recipe_steps"
-    "   WHERE recipe_id = ?1 AND parent_step_id IS NULL"
-    "  UNION ALL"
-    "  SELECT s.id, tree.path || '.' || printf('%010d', s.sequence_number), tree.depth + 1"
-    "   FROM recipe_steps s JOIN tree ON s.parent_step_id = tree.id"
-    "   WHERE tree.depth < 64)" /* a parent cycle in hand-edited data must not hang us */
-    " SELECT s.id, s.recipe_id, s.parent_step_id, s.sequence_number, s.name, s.type,"
+    "SELECT s.id, s.recipe_id, s.parent_step_id, s.sequence_number, s.name, s.type,"
     "  s.parameters,"
     "  v.step_id IS NOT NULL, v.valve_number, v.duration_ms,"
     "  p.step_id IS NOT NULL, p.duration_ms, p.gas_type, p.flow_rate,"
     "  l.step_id IS NOT NULL, l.iteration_count,"
     "  c.step_id IS NOT NULL, c.parameter_id, c.target_value, c.hold_duration_ms"
-    " FROM tree JOIN recipe_steps s ON s.id = tree.id"
+    " FROM recipe_steps s"
     " LEFT JOIN valve_step_config v ON v.step_id = s.id"
     " LEFT JOIN purge_step_config p ON p.step_id = s.id"
     " LEFT JOIN loop_step_config l ON l.step_id = s.id"
     " LEFT JOIN parameter_step_config c ON c.step_id = s.id"
-    " ORDER BY tree.path, s.id";
+    " WHERE s.recipe_id = ?1"
+    " ORDER BY s.parent_step_id IS NOT NULL, s.sequence_number, s.id";
 static const char SQL_PARAMS[] =
     "SELECT parameter_name, parameter_value FROM recipe_parameters WHERE recipe_id = ?1"
     " ORDER BY parameter_name, id";

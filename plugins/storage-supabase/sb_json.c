@@ -14,6 +14,8 @@
 
 #include "sb_store.h"
 
+#include "ald/number.h"
+
 const char *sb_str(const json_t *row, const char *key)
 {
     return json_string_value(json_object_get(row, key));
@@ -26,13 +28,10 @@ double sb_num(const json_t *row, const char *key)
         return json_number_value(v);
     if (json_is_boolean(v))
         return json_is_true(v) ? 1.0 : 0.0;
-    if (json_is_string(v)) { /* numeric columns may come as text on some sites */
-        char *end;
-        double d = strtod(json_string_value(v), &end);
-        if (end != json_string_value(v) && *end == '\0')
-            return d;
-    }
-    return NAN;
+    double d = NAN; /* numeric columns may come as text on some sites: exactly a number */
+    if (json_is_string(v) && ald_parse_number(json_string_value(v), &d) != 0)
+        d = NAN;
+    return d;
 }
 
 int64_t sb_int(const json_t *row, const char *key)

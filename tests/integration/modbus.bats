@@ -368,3 +368,41 @@ teardown() {
     echo "$output"
     [ "$status" -ne 0 ]
 }
+
+# A recipe of one valve-1 pulse of $2 ms, id $1, started by a command.
+start_pulse_recipe() {
+    db "INSERT INTO recipes (id, name) VALUES ('$1', 'pulse $2 ms');
+        INSERT INTO recipe_steps (id, recipe_id, sequence_number, name, type)
+          VALUES ('$1-v', '$1', 1, 'long pulse', 'valve');
+        INSERT INTO valve_step_config (id, step_id, valve_number, duration_ms)
+          VALUES ('$1-c', '$1-v', 1, $2);
+        INSERT INTO recipe_commands (id, type, parameters, status, machine_id)
+          VALUES ('$1-cmd', 'start_recipe', '{\"recipe_id\": \"$1\"}', 'pending',
+                  'e3e6e280-0000-4000-8000-000000000001');"
+}
+
+@test "engine killed mid-pulse: the PLC's watchdog closes the valve once the heartbeat stops" {
+    local f=$CONF/plc-modbus.conf log=$BATS_TEST_TMPDIR/plcsim.log
+    sed -i 's|^\( *\)# heartbeat_address = "hr:100";|\1heartbeat_address = "hr:100";|;
+            s|^\( *\)heartbeat_period_ms = [0-9]*;|\1heartbeat_period_ms = 100;|' "$f"
+    grep -q '^ *heartbeat_address = "hr:100";' "$f"
+    grep -q '^ *heartbeat_period_ms = 100;' "$f"
+    start_plcsim "$(free_port)" --watchdog-ms 1000
+    start_modbus_engine
+    start_pulse_recipe 60606060-0000-4000-8000-000000000001 60000
+    eventually 100 grep -q "valve coil:0 opened" "$log"
+    # alive and beating: the watchdog holds off while the valve is open
+    sleep 1.5
+    ! grep -q "valve coil:0 closed" "$log"
+    [[ "$(grep "watchdog:" "$log" | tail -n 1)" != *"forced closed"* ]]
+    kill -KILL "$ENGINE_PID"
+    wait "$ENGINE_PID" || true
+    ENGINE_PID=
+    eventually 50 grep -q "valve coil:0 closed" "$log"
+    # closed by the watchdog (its line comes first), not by anything else
+    local trip closed
+    trip=$(grep -n "all valves forced closed" "$log" | tail -n 1 | cut -d: -f1)
+    closed=$(grep -n "valve coil:0 closed" "$log" | tail -n 1 | cut -d: -f1)
+    [ -n "$trip" ] && [ "$trip" -lt "$closed" ]
+    grep "valve coil:0 pulse" "$log"
+}
