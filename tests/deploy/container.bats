@@ -241,7 +241,7 @@ setup() {
     done
     note "standby active $(elapsed "$t0") s after the first container stopped"
     [ "$(metric ald_engine_active "$CT-b")" = 1 ]
-    podman logs "$CT-b" 2>&1 | grep -q 'holding the lease of machine .*: taking commands'
+    podman logs "$CT-b" 2>&1 | grep -q 'holding the lease of machine .*: this engine drives the tool'
     run podman exec "$CT-b" aldctl status --json --process "$(cat "$CT_LOG/process-id")"
     echo "$output"
     [ "$(process_field outcome <<<"$output")" = aborted ]
