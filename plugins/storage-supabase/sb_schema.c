@@ -99,7 +99,8 @@ void sb_schema_check(sb_store *sb)
     sb_req_init(&req, "GET", "", "start (reading the schema)");
     ald_status rc = sb_call(sb, &req, &resp);
     const json_t *paths = rc == ALD_OK ? json_object_get(resp.json, "paths") : NULL;
-    if (json_is_object(paths)) {
+    int readable = json_is_object(paths); /* paths dies with resp below */
+    if (readable) {
         if (note_missing(sb, paths))
             sb->host->log(sb->host, ALD_LOG_WARNING,
                           "storage-supabase: the project lacks what deploy/supabase/migrations "
@@ -108,7 +109,7 @@ void sb_schema_check(sb_store *sb)
     }
     sb_response_free(&resp);
     sb_req_free(&req);
-    if (!json_is_object(paths)) {
+    if (!readable) {
         sb->host->log(sb->host, ALD_LOG_INFO, "storage-supabase: the schema root %s/ is not "
                       "readable, so missing migrations are found when first used", sb->base_url);
         probe_session_columns(sb);
