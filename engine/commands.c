@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "command_age.h"
 #include "log.h"
 #include "metrics.h"
 #include "recipe.h"
@@ -23,6 +24,7 @@ static ald_metric *m_received, *m_claimed, *m_failed, *m_queue, *m_busy, *m_acti
 typedef struct pending_command {
     char id[64];
     char type[48];
+    char created_at[48];
     char *parameters_json;
 } pending_command;
 
@@ -55,6 +57,7 @@ static void on_command(void *ctx, const ald_command *c)
     pending_command *p = &l->items[l->count++];
     snprintf(p->id, sizeof p->id, "%s", c->id);
     snprintf(p->type, sizeof p->type, "%s", c->type ? c->type : "");
+    snprintf(p->created_at, sizeof p->created_at, "%s", c->created_at ? c->created_at : "");
     p->parameters_json = c->parameters_json ? strdup(c->parameters_json) : NULL;
 }
 
@@ -334,6 +337,11 @@ static void do_clear_error(command_processor *cp, const pending_command *c)
 static void dispatch(command_processor *cp, const pending_command *c)
 {
     char err[300];
+    if (command_too_old(c->type, c->created_at[0] ? c->created_at : NULL, clock_realtime_ms(),
+                        cp->max_age_s, err, sizeof err)) {
+        finish(cp, c->id, "error", err); /* a stale start or set does nothing */
+        return;
+    }
     json_t *params = commands_parse_params(c->parameters_json, err, sizeof err);
     if (!params) {
         finish(cp, c->id, "error", err);
@@ -492,6 +500,19 @@ static int may_take_commands(command_processor *cp)
     return hold_lease(cp);
 }
 
+/* Claim and run one fetched command; 1 when it was ours to run. */
+static int take(command_processor *cp, const pending_command *c)
+{
+    metrics_add(m_received, 1);
+    if (storage_port_claim_command(cp->storage, c->id, NULL) != ALD_OK)
+        return 0;
+    metrics_add(m_claimed, 1);
+    cp->busy_since_ms = clock_mono_ms();
+    dispatch(cp, c);
+    cp->busy_since_ms = 0;
+    return 1;
+}
+
 int commands_poll_once(command_processor *cp)
 {
     if (!may_take_commands(cp))
@@ -501,16 +522,11 @@ int commands_poll_once(command_processor *cp)
                                                 on_command, &l, NULL);
     metrics_set(m_queue, (double)l.count);
     int handled = 0;
-    for (size_t i = 0; st == ALD_OK && i < l.count; i++) {
-        metrics_add(m_received, 1);
-        if (storage_port_claim_command(cp->storage, l.items[i].id, NULL) == ALD_OK) {
-            metrics_add(m_claimed, 1);
-            cp->busy_since_ms = clock_mono_ms();
-            dispatch(cp, &l.items[i]);
-            cp->busy_since_ms = 0;
-            handled++;
-        }
-    }
+    /* Stops first, even from a store that hands rows in creation order only. */
+    for (int stops = 1; stops >= 0; stops--)
+        for (size_t i = 0; st == ALD_OK && i < l.count; i++)
+            if (command_is_stop(l.items[i].type) == stops)
+                handled += take(cp, &l.items[i]);
     for (size_t i = 0; i < l.count; i++)
         free(l.items[i].parameters_json);
     return handled + poll_setpoints(cp);
@@ -561,6 +577,7 @@ void commands_init(command_processor *cp, plugin_instance *storage, plugin_insta
     cp->exec = exec;
     cp->machine_id = machine_id;
     cp->poll_ms = poll_ms ? poll_ms : COMMANDS_POLL_MS;
+    cp->max_age_s = COMMAND_MAX_AGE_DEFAULT_S;
     cp->lease_held = -1; /* unknown: the first poll always says which it is */
     char host[64] = "engine";
     gethostname(host, sizeof host);
@@ -585,10 +602,11 @@ void commands_init(command_processor *cp, plugin_instance *storage, plugin_insta
 
 int commands_start(command_processor *cp, plugin_instance *storage, plugin_instance *plc,
                    const tagmap *tags, executor *exec, const char *machine_id,
-                   unsigned poll_ms, const ald_config *readiness)
+                   unsigned poll_ms, const ald_config *readiness, unsigned max_age_s)
 {
     commands_init(cp, storage, plc, tags, exec, machine_id, poll_ms);
     cp->readiness = readiness;
+    cp->max_age_s = max_age_s ? max_age_s : COMMAND_MAX_AGE_DEFAULT_S;
     if (!storage_port_has(storage, STORAGE_COMMANDS)) {
         log_warning("commands", "storage '%s' has no command queue: commands are off",
                     port_instance_name(storage));
