@@ -3,6 +3,7 @@
 #include "clock.h"
 
 #include <jansson.h>
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ald/number.h"
 #include "command_age.h"
 #include "log.h"
 #include "metrics.h"
@@ -103,12 +105,14 @@ static int load_recipe(command_processor *cp, const char *recipe_id, recipe *rc,
     recipe_rows rows;
     recipe_rows_init(&rows);
     ald_recipe_reader reader = recipe_rows_reader(&rows);
-    ald_status st = storage_port_load_recipe(cp->storage, recipe_id, &reader, NULL);
+    port_error why = {""};
+    ald_status st = storage_port_load_recipe(cp->storage, recipe_id, &reader, &why);
     int rc_build = -1;
     if (st == ALD_ERR_NOT_FOUND || (st == ALD_OK && !rows.have_info))
         snprintf(err, len, "recipe %s does not exist", recipe_id);
-    else if (st != ALD_OK)
-        snprintf(err, len, "cannot read recipe %s: %s", recipe_id, ald_status_name(st));
+    else if (st != ALD_OK) /* the store's words name the row (a valve number 1.5 ...) */
+        snprintf(err, len, "cannot read recipe %s: %s: %s", recipe_id, ald_status_name(st),
+                 why.text);
     else
         rc_build = recipe_build(rc, &rows, err, len);
     recipe_rows_free(&rows);
@@ -293,20 +297,47 @@ static void do_stop(command_processor *cp, const pending_command *c, json_t *par
     finish(cp, c->id, "completed", NULL);
 }
 
+/* parameters.value (or target_value) as a number: a JSON number, or a string
+ * that is exactly a number ("120"; not "120abc", "", "0x40", "nan"), read by
+ * the same strict grammar as the stores' numeric text (ald/number.h). */
+static int set_value_of(json_t *params, double *value, char *err, size_t len)
+{
+    const char *key = "value";
+    json_t *v = json_object_get(params, key);
+    if (!v)
+        v = json_object_get(params, key = "target_value");
+    if (json_is_number(v)) {
+        *value = json_number_value(v);
+        return 0;
+    }
+    if (json_is_string(v) && ald_parse_number(json_string_value(v), value) == 0)
+        return 0;
+    char *shown = v ? json_dumps(v, JSON_ENCODE_ANY) : NULL;
+    if (shown)
+        snprintf(err, len, "set_parameter: parameters.%s %.80s is refused: it must be a "
+                 "number, or a string holding exactly a number (\"120\")", key, shown);
+    else
+        snprintf(err, len, "set_parameter needs parameters.value (a number)");
+    free(shown);
+    return -1;
+}
+
 static void do_set_parameter(command_processor *cp, const pending_command *c, json_t *params)
 {
     const char *pid = param_string(params, "parameter_id");
-    json_t *v = json_object_get(params, "value");
-    if (!v)
-        v = json_object_get(params, "target_value");
-    if (!pid || !json_is_number(v)) {
+    char err[600];
+    double value;
+    if (!pid) {
         finish(cp, c->id, "error", "set_parameter needs parameters.parameter_id (text) and "
                                    "value (number)");
         return;
     }
+    if (set_value_of(params, &value, err, sizeof err) != 0) {
+        finish(cp, c->id, "error", err);
+        return;
+    }
     setpoint_target t = {cp->plc, cp->tags, cp->storage};
-    char err[600];
-    if (setpoint_apply(&t, pid, json_number_value(v), err, sizeof err) != 0)
+    if (setpoint_apply(&t, pid, value, err, sizeof err) != 0)
         finish(cp, c->id, "error", err);
     else
         finish(cp, c->id, "completed", NULL);
@@ -444,6 +475,10 @@ static int poll_setpoints(command_processor *cp)
             snprintf(err, sizeof err, "no unique writable parameter matches id '%s', address "
                      "%lld or name '%s'", it->parameter_id, (long long)l.override_address[i],
                      it->parameter_name);
+        else if (isnan(it->value)) /* the store read NULL or malformed text as NaN */
+            snprintf(err, sizeof err, "parameter_control_commands.target_value for %s is not "
+                     "a number (NULL, or text that is not exactly a number such as 'abc' or "
+                     "'120abc'): nothing written", p->id);
         else
             setpoint_apply(&t, p->id, it->value, err, sizeof err);
         storage_port_finish_setpoint(cp->storage, it->id, err[0] ? err : NULL, NULL);
