@@ -244,6 +244,34 @@ static int begin_process(command_processor *cp, const pending_command *c, recipe
     return 0;
 }
 
+/* A start's load and checks take long on a huge recipe (about 1 s for
+ * 100 000 steps): once they are done and before the process is created, a
+ * stop that arrived meanwhile is taken, and it cancels the start. 1 =
+ * stopped (err says by which). */
+static int stopped_while_starting(command_processor *cp, char *err, size_t len)
+{
+    pending_list l = {.count = 0};
+    int stopped = 0;
+    if (storage_port_fetch_commands(cp->storage, cp->machine_id, COMMANDS_BATCH, on_command,
+                                    &l, NULL) == ALD_OK)
+        for (size_t i = 0; i < l.count && !stopped; i++) {
+            if (!command_is_stop(l.items[i].type) ||
+                storage_port_claim_command(cp->storage, l.items[i].id, NULL) != ALD_OK)
+                continue;
+            metrics_add(m_received, 1);
+            metrics_add(m_claimed, 1);
+            log_info("commands", "command %s: %s, while a recipe was starting", l.items[i].id,
+                     l.items[i].type);
+            finish(cp, l.items[i].id, "completed", NULL);
+            snprintf(err, len, "stopped by command %s before the recipe started",
+                     l.items[i].id);
+            stopped = 1;
+        }
+    for (size_t i = 0; i < l.count; i++)
+        free(l.items[i].parameters_json);
+    return stopped;
+}
+
 static void do_start(command_processor *cp, const pending_command *c, json_t *params)
 {
     char err[600];
@@ -263,7 +291,8 @@ static void do_start(command_processor *cp, const pending_command *c, json_t *pa
                machine_can_start(&m, err, sizeof err) == 0 &&
                load_recipe(cp, recipe_id, &rc, err, sizeof err) == 0 &&
                check_against_map(cp->tags, rc.steps, rc.step_count, err, sizeof err) == 0 &&
-               check_readiness(cp, err, sizeof err) == 0) {
+               check_readiness(cp, err, sizeof err) == 0 &&
+               !stopped_while_starting(cp, err, sizeof err)) {
         const char *op = param_string(params, "operator_id");
         if (!op && m.operator_id[0])
             op = m.operator_id;

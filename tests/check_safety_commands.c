@@ -7,7 +7,8 @@
  *
  * Also (issue 9, items 6 and 7): a stop behind 10 000 pending set_parameter
  * rows is the first command claimed, and start/set commands older than the
- * age limit are finished "expired" without acting (stops never expire).
+ * age limit are finished "expired" without acting (stops never expire);
+ * (item 8) a stop that arrives while a huge recipe is loading cancels it.
  */
 #include <stdio.h>
 #include <string.h>
@@ -162,6 +163,39 @@ START_TEST(created_at_in_the_stores_forms_parses_and_junk_is_refused)
 }
 END_TEST
 
+/* Item 8: a stop that arrives while a 100 000-step start is loading cancels
+ * it. Made certain, not hoped for: a trigger inserts the stop the moment the
+ * start is claimed, so it is queued before the load begins and after the
+ * poll's fetch. */
+START_TEST(a_stop_queued_behind_a_huge_start_cancels_it_before_anything_runs)
+{
+    rig_up();
+    rig_sql("INSERT INTO recipes(id, name) VALUES('big', 'huge');"
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100000) "
+            "INSERT INTO recipe_steps(id, recipe_id, sequence_number, name, type) "
+            "SELECT 's' || i, 'big', i, 'pulse ' || i, 'valve' FROM n;"
+            "INSERT INTO valve_step_config(id, step_id, valve_number, duration_ms) "
+            "SELECT 'v' || id, id, 1, 10 FROM recipe_steps WHERE recipe_id = 'big'");
+    record_claim_order();
+    rig_sql("CREATE TRIGGER stop_behind AFTER UPDATE OF status ON recipe_commands "
+            "WHEN NEW.id = 'start' AND NEW.status = 'processing' BEGIN "
+            "INSERT INTO recipe_commands(id, type, parameters, status, machine_id) "
+            "VALUES('stop', 'stop', '{}', 'pending', '%s'); END", RIG_MACHINE);
+    rig_command("start", "start_recipe", "{\"recipe_id\": \"big\"}");
+    ck_assert_int_eq(commands_poll_once(&R.cp), 1);
+    ck_assert_str_eq(rig_query("SELECT group_concat(id, ',') FROM claims"), "start,stop");
+    ck_assert_str_eq(rig_query("SELECT status FROM recipe_commands WHERE id = 'stop'"),
+                     "completed");
+    ck_assert_str_eq(rig_query("SELECT status || ': ' || error_message FROM recipe_commands "
+                               "WHERE id = 'start'"),
+                     "error: stopped by command stop before the recipe started");
+    ck_assert(!executor_busy(&R.exec));
+    ck_assert_str_eq(rig_query("SELECT count(*) FROM process_executions"), "0");
+    ck_assert_str_eq(rig_query("SELECT status FROM machines"), "idle");
+    ck_assert_uint_eq(R.fault->write_count(R.plc.inst), 0);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("safety: commands");
@@ -176,6 +210,7 @@ int main(void)
     tcase_add_test(order, start_and_set_commands_older_than_the_limit_expire_and_do_nothing);
     tcase_add_test(order, a_fresh_start_runs_and_an_old_stop_still_stops);
     tcase_add_test(order, created_at_in_the_stores_forms_parses_and_junk_is_refused);
+    tcase_add_test(order, a_stop_queued_behind_a_huge_start_cancels_it_before_anything_runs);
     suite_add_tcase(s, order);
     return run_suite(s);
 }
