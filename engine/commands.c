@@ -63,6 +63,26 @@ static void on_command(void *ctx, const ald_command *c)
     p->parameters_json = c->parameters_json ? strdup(c->parameters_json) : NULL;
 }
 
+/* Up to COMMANDS_BATCH pending commands, stops first (the stores' order). */
+static ald_status fetch_pending(command_processor *cp, pending_list *l)
+{
+    l->count = 0;
+    return storage_port_fetch_commands(cp->storage, cp->machine_id, COMMANDS_BATCH, on_command,
+                                       l, NULL);
+}
+
+static void free_pending(pending_list *l)
+{
+    for (size_t i = 0; i < l->count; i++)
+        free(l->items[i].parameters_json);
+    l->count = 0;
+}
+
+static int is_start(const char *type)
+{
+    return !strcmp(type, "start_recipe") || !strcmp(type, "start");
+}
+
 static int read_machine(command_processor *cp, storage_machine *m, char *err, size_t len)
 {
     port_error why;
@@ -250,10 +270,9 @@ static int begin_process(command_processor *cp, const pending_command *c, recipe
  * stopped (err says by which). */
 static int stopped_while_starting(command_processor *cp, char *err, size_t len)
 {
-    pending_list l = {.count = 0};
+    pending_list l;
     int stopped = 0;
-    if (storage_port_fetch_commands(cp->storage, cp->machine_id, COMMANDS_BATCH, on_command,
-                                    &l, NULL) == ALD_OK)
+    if (fetch_pending(cp, &l) == ALD_OK)
         for (size_t i = 0; i < l.count && !stopped; i++) {
             if (!command_is_stop(l.items[i].type) ||
                 storage_port_claim_command(cp->storage, l.items[i].id, NULL) != ALD_OK)
@@ -267,8 +286,7 @@ static int stopped_while_starting(command_processor *cp, char *err, size_t len)
                      l.items[i].id);
             stopped = 1;
         }
-    for (size_t i = 0; i < l.count; i++)
-        free(l.items[i].parameters_json);
+    free_pending(&l);
     return stopped;
 }
 
@@ -305,13 +323,42 @@ static void do_start(command_processor *cp, const pending_command *c, json_t *pa
 
 /* ---- the other command types -------------------------------------------------------- */
 
+/* Stops are taken before other commands, so a stop queued right behind a
+ * start (both pending in one poll) finds nothing running: the pending starts
+ * created before it are cancelled instead, as the operator meant. Returns
+ * how many. */
+static int cancel_older_starts(command_processor *cp, const pending_command *stop)
+{
+    int64_t stop_ms = command_parse_time_ms(stop->created_at);
+    pending_list l = {.count = 0};
+    int cancelled = 0;
+    char why[160];
+    snprintf(why, sizeof why, "stopped by command %s before the recipe started", stop->id);
+    if (stop_ms >= 0 && fetch_pending(cp, &l) == ALD_OK)
+        for (size_t i = 0; i < l.count; i++) {
+            int64_t ms = command_parse_time_ms(l.items[i].created_at);
+            if (!is_start(l.items[i].type) || ms < 0 || ms > stop_ms ||
+                storage_port_claim_command(cp->storage, l.items[i].id, NULL) != ALD_OK)
+                continue;
+            metrics_add(m_received, 1);
+            metrics_add(m_claimed, 1);
+            finish(cp, l.items[i].id, "error", why);
+            cancelled++;
+        }
+    free_pending(&l);
+    return cancelled;
+}
+
 static void do_stop(command_processor *cp, const pending_command *c, json_t *params)
 {
     char running[64];
     executor_process_id(cp->exec, running, sizeof running);
     const char *wanted = param_string(params, "process_id");
     if (!running[0]) {
-        finish(cp, c->id, "error", "no recipe is running");
+        if (cancel_older_starts(cp, c) > 0)
+            finish(cp, c->id, "completed", NULL);
+        else
+            finish(cp, c->id, "error", "no recipe is running");
         return;
     }
     if (wanted && strcmp(wanted, running) != 0) {
@@ -409,7 +456,7 @@ static void dispatch(command_processor *cp, const pending_command *c)
     }
     const char *t = c->type;
     log_info("commands", "command %s: %s", c->id, t);
-    if (!strcmp(t, "start_recipe") || !strcmp(t, "start"))
+    if (is_start(t))
         do_start(cp, c, params);
     else if (!strcmp(t, "stop_recipe") || !strcmp(t, "stop"))
         do_stop(cp, c, params);
@@ -581,9 +628,8 @@ int commands_poll_once(command_processor *cp)
 {
     if (!may_take_commands(cp))
         return 0;
-    pending_list l = {.count = 0};
-    ald_status st = storage_port_fetch_commands(cp->storage, cp->machine_id, COMMANDS_BATCH,
-                                                on_command, &l, NULL);
+    pending_list l;
+    ald_status st = fetch_pending(cp, &l);
     metrics_set(m_queue, (double)l.count);
     int handled = 0;
     /* Stops first, even from a store that hands rows in creation order only. */
@@ -591,8 +637,7 @@ int commands_poll_once(command_processor *cp)
         for (size_t i = 0; st == ALD_OK && i < l.count; i++)
             if (command_is_stop(l.items[i].type) == stops)
                 handled += take(cp, &l.items[i]);
-    for (size_t i = 0; i < l.count; i++)
-        free(l.items[i].parameters_json);
+    free_pending(&l);
     return handled + poll_setpoints(cp);
 }
 

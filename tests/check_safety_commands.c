@@ -196,6 +196,32 @@ START_TEST(a_stop_queued_behind_a_huge_start_cancels_it_before_anything_runs)
 }
 END_TEST
 
+START_TEST(a_stop_pending_with_an_older_start_cancels_it_and_a_newer_start_runs)
+{
+    rig_up();
+    rig_valve_recipe("r", 1, 60000);
+    insert_aged("start", "start_recipe", "{\"recipe_id\": \"r\"}", 2);
+    insert_aged("stop", "stop", "{}", 1);
+    ck_assert_int_eq(commands_poll_once(&R.cp), 1); /* the stop; it took the start */
+    ck_assert_str_eq(rig_query("SELECT status || ': ' || error_message FROM recipe_commands "
+                               "WHERE id = 'start'"),
+                     "error: stopped by command stop before the recipe started");
+    ck_assert_str_eq(rig_query("SELECT status FROM recipe_commands WHERE id = 'stop'"),
+                     "completed");
+    ck_assert(!executor_busy(&R.exec));
+    ck_assert_str_eq(rig_query("SELECT count(*) FROM process_executions"), "0");
+    ck_assert_uint_eq(R.fault->write_count(R.plc.inst), 0);
+    /* a start created after a stop is not the stop's business */
+    insert_aged("stop2", "stop", "{}", 3);
+    insert_aged("start2", "start_recipe", "{\"recipe_id\": \"r\"}", 0);
+    ck_assert_int_eq(commands_poll_once(&R.cp), 2);
+    ck_assert_str_eq(rig_query("SELECT status FROM recipe_commands WHERE id = 'stop2'"), "error");
+    ck_assert(executor_busy(&R.exec));
+    executor_stop(&R.exec, "test over");
+    rig_wait_idle();
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("safety: commands");
@@ -211,6 +237,7 @@ int main(void)
     tcase_add_test(order, a_fresh_start_runs_and_an_old_stop_still_stops);
     tcase_add_test(order, created_at_in_the_stores_forms_parses_and_junk_is_refused);
     tcase_add_test(order, a_stop_queued_behind_a_huge_start_cancels_it_before_anything_runs);
+    tcase_add_test(order, a_stop_pending_with_an_older_start_cancels_it_and_a_newer_start_runs);
     suite_add_tcase(s, order);
     return run_suite(s);
 }
