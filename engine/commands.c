@@ -477,6 +477,7 @@ typedef struct setpoint_item {
     char id[64];
     char parameter_id[64];
     char parameter_name[64];
+    char created_at[48];
     double value;
 } setpoint_item;
 
@@ -498,6 +499,7 @@ static void on_setpoint(void *ctx, const ald_setpoint_command *c)
              c->component_parameter_id ? c->component_parameter_id : "");
     snprintf(it->parameter_name, sizeof it->parameter_name, "%s",
              c->parameter_name ? c->parameter_name : "");
+    snprintf(it->created_at, sizeof it->created_at, "%s", c->created_at ? c->created_at : "");
     it->value = c->target_value;
     l->override_address[l->count] = c->write_modbus_address;
     l->count++;
@@ -547,16 +549,20 @@ static int poll_setpoints(command_processor *cp)
         const tag_param *p = resolve_setpoint(cp->tags, it, l.override_address[i]);
         char err[600] = "";
         setpoint_target t = {cp->plc, cp->tags, cp->storage};
-        if (!p)
+        if (command_too_old("parameter_control", it->created_at[0] ? it->created_at : NULL,
+                            clock_realtime_ms(), cp->max_age_s, err, sizeof err)) {
+            /* a stale setpoint is not written: err says why */
+        } else if (!p) {
             snprintf(err, sizeof err, "no unique writable parameter matches id '%s', address "
                      "%lld or name '%s'", it->parameter_id, (long long)l.override_address[i],
                      it->parameter_name);
-        else if (isnan(it->value)) /* the store read NULL or malformed text as NaN */
+        } else if (isnan(it->value)) { /* the store read NULL or malformed text as NaN */
             snprintf(err, sizeof err, "parameter_control_commands.target_value for %s is not "
                      "a number (NULL, or text that is not exactly a number such as 'abc' or "
                      "'120abc'): nothing written", p->id);
-        else
+        } else {
             setpoint_apply(&t, p->id, it->value, err, sizeof err);
+        }
         storage_port_finish_setpoint(cp->storage, it->id, err[0] ? err : NULL, NULL);
         if (err[0])
             log_warning("commands", "setpoint command %s: %s", it->id, err);

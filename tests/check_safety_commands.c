@@ -222,6 +222,23 @@ START_TEST(a_stop_pending_with_an_older_start_cancels_it_and_a_newer_start_runs)
 }
 END_TEST
 
+START_TEST(a_parameter_control_command_older_than_the_limit_writes_nothing)
+{
+    rig_up();
+    rig_sql("INSERT INTO parameter_control_commands(id, component_parameter_id, target_value, "
+            "machine_id, created_at) VALUES('pc-old', '%s', 80, '%s', "
+            "strftime('%%Y-%%m-%%dT%%H:%%M:%%fZ', 'now', '-120 seconds')),"
+            "('pc-new', '%s', 90, '%s', strftime('%%Y-%%m-%%dT%%H:%%M:%%fZ', 'now'))",
+            RIG_MFC1, RIG_MACHINE, RIG_MFC1, RIG_MACHINE);
+    ck_assert_int_eq(commands_poll_once(&R.cp), 2);
+    ck_assert_str_eq(rig_query("SELECT substr(error_message, 1, instr(error_message, ' ago') "
+                               "+ 3) FROM parameter_control_commands WHERE id = 'pc-old'"),
+                     "expired: created 120 s ago");
+    ck_assert_uint_eq(R.fault->writes_of(R.plc.inst, rig_param_tag(RIG_MFC1), 80), 0);
+    ck_assert_uint_eq(R.fault->writes_of(R.plc.inst, rig_param_tag(RIG_MFC1), 90), 1);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("safety: commands");
@@ -238,6 +255,7 @@ int main(void)
     tcase_add_test(order, created_at_in_the_stores_forms_parses_and_junk_is_refused);
     tcase_add_test(order, a_stop_queued_behind_a_huge_start_cancels_it_before_anything_runs);
     tcase_add_test(order, a_stop_pending_with_an_older_start_cancels_it_and_a_newer_start_runs);
+    tcase_add_test(order, a_parameter_control_command_older_than_the_limit_writes_nothing);
     suite_add_tcase(s, order);
     return run_suite(s);
 }
