@@ -3,7 +3,6 @@
 #include "clock.h"
 
 #include <jansson.h>
-
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
