@@ -94,6 +94,16 @@ cpu_seconds() {
         "/proc/$1/stat"
 }
 
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+
+# log_ms PATTERN: the engine log's time stamp of the last line with PATTERN, ms since the epoch.
+log_ms() {
+    local stamp
+    stamp=$(grep "$1" "$ENGINE_LOG" | tail -n 1 | cut -d' ' -f1)
+    [ -n "$stamp" ] || return 1
+    echo $(($(date -d "$stamp" +%s%N) / 1000000))
+}
+
 # median: of the numbers on stdin, one per line.
 median() {
     sort -g | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }'

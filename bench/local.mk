@@ -8,7 +8,7 @@
 # this fragment only depends on them.
 # (bench/modbus_bench.sh is distributed by tests/modbus.mk.)
 dist_noinst_SCRIPTS += bench/run-all.sh bench/bench-lib.sh bench/collectd_bench.sh \
-	bench/recipe_load_bench.sh \
+	bench/recipe_load_bench.sh bench/stop_flood_bench.sh \
 	bench/logger_bench.sh bench/recipe_bench.sh bench/sqlite_bench.sh \
 	bench/failover_bench.sh
 

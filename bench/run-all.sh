@@ -2,7 +2,7 @@
 # run-all.sh - run every benchmark and print the results table.
 #
 # Usage: bench/run-all.sh BUILD_DIR [NAME...]
-#   NAME: sqlite modbus collectd recipe logger (default: all, in that order).
+#   NAME: sqlite modbus collectd recipe logger stop_flood (default: all, in that order).
 #   Build first: (cd BUILD_DIR && make bench). Takes about 7 minutes; the
 #   knobs of each script (RUNS, CYCLES, SECONDS_PER_RUN, PULSES, STEPS,
 #   LOGGER_CYCLES, SQLITE_SAMPLES) pass through the environment.
@@ -16,7 +16,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 build=$(cd "${1:?usage: $0 BUILD_DIR [sqlite|modbus|collectd|recipe|logger ...]}" && pwd)
 shift
 names=("$@")
-[ ${#names[@]} -gt 0 ] || names=(sqlite modbus collectd recipe logger)
+[ ${#names[@]} -gt 0 ] || names=(sqlite modbus collectd recipe logger stop_flood)
 
 for bin in ald-engine ald-plcsim bench/modbus_bench bench/sqlite_bench; do
     [ -x "$build/$bin" ] || { echo "run-all: $build/$bin missing: run (cd $build && make bench)" >&2; exit 1; }

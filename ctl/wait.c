@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "command_age.h"
 #include "ctl.h"
 
 static volatile sig_atomic_t interrupted;
@@ -56,6 +57,18 @@ static double seconds_left_from(int64_t start, int64_t deadline)
     return (double)(deadline - start) / 1000.0;
 }
 
+/* What becomes of a command left pending: the engine refuses a start or set
+ * older than its command_max_age ("expired"); a stop never expires. */
+static void pending_fate(const ctl *c, const char *type, char *out, size_t len)
+{
+    if (command_is_stop(type))
+        snprintf(out, len, "a stop never expires: an engine that starts will still run it");
+    else
+        snprintf(out, len, "an engine will not run it once it is older than %u s: it "
+                 "ends 'expired' (engine.command_max_age)",
+                 c->cfg_loaded ? c->cfg.command_max_age_s : COMMAND_MAX_AGE_DEFAULT_S);
+}
+
 int ctl_wait_claimed(ctl *c, const char *id, int64_t deadline, ctl_command_row *row,
                      char *err, size_t errlen)
 {
@@ -70,10 +83,12 @@ int ctl_wait_claimed(ctl *c, const char *id, int64_t deadline, ctl_command_row *
             return CTL_EXIT_FAILED;
         }
         if (ctl_now_ms() >= deadline) {
+            char fate[200];
+            pending_fate(c, row->type, fate, sizeof fate);
             snprintf(err, errlen,
                      "no engine took the command within %.0f s - is ald-engine "
-                     "running for machine %s? (command %s stays pending)",
-                     seconds_left_from(start, deadline), c->machine_id, id);
+                     "running for machine %s? (command %s stays pending; %s)",
+                     seconds_left_from(start, deadline), c->machine_id, id, fate);
             return CTL_EXIT_TIMEOUT;
         }
         ctl_sleep_ms(CTL_POLL_MS);

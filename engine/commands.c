@@ -11,6 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ald/number.h"
+#include "command_age.h"
 #include "log.h"
 #include "metrics.h"
 #include "recipe.h"
@@ -23,6 +25,7 @@ static ald_metric *m_received, *m_claimed, *m_failed, *m_queue, *m_busy, *m_acti
 typedef struct pending_command {
     char id[64];
     char type[48];
+    char created_at[48];
     char *parameters_json;
 } pending_command;
 
@@ -55,7 +58,28 @@ static void on_command(void *ctx, const ald_command *c)
     pending_command *p = &l->items[l->count++];
     snprintf(p->id, sizeof p->id, "%s", c->id);
     snprintf(p->type, sizeof p->type, "%s", c->type ? c->type : "");
+    snprintf(p->created_at, sizeof p->created_at, "%s", c->created_at ? c->created_at : "");
     p->parameters_json = c->parameters_json ? strdup(c->parameters_json) : NULL;
+}
+
+/* Up to COMMANDS_BATCH pending commands, stops first (the stores' order). */
+static ald_status fetch_pending(command_processor *cp, pending_list *l)
+{
+    l->count = 0;
+    return storage_port_fetch_commands(cp->storage, cp->machine_id, COMMANDS_BATCH, on_command,
+                                       l, NULL);
+}
+
+static void free_pending(pending_list *l)
+{
+    for (size_t i = 0; i < l->count; i++)
+        free(l->items[i].parameters_json);
+    l->count = 0;
+}
+
+static int is_start(const char *type)
+{
+    return !strcmp(type, "start_recipe") || !strcmp(type, "start");
 }
 
 static int read_machine(command_processor *cp, storage_machine *m, char *err, size_t len)
@@ -100,12 +124,14 @@ static int load_recipe(command_processor *cp, const char *recipe_id, recipe *rc,
     recipe_rows rows;
     recipe_rows_init(&rows);
     ald_recipe_reader reader = recipe_rows_reader(&rows);
-    ald_status st = storage_port_load_recipe(cp->storage, recipe_id, &reader, NULL);
+    port_error why = {""};
+    ald_status st = storage_port_load_recipe(cp->storage, recipe_id, &reader, &why);
     int rc_build = -1;
     if (st == ALD_ERR_NOT_FOUND || (st == ALD_OK && !rows.have_info))
         snprintf(err, len, "recipe %s does not exist", recipe_id);
-    else if (st != ALD_OK)
-        snprintf(err, len, "cannot read recipe %s: %s", recipe_id, ald_status_name(st));
+    else if (st != ALD_OK) /* the store's words name the row (a valve number 1.5 ...) */
+        snprintf(err, len, "cannot read recipe %s: %s: %s", recipe_id, ald_status_name(st),
+                 why.text);
     else
         rc_build = recipe_build(rc, &rows, err, len);
     recipe_rows_free(&rows);
@@ -237,6 +263,32 @@ static int begin_process(command_processor *cp, const pending_command *c, recipe
     return 0;
 }
 
+/* A start's load and checks take long on a huge recipe (about 1 s for
+ * 100 000 steps): once they are done and before the process is created, a
+ * stop that arrived meanwhile is taken, and it cancels the start. 1 =
+ * stopped (err says by which). */
+static int stopped_while_starting(command_processor *cp, char *err, size_t len)
+{
+    pending_list l;
+    int stopped = 0;
+    if (fetch_pending(cp, &l) == ALD_OK)
+        for (size_t i = 0; i < l.count && !stopped; i++) {
+            if (!command_is_stop(l.items[i].type) ||
+                storage_port_claim_command(cp->storage, l.items[i].id, NULL) != ALD_OK)
+                continue;
+            metrics_add(m_received, 1);
+            metrics_add(m_claimed, 1);
+            log_info("commands", "command %s: %s, while a recipe was starting", l.items[i].id,
+                     l.items[i].type);
+            finish(cp, l.items[i].id, "completed", NULL);
+            snprintf(err, len, "stopped by command %s before the recipe started",
+                     l.items[i].id);
+            stopped = 1;
+        }
+    free_pending(&l);
+    return stopped;
+}
+
 static void do_start(command_processor *cp, const pending_command *c, json_t *params)
 {
     char err[600];
@@ -256,7 +308,8 @@ static void do_start(command_processor *cp, const pending_command *c, json_t *pa
                machine_can_start(&m, err, sizeof err) == 0 &&
                load_recipe(cp, recipe_id, &rc, err, sizeof err) == 0 &&
                check_against_map(cp->tags, rc.steps, rc.step_count, err, sizeof err) == 0 &&
-               check_readiness(cp, err, sizeof err) == 0) {
+               check_readiness(cp, err, sizeof err) == 0 &&
+               !stopped_while_starting(cp, err, sizeof err)) {
         const char *op = param_string(params, "operator_id");
         if (!op && m.operator_id[0])
             op = m.operator_id;
@@ -269,13 +322,42 @@ static void do_start(command_processor *cp, const pending_command *c, json_t *pa
 
 /* ---- the other command types -------------------------------------------------------- */
 
+/* Stops are taken before other commands, so a stop queued right behind a
+ * start (both pending in one poll) finds nothing running: the pending starts
+ * created before it are cancelled instead, as the operator meant. Returns
+ * how many. */
+static int cancel_older_starts(command_processor *cp, const pending_command *stop)
+{
+    int64_t stop_ms = command_parse_time_ms(stop->created_at);
+    pending_list l = {.count = 0};
+    int cancelled = 0;
+    char why[160];
+    snprintf(why, sizeof why, "stopped by command %s before the recipe started", stop->id);
+    if (stop_ms >= 0 && fetch_pending(cp, &l) == ALD_OK)
+        for (size_t i = 0; i < l.count; i++) {
+            int64_t ms = command_parse_time_ms(l.items[i].created_at);
+            if (!is_start(l.items[i].type) || ms < 0 || ms > stop_ms ||
+                storage_port_claim_command(cp->storage, l.items[i].id, NULL) != ALD_OK)
+                continue;
+            metrics_add(m_received, 1);
+            metrics_add(m_claimed, 1);
+            finish(cp, l.items[i].id, "error", why);
+            cancelled++;
+        }
+    free_pending(&l);
+    return cancelled;
+}
+
 static void do_stop(command_processor *cp, const pending_command *c, json_t *params)
 {
     char running[64];
     executor_process_id(cp->exec, running, sizeof running);
     const char *wanted = param_string(params, "process_id");
     if (!running[0]) {
-        finish(cp, c->id, "error", "no recipe is running");
+        if (cancel_older_starts(cp, c) > 0)
+            finish(cp, c->id, "completed", NULL);
+        else
+            finish(cp, c->id, "error", "no recipe is running");
         return;
     }
     if (wanted && strcmp(wanted, running) != 0) {
@@ -290,20 +372,47 @@ static void do_stop(command_processor *cp, const pending_command *c, json_t *par
     finish(cp, c->id, "completed", NULL);
 }
 
+/* parameters.value (or target_value) as a number: a JSON number, or a string
+ * that is exactly a number ("120"; not "120abc", "", "0x40", "nan"), read by
+ * the same strict grammar as the stores' numeric text (ald/number.h). */
+static int set_value_of(json_t *params, double *value, char *err, size_t len)
+{
+    const char *key = "value";
+    json_t *v = json_object_get(params, key);
+    if (!v)
+        v = json_object_get(params, key = "target_value");
+    if (json_is_number(v)) {
+        *value = json_number_value(v);
+        return 0;
+    }
+    if (json_is_string(v) && ald_parse_number(json_string_value(v), value) == 0)
+        return 0;
+    char *shown = v ? json_dumps(v, JSON_ENCODE_ANY) : NULL;
+    if (shown)
+        snprintf(err, len, "set_parameter: parameters.%s %.80s is refused: it must be a "
+                 "number, or a string holding exactly a number (\"120\")", key, shown);
+    else
+        snprintf(err, len, "set_parameter needs parameters.value (a number)");
+    free(shown);
+    return -1;
+}
+
 static void do_set_parameter(command_processor *cp, const pending_command *c, json_t *params)
 {
     const char *pid = param_string(params, "parameter_id");
-    json_t *v = json_object_get(params, "value");
-    if (!v)
-        v = json_object_get(params, "target_value");
-    if (!pid || !json_is_number(v)) {
+    char err[600];
+    double value;
+    if (!pid) {
         finish(cp, c->id, "error", "set_parameter needs parameters.parameter_id (text) and "
                                    "value (number)");
         return;
     }
+    if (set_value_of(params, &value, err, sizeof err) != 0) {
+        finish(cp, c->id, "error", err);
+        return;
+    }
     setpoint_target t = {cp->plc, cp->tags, cp->storage};
-    char err[600];
-    if (setpoint_apply(&t, pid, json_number_value(v), err, sizeof err) != 0)
+    if (setpoint_apply(&t, pid, value, err, sizeof err) != 0)
         finish(cp, c->id, "error", err);
     else
         finish(cp, c->id, "completed", NULL);
@@ -334,6 +443,11 @@ static void do_clear_error(command_processor *cp, const pending_command *c)
 static void dispatch(command_processor *cp, const pending_command *c)
 {
     char err[300];
+    if (command_too_old(c->type, c->created_at[0] ? c->created_at : NULL, clock_realtime_ms(),
+                        cp->max_age_s, err, sizeof err)) {
+        finish(cp, c->id, "error", err); /* a stale start or set does nothing */
+        return;
+    }
     json_t *params = commands_parse_params(c->parameters_json, err, sizeof err);
     if (!params) {
         finish(cp, c->id, "error", err);
@@ -341,7 +455,7 @@ static void dispatch(command_processor *cp, const pending_command *c)
     }
     const char *t = c->type;
     log_info("commands", "command %s: %s", c->id, t);
-    if (!strcmp(t, "start_recipe") || !strcmp(t, "start"))
+    if (is_start(t))
         do_start(cp, c, params);
     else if (!strcmp(t, "stop_recipe") || !strcmp(t, "stop"))
         do_stop(cp, c, params);
@@ -362,6 +476,7 @@ typedef struct setpoint_item {
     char id[64];
     char parameter_id[64];
     char parameter_name[64];
+    char created_at[48];
     double value;
 } setpoint_item;
 
@@ -383,6 +498,7 @@ static void on_setpoint(void *ctx, const ald_setpoint_command *c)
              c->component_parameter_id ? c->component_parameter_id : "");
     snprintf(it->parameter_name, sizeof it->parameter_name, "%s",
              c->parameter_name ? c->parameter_name : "");
+    snprintf(it->created_at, sizeof it->created_at, "%s", c->created_at ? c->created_at : "");
     it->value = c->target_value;
     l->override_address[l->count] = c->write_modbus_address;
     l->count++;
@@ -432,12 +548,20 @@ static int poll_setpoints(command_processor *cp)
         const tag_param *p = resolve_setpoint(cp->tags, it, l.override_address[i]);
         char err[600] = "";
         setpoint_target t = {cp->plc, cp->tags, cp->storage};
-        if (!p)
+        if (command_too_old("parameter_control", it->created_at[0] ? it->created_at : NULL,
+                            clock_realtime_ms(), cp->max_age_s, err, sizeof err)) {
+            /* a stale setpoint is not written: err says why */
+        } else if (!p) {
             snprintf(err, sizeof err, "no unique writable parameter matches id '%s', address "
                      "%lld or name '%s'", it->parameter_id, (long long)l.override_address[i],
                      it->parameter_name);
-        else
+        } else if (isnan(it->value)) { /* the store read NULL or malformed text as NaN */
+            snprintf(err, sizeof err, "parameter_control_commands.target_value for %s is not "
+                     "a number (NULL, or text that is not exactly a number such as 'abc' or "
+                     "'120abc'): nothing written", p->id);
+        } else {
             setpoint_apply(&t, p->id, it->value, err, sizeof err);
+        }
         storage_port_finish_setpoint(cp->storage, it->id, err[0] ? err : NULL, NULL);
         if (err[0])
             log_warning("commands", "setpoint command %s: %s", it->id, err);
@@ -492,27 +616,33 @@ static int may_take_commands(command_processor *cp)
     return hold_lease(cp);
 }
 
+/* Claim and run one fetched command; 1 when it was ours to run. */
+static int take(command_processor *cp, const pending_command *c)
+{
+    metrics_add(m_received, 1);
+    if (storage_port_claim_command(cp->storage, c->id, NULL) != ALD_OK)
+        return 0;
+    metrics_add(m_claimed, 1);
+    cp->busy_since_ms = clock_mono_ms();
+    dispatch(cp, c);
+    cp->busy_since_ms = 0;
+    return 1;
+}
+
 int commands_poll_once(command_processor *cp)
 {
     if (!may_take_commands(cp))
         return 0;
-    pending_list l = {.count = 0};
-    ald_status st = storage_port_fetch_commands(cp->storage, cp->machine_id, COMMANDS_BATCH,
-                                                on_command, &l, NULL);
+    pending_list l;
+    ald_status st = fetch_pending(cp, &l);
     metrics_set(m_queue, (double)l.count);
     int handled = 0;
-    for (size_t i = 0; st == ALD_OK && i < l.count; i++) {
-        metrics_add(m_received, 1);
-        if (storage_port_claim_command(cp->storage, l.items[i].id, NULL) == ALD_OK) {
-            metrics_add(m_claimed, 1);
-            cp->busy_since_ms = clock_mono_ms();
-            dispatch(cp, &l.items[i]);
-            cp->busy_since_ms = 0;
-            handled++;
-        }
-    }
-    for (size_t i = 0; i < l.count; i++)
-        free(l.items[i].parameters_json);
+    /* Stops first, even from a store that hands rows in creation order only. */
+    for (int stops = 1; stops >= 0; stops--)
+        for (size_t i = 0; st == ALD_OK && i < l.count; i++)
+            if (command_is_stop(l.items[i].type) == stops)
+                handled += take(cp, &l.items[i]);
+    free_pending(&l);
     return handled + poll_setpoints(cp);
 }
 
@@ -561,6 +691,7 @@ void commands_init(command_processor *cp, plugin_instance *storage, plugin_insta
     cp->exec = exec;
     cp->machine_id = machine_id;
     cp->poll_ms = poll_ms ? poll_ms : COMMANDS_POLL_MS;
+    cp->max_age_s = COMMAND_MAX_AGE_DEFAULT_S;
     cp->lease_held = -1; /* unknown: the first poll always says which it is */
     char host[64] = "engine";
     gethostname(host, sizeof host);
@@ -585,10 +716,11 @@ void commands_init(command_processor *cp, plugin_instance *storage, plugin_insta
 
 int commands_start(command_processor *cp, plugin_instance *storage, plugin_instance *plc,
                    const tagmap *tags, executor *exec, const char *machine_id,
-                   unsigned poll_ms, const ald_config *readiness)
+                   unsigned poll_ms, const ald_config *readiness, unsigned max_age_s)
 {
     commands_init(cp, storage, plc, tags, exec, machine_id, poll_ms);
     cp->readiness = readiness;
+    cp->max_age_s = max_age_s ? max_age_s : COMMAND_MAX_AGE_DEFAULT_S;
     if (!storage_port_has(storage, STORAGE_COMMANDS)) {
         log_warning("commands", "storage '%s' has no command queue: commands are off",
                     port_instance_name(storage));

@@ -7,6 +7,9 @@
  * so a blue and a green engine never both drive one tool; the claim CAS makes
  * each command run exactly once even if they did. A running recipe never
  * blocks the queue: starts hand the recipe to the executor and return.
+ * Stops and aborts are taken before any other pending command (the stores
+ * fetch them first, and each batch runs them first); start and set commands
+ * older than max_age_s are finished "expired: ..." without acting.
  */
 #ifndef ALD_ENGINE_COMMANDS_H
 #define ALD_ENGINE_COMMANDS_H
@@ -35,6 +38,7 @@ typedef struct command_processor {
     const ald_config *readiness; /* engine.readiness conditions, or NULL */
     char holder[96]; /* lease holder: host:pid */
     unsigned poll_ms;
+    unsigned max_age_s; /* start/set commands older than this expire (command_age.h) */
     int lease_held; /* 1 held, 0 not held, -1 not asked yet */
     ald_status lease_status; /* the last acquire_lease answer (logged once per change) */
     _Atomic uint64_t busy_since_ms; /* monotonic ms a dispatch began; 0 = idle */
@@ -53,7 +57,7 @@ void commands_init(command_processor *cp, plugin_instance *storage, plugin_insta
 /* commands_init, then the polling thread. */
 int commands_start(command_processor *cp, plugin_instance *storage, plugin_instance *plc,
                    const tagmap *tags, executor *exec, const char *machine_id,
-                   unsigned poll_ms, const ald_config *readiness);
+                   unsigned poll_ms, const ald_config *readiness, unsigned max_age_s);
 void commands_stop(command_processor *cp);
 
 /* One polling round (claim and run what is pending). Returns commands handled.

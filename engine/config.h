@@ -71,6 +71,7 @@ typedef struct engine_config {
     double logging_interval_s;   /* default 1.0, > 0 */
     int status_log_interval_s;   /* default 300, 0 = off */
     int http_port;               /* default 8000, 0 = HTTP off */
+    unsigned command_max_age_s;  /* default 60: older start/set commands expire */
     char *plc_type;              /* default "simulation" */
     char *data_dir;              /* NULL = caller's default */
     char *plugin_dir;            /* NULL = default search path */

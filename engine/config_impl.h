@@ -33,6 +33,7 @@ enum engine_key {
     KEY_DATA_DIR,
     KEY_PLUGIN_DIR,
     KEY_READINESS,
+    KEY_COMMAND_MAX_AGE,
     KEY_COUNT
 };
 

@@ -105,6 +105,8 @@ static void log_engine(const engine_config *cfg)
              impl->origin[KEY_LOGGING_INTERVAL]);
     log_info(LOG_COMPONENT, "engine: status_log_interval = %d s (%s)",
              cfg->status_log_interval_s, impl->origin[KEY_STATUS_LOG_INTERVAL]);
+    log_info(LOG_COMPONENT, "engine: command_max_age = %u s (%s)", cfg->command_max_age_s,
+             impl->origin[KEY_COMMAND_MAX_AGE]);
     log_info(LOG_COMPONENT, "engine: http_port = %d (%s)", cfg->http_port,
              impl->origin[KEY_HTTP_PORT]);
     log_info(LOG_COMPONENT, "engine: plc_type = %s (%s)", cfg->plc_type,

@@ -20,12 +20,13 @@
 #include <strings.h>
 #include <sys/stat.h>
 
+#include "command_age.h"
 #include "config_impl.h"
 #include "log.h"
 
 const char *const engine_keys[KEY_COUNT] = {
     "machine_id", "log_level", "logging_interval", "status_log_interval", "http_port",
-    "plc_type",   "data_dir",  "plugin_dir",       "readiness",
+    "plc_type",   "data_dir",  "plugin_dir",       "readiness", "command_max_age",
 };
 
 static const char *const instance_keys[] = {"name",         "plugin", "role",    "plc_type",
@@ -122,6 +123,7 @@ static int set_defaults(engine_config *cfg, config_impl *impl)
     cfg->logging_interval_s = 1.0;
     cfg->status_log_interval_s = 300;
     cfg->http_port = 8000;
+    cfg->command_max_age_s = COMMAND_MAX_AGE_DEFAULT_S;
     for (int k = 0; k < KEY_COUNT; k++)
         snprintf(impl->origin[k], sizeof impl->origin[k], "%s", ORIGIN_DEFAULT);
     if (cfg_replace_string(&cfg->machine_id, DEFAULT_MACHINE_ID) ||
@@ -235,6 +237,15 @@ static int parse_engine_setting(engine_config *cfg, int key, const config_settin
                             at);
         cfg->status_log_interval_s = (int)whole;
         return 0;
+    case KEY_COMMAND_MAX_AGE:
+        if (!setting_is_integer(s) || whole < COMMAND_MAX_AGE_MIN_S ||
+            whole > COMMAND_MAX_AGE_MAX_S)
+            return cfg_fail(err, errlen,
+                            "%s: command_max_age must be a whole number of seconds %d..%d "
+                            "(start and set commands older than this are not run)",
+                            at, COMMAND_MAX_AGE_MIN_S, COMMAND_MAX_AGE_MAX_S);
+        cfg->command_max_age_s = (unsigned)whole;
+        return 0;
     case KEY_HTTP_PORT:
         if (!setting_is_integer(s) || whole < 0 || whole > 65535)
             return cfg_fail(err, errlen,
@@ -283,7 +294,7 @@ static int parse_engine_group(engine_config *cfg, config_setting_t *group, char 
             return cfg_fail(err, errlen,
                             "%s: unknown engine setting '%s' (known: machine_id, log_level, "
                             "logging_interval, status_log_interval, http_port, plc_type, "
-                            "data_dir, plugin_dir, readiness)",
+                            "data_dir, plugin_dir, readiness, command_max_age)",
                             at, name);
         if (parse_engine_setting(cfg, key, s, at, err, errlen) < 0)
             return -1;

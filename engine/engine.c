@@ -197,7 +197,8 @@ int engine_start(engine *e, char *err, size_t errlen)
                       e->cfg->machine_id, e->have_outbox ? &e->ob : NULL) != 0 ||
         (e->exec_ready = 1,
          commands_start(&e->commands, &e->storage, &e->plc, &e->tags, &e->exec,
-                        e->cfg->machine_id, COMMANDS_POLL_MS, e->cfg->readiness) != 0)) {
+                        e->cfg->machine_id, COMMANDS_POLL_MS, e->cfg->readiness,
+                        e->cfg->command_max_age_s) != 0)) {
         snprintf(err, errlen, "cannot start the engine threads (out of memory?)");
         return -1;
     }

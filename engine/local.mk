@@ -28,6 +28,7 @@ engine_libaldcore_la_SOURCES = \
 	engine/setpoint.c engine/setpoint.h \
 	engine/executor.c engine/executor.h \
 	engine/commands.c engine/commands.h \
+	engine/command_age.c engine/command_age.h \
 	engine/lease.c engine/lease.h \
 	engine/runtime_env.c engine/runtime_env.h \
 	engine/env_secret.c engine/env_secret.h \

@@ -332,6 +332,9 @@ static int build_set_parameter(build_ctx *b, const ald_recipe_step *row, json_t 
         if (inline_int(b, row, js, hkeys, &hold) < 0)
             return -1;
     }
+    if (row->has_parameter_config && pid && isnan(target))
+        return fail(b, row, "parameter_step_config.target_value is not a number (NULL, or "
+                    "text that is not exactly a number such as 'abc' or '120abc')");
     if (!pid || isnan(target))
         return fail(b, row, "set parameter step needs a parameter_id and a target value");
     if (check_range(b, row, "hold_duration_ms", hold, 0, RECIPE_MAX_WAIT_MS))

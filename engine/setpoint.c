@@ -8,6 +8,42 @@
 
 #include "log.h"
 
+/* The whole-number range of an integer register type; 0 for other types. */
+static int integer_range(ald_data_type type, double *lo, double *hi, const char **name)
+{
+    switch (type) {
+    case ALD_TYPE_U16: *lo = 0; *hi = 65535; *name = "uint16"; return 1;
+    case ALD_TYPE_I16: *lo = -32768; *hi = 32767; *name = "int16"; return 1;
+    case ALD_TYPE_U32: *lo = 0; *hi = 4294967295.0; *name = "uint32"; return 1;
+    case ALD_TYPE_I32: *lo = -2147483648.0; *hi = 2147483647.0; *name = "int32"; return 1;
+    default: return 0;
+    }
+}
+
+/* The value fits what the PLC is written: a binary parameter (coil, or
+ * data_type binary) takes exactly 0 or 1, an integer one a whole number in
+ * its type's range. Anything else would be rounded or truncated on the way
+ * (0.5 opens a valve), so it is refused before any write. */
+static int check_type(const tag_param *p, ald_data_type type, double value, const char *label,
+                      char *err, size_t errlen)
+{
+    double lo, hi;
+    const char *name;
+    if (type == ALD_TYPE_BOOL && value != 0 && value != 1) {
+        snprintf(err, errlen, "value %.17g for %s (%s %s) is refused: a binary parameter "
+                 "takes only 0 or 1", value, p->id, label, p->name ? p->name : "");
+        return -1;
+    }
+    if (integer_range(type, &lo, &hi, &name) &&
+        (value != floor(value) || value < lo || value > hi)) {
+        snprintf(err, errlen, "value %.17g for %s (%s %s) is refused: an %s parameter takes "
+                 "only whole numbers in [%.0f, %.0f]", value, p->id, label,
+                 p->name ? p->name : "", name, lo, hi);
+        return -1;
+    }
+    return 0;
+}
+
 int setpoint_validate(const tagmap *tags, const char *parameter_id, double value, char *err,
                       size_t errlen)
 {
@@ -24,9 +60,11 @@ int setpoint_validate(const tagmap *tags, const char *parameter_id, double value
         return -1;
     }
     if (isnan(value) || isinf(value)) {
-        snprintf(err, errlen, "value for %s (%s) is not a number", p->id, label);
+        snprintf(err, errlen, "value for %s (%s) is not a number (NaN and Inf are refused)", p->id, label);
         return -1;
     }
+    if (check_type(p, tags->tags[p->write_tag].type, value, label, err, errlen) != 0)
+        return -1;
     if ((!isnan(p->min_value) && value < p->min_value) ||
         (!isnan(p->max_value) && value > p->max_value)) {
         snprintf(err, errlen, "value %g for %s (%s %s) is outside its limits [%g, %g]", value,

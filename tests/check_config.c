@@ -183,6 +183,24 @@ START_TEST(shipped_engine_conf_states_the_defaults)
     ck_assert_str_eq(cfg.plc_type, "simulation");
     ck_assert_ptr_null(cfg.data_dir);
     ck_assert_ptr_null(cfg.plugin_dir);
+    ck_assert_uint_eq(cfg.command_max_age_s, 60);
+}
+END_TEST
+
+START_TEST(command_max_age_is_read_and_bounded)
+{
+    load_ok(minimal_with("maxage", "engine.conf", "engine: { command_max_age = 300; };\n"));
+    ck_assert_uint_eq(cfg.command_max_age_s, 300);
+    config_free(&cfg);
+    load_fails_with(minimal_with("maxage0", "engine.conf",
+                                 "engine: { command_max_age = 0; };\n"),
+                    "engine.conf",
+                    ":1: command_max_age must be a whole number of seconds 1..86400");
+    config_free(&cfg);
+    load_fails_with(minimal_with("maxagef", "engine.conf",
+                                 "engine: { command_max_age = 1.5; };\n"),
+                    "engine.conf",
+                    ":1: command_max_age must be a whole number of seconds 1..86400");
 }
 END_TEST
 
@@ -197,6 +215,7 @@ START_TEST(defaults_apply_without_an_engine_group)
     ck_assert_str_eq(cfg.plc_type, "simulation");
     ck_assert_ptr_null(cfg.data_dir);
     ck_assert_ptr_null(cfg.plugin_dir);
+    ck_assert_uint_eq(cfg.command_max_age_s, 60);
     ck_assert_int_eq(config_validate(&cfg, err, sizeof err), 0);
 }
 END_TEST
@@ -844,6 +863,7 @@ static Suite *config_suite(void)
     tcase_add_test(tc, shipped_confd_loads_and_validates);
     tcase_add_test(tc, shipped_engine_conf_states_the_defaults);
     tcase_add_test(tc, defaults_apply_without_an_engine_group);
+    tcase_add_test(tc, command_max_age_is_read_and_bounded);
     tcase_add_test(tc, engine_group_values_are_read);
     tcase_add_test(tc, files_are_read_in_name_order_and_other_files_ignored);
     tcase_add_test(tc, absent_settings_group_is_empty_and_points_at_the_instance);

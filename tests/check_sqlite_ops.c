@@ -159,15 +159,16 @@ START_TEST(test_two_processes_racing_claim_every_command_exactly_once)
 }
 END_TEST
 
-START_TEST(test_fetch_returns_this_machine_and_unassigned_oldest_first)
+START_TEST(test_fetch_returns_this_machine_and_unassigned_stops_then_oldest_first)
 {
     const char *db = sqt_new_db_path("sqlite-fetch");
     sqt_close(sqt_open(db, ""));
     sqt_exec(db, "INSERT INTO machines (id, name, status) VALUES ('" OTHER_MACHINE "', "
                  "'Other', 'idle')");
     void *inst = sqt_open(db, "");
-    char newest[40], other[40], any[40], oldest[40];
+    char newest[40], other[40], any[40], oldest[40], stop[40];
     insert(inst, DEMO_MACHINE, "newest", newest);
+    insert(inst, DEMO_MACHINE, "stop", stop); /* as new as "newest", yet first */
     insert(inst, OTHER_MACHINE, "other", other);
     insert(inst, NULL, "any", any);
     insert(inst, DEMO_MACHINE, "oldest", oldest);
@@ -178,10 +179,11 @@ START_TEST(test_fetch_returns_this_machine_and_unassigned_oldest_first)
     id_list l = {0};
     ck_assert_int_eq(vt->fetch_pending_commands(inst, DEMO_MACHINE, 0, collect_command, &l),
                      ALD_OK);
-    ck_assert_int_eq(l.count, 3);
-    ck_assert_str_eq(l.types[0], "oldest");
-    ck_assert_str_eq(l.types[1], "any");
-    ck_assert_str_eq(l.types[2], "newest");
+    ck_assert_int_eq(l.count, 4);
+    ck_assert_str_eq(l.types[0], "stop");
+    ck_assert_str_eq(l.types[1], "oldest");
+    ck_assert_str_eq(l.types[2], "any");
+    ck_assert_str_eq(l.types[3], "newest");
     memset(&l, 0, sizeof l);
     ck_assert_int_eq(vt->fetch_pending_commands(inst, DEMO_MACHINE, 2, collect_command, &l),
                      ALD_OK);
@@ -639,7 +641,7 @@ static Suite *ops_suite(void)
     tcase_add_checked_fixture(tc, setup, NULL);
     tcase_add_test(tc, test_claim_succeeds_once_across_two_instances_on_one_file);
     tcase_add_test(tc, test_two_processes_racing_claim_every_command_exactly_once);
-    tcase_add_test(tc, test_fetch_returns_this_machine_and_unassigned_oldest_first);
+    tcase_add_test(tc, test_fetch_returns_this_machine_and_unassigned_stops_then_oldest_first);
     tcase_add_test(tc, test_finish_command_records_status_and_reason);
     tcase_add_test(tc, test_insert_command_refuses_invalid_json_and_unknown_machine);
     tcase_add_test(tc, test_a_file_locked_by_another_process_is_a_transient_error);

@@ -326,6 +326,35 @@ START_TEST(load_recipe_reads_steps_configs_and_parameters)
 }
 END_TEST
 
+/* A site whose valve_number column is numeric (the reference schema's is
+ * integer, where PostgreSQL itself rounds 1.5 on insert): 1.5 arrives as
+ * 1.5 and the load is refused naming the step, instead of being rounded to
+ * valve 2 (issue 9, item 5). The column type is restored afterwards. */
+START_TEST(a_fractional_valve_number_refuses_the_load_naming_the_step)
+{
+    sbt_exec("ALTER TABLE valve_step_config ALTER COLUMN valve_number TYPE numeric;");
+    char *r = sbt_sql("INSERT INTO recipes (name) VALUES ('half valve') RETURNING id;");
+    free(sbt_sql("WITH s AS (INSERT INTO recipe_steps (recipe_id, sequence_number, name, type) "
+                 "VALUES ('%s', 1, 'TMA pulse', 'valve') RETURNING id) INSERT INTO "
+                 "valve_step_config (step_id, valve_number, duration_ms) SELECT id, 1.5, 20 "
+                 "FROM s;", r));
+    void *inst = sbt_open("");
+    recipe_seen seen = {0};
+    ald_recipe_reader reader = {sizeof reader, &seen, on_recipe, on_step, on_recipe_param};
+    ald_status st = VT->load_recipe(inst, r, &reader);
+    char err[512];
+    snprintf(err, sizeof err, "%s", VT->last_error(inst));
+    sbt_close(inst);
+    sbt_exec("DELETE FROM recipes WHERE id = '%s';"
+             "ALTER TABLE valve_step_config ALTER COLUMN valve_number TYPE integer;", r);
+    free(r);
+    ck_assert_int_eq(st, ALD_ERR_INVALID);
+    ck_assert_int_eq(seen.steps, 0);
+    ck_assert_msg(strstr(err, "recipe step 'TMA pulse'") &&
+                  strstr(err, "valve_step_config.valve_number 1.5 is refused"), "%s", err);
+}
+END_TEST
+
 static void count_recipe(void *ctx, const ald_recipe_info *r)
 {
     if (r->name && strcmp(r->name, "Imported") == 0)
@@ -396,8 +425,14 @@ START_TEST(commands_fetch_claim_finish_insert)
     cmd_seen seen = {0};
     assert_ok(inst, VT->fetch_pending_commands(inst, m, 10, on_command, &seen), "fetch");
     ck_assert_int_ge(seen.count, 2); /* ours + the machine-less one (others may be left over) */
-    ck_assert_str_eq(seen.types[0], "start_recipe");
-    ck_assert_str_eq(seen.params[0], "{\"recipe_id\":\"r\"}");
+    /* stops come first (issue 9, item 7), even the newer machine-less one */
+    ck_assert_str_eq(seen.types[0], "stop");
+    int start = -1;
+    for (int i = 0; i < seen.count && i < 8 && start < 0; i++)
+        if (!strcmp(seen.types[i], "start_recipe"))
+            start = i;
+    ck_assert_int_ge(start, 1);
+    ck_assert_str_eq(seen.params[start], "{\"recipe_id\":\"r\"}");
     ck_assert_int_eq(sbt_sql_int("SELECT count(*) FROM recipe_commands WHERE status = 'pending'"
                                  " AND machine_id = '%s';", other), 1);
     for (int i = 0; i < seen.count && i < 8; i++)
@@ -732,6 +767,7 @@ static Suite *supabase_suite(void)
     tcase_add_test(tc, append_samples_writes_history_and_process_points);
     tcase_add_test(tc, replayed_batch_adds_no_duplicates);
     tcase_add_test(tc, load_recipe_reads_steps_configs_and_parameters);
+    tcase_add_test(tc, a_fractional_valve_number_refuses_the_load_naming_the_step);
     tcase_add_test(tc, save_recipe_replaces_and_round_trips);
     tcase_add_test(tc, commands_fetch_claim_finish_insert);
     tcase_add_test(tc, claim_is_exactly_once_between_two_engines);

@@ -11,11 +11,13 @@
 
 #include "sqlite_store.h"
 
+/* Stops first (issue 9, item 7: a stop is never queued behind a flood of
+ * set_parameter rows), then creation order. */
 static const char SQL_FETCH[] =
     "SELECT id, type, parameters, machine_id, status, created_at, error_message"
     " FROM recipe_commands WHERE status = 'pending'"
     " AND (?1 IS NULL OR machine_id = ?1 OR machine_id IS NULL)"
-    " ORDER BY created_at, rowid LIMIT ?2";
+    " ORDER BY type NOT IN ('stop', 'stop_recipe', 'abort'), created_at, rowid LIMIT ?2";
 static const char SQL_CLAIM[] =
     "UPDATE recipe_commands SET status = 'processing', executed_at = ?2, updated_at = ?2"
     " WHERE id = ?1 AND status = 'pending'";

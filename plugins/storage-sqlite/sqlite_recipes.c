@@ -12,6 +12,7 @@
  */
 #include <stdio.h>
 
+
 #include "sqlite_store.h"
 
 static const char SQL_RECIPE[] =
@@ -96,6 +97,22 @@ static ald_status read_recipe(sq_store *sq, const char *id, const ald_recipe_rea
     return src == SQLITE_ROW ? ALD_OK : sq_fail(sq, src, "reading recipes");
 }
 
+/* valve_step_config.valve_number is a whole number or NULL: a REAL 1.5 or a
+ * text would be truncated by sqlite3_column_int64 and pulse another valve,
+ * so the load is refused naming the step (the ABI carries an int64). */
+static ald_status check_valve_number(sq_store *sq, sqlite3_stmt *st)
+{
+    int type = sqlite3_column_type(st, 8);
+    double v = type == SQLITE_FLOAT ? sqlite3_column_double(st, 8) : 0;
+    if (type == SQLITE_NULL || type == SQLITE_INTEGER || (type == SQLITE_FLOAT && v > -1e15 && v < 1e15 && v == (double)(int64_t)v))
+        return ALD_OK;
+    const char *text = (const char *)sqlite3_column_text(st, 8);
+    return sq_error(sq, ALD_ERR_INVALID, "recipe step '%s' (id %s): valve_step_config."
+                    "valve_number %s is refused: a valve number must be a whole number",
+                    sq_col_text(st, 4) ? sq_col_text(st, 4) : "", sq_col_text(st, 0),
+                    text ? text : "?");
+}
+
 static ald_status read_steps(sq_store *sq, const char *id, const ald_recipe_reader *r)
 {
     sqlite3_stmt *st = sq_stmt(sq, SQL_STEPS);
@@ -104,6 +121,11 @@ static ald_status read_steps(sq_store *sq, const char *id, const ald_recipe_read
     sq_bind_text(st, 1, id);
     int src;
     while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+        ald_status bad = check_valve_number(sq, st);
+        if (bad != ALD_OK) {
+            sqlite3_reset(st);
+            return bad;
+        }
         ald_recipe_step step = step_row(st);
         if (r->step)
             r->step(r->ctx, &step);

@@ -50,18 +50,23 @@ static void filter_machine_or_any(sb_request *req, const char *machine_id)
     sb_buf_free(&tree);
 }
 
-ald_status sb_fetch_pending_commands(void *instance, const char *machine_id, unsigned limit,
-                                     ald_command_sink sink, void *ctx)
+/* The command types that stop a run: fetched before anything else, so a stop
+ * is never queued behind a flood of set_parameter rows (issue 9, item 7). */
+static const char STOP_TYPES[] = "(stop,stop_recipe,abort)";
+
+/* One GET of pending rows whose type is (op "in") or is not ("not.in") a stop
+ * type, oldest first; *emitted counts the rows handed to the sink. */
+static ald_status fetch_pending_part(sb_store *sb, const char *machine_id, const char *op,
+                                     unsigned limit, ald_command_sink sink, void *ctx,
+                                     unsigned *emitted)
 {
-    sb_store *sb = instance;
-    if (!sink)
-        return sb_error(sb, ALD_ERR_INVALID, "fetch_pending_commands: a sink is required");
     sb_request req;
     sb_response resp;
     sb_req_init(&req, "GET", "recipe_commands", "fetch_pending_commands");
     sb_req_param(&req, "select", "id,type,parameters,machine_id,created_at,status,"
                                  "error_message");
     sb_req_filter(&req, "status", "eq", "pending");
+    sb_req_filter(&req, "type", op, STOP_TYPES);
     if (machine_id) /* ours, or addressed to any machine */
         filter_machine_or_any(&req, machine_id);
     sb_req_param(&req, "order", "created_at.asc,id.asc");
@@ -69,7 +74,22 @@ ald_status sb_fetch_pending_commands(void *instance, const char *machine_id, uns
     ald_status rc = sb_send(sb, &req, &resp);
     for (size_t i = 0; rc == ALD_OK && i < sb_rows(&resp); i++)
         emit_command(sb_row(&resp, i), sink, ctx);
+    *emitted = rc == ALD_OK ? (unsigned)sb_rows(&resp) : 0;
     sb_response_free(&resp);
+    return rc;
+}
+
+/* Stops first, then the rest in creation order, `limit` rows in all. */
+ald_status sb_fetch_pending_commands(void *instance, const char *machine_id, unsigned limit,
+                                     ald_command_sink sink, void *ctx)
+{
+    sb_store *sb = instance;
+    if (!sink)
+        return sb_error(sb, ALD_ERR_INVALID, "fetch_pending_commands: a sink is required");
+    unsigned want = limit ? limit : 10, stops = 0, rest = 0;
+    ald_status rc = fetch_pending_part(sb, machine_id, "in", want, sink, ctx, &stops);
+    if (rc == ALD_OK && stops < want)
+        rc = fetch_pending_part(sb, machine_id, "not.in", want - stops, sink, ctx, &rest);
     return rc;
 }
 

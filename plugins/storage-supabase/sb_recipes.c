@@ -188,6 +188,33 @@ static void emit_parameter(const json_t *row, const ald_recipe_reader *rd)
     rd->parameter(rd->ctx, sb_str(row, "parameter_name"), value);
 }
 
+/* Every valve_step_config.valve_number is a whole number (or null): 1.5 or
+ * "2" from PostgREST would be rounded by sb_int and pulse another valve, so
+ * the load is refused naming the step before any row is handed over. */
+static ald_status check_valve_numbers(sb_store *sb, const recipe_data *d)
+{
+    size_t i;
+    json_t *row;
+    json_array_foreach(d->steps, i, row) {
+        const char *id = sb_str(row, "id");
+        const json_t *v = id ? json_object_get(d->config[0], id) : NULL;
+        const json_t *n = v ? json_object_get(v, "valve_number") : NULL;
+        double r = json_is_real(n) ? json_real_value(n) : 0.5;
+        if (!n || json_is_null(n) || json_is_integer(n) ||
+            (r > -1e15 && r < 1e15 && r == (double)(int64_t)r))
+            continue;
+        char *shown = json_dumps(n, JSON_ENCODE_ANY);
+        ald_status rc = sb_error(sb, ALD_ERR_INVALID, "recipe step '%s' (id %s): "
+                                 "valve_step_config.valve_number %s is refused: a valve "
+                                 "number must be a whole number",
+                                 sb_str(row, "name") ? sb_str(row, "name") : "", id,
+                                 shown ? shown : "?");
+        free(shown);
+        return rc;
+    }
+    return ALD_OK;
+}
+
 static void deliver(const recipe_data *d, const ald_recipe_reader *rd)
 {
     size_t i;
@@ -216,6 +243,8 @@ ald_status sb_load_recipe(void *instance, const char *recipe_id,
     if (rc == ALD_OK)
         rc = fetch_children(sb, "recipe_parameters", "recipe_id", recipe_id,
                             "parameter_name.asc", &d.parameters);
+    if (rc == ALD_OK)
+        rc = check_valve_numbers(sb, &d);
     if (rc == ALD_OK)
         deliver(&d, reader);
     recipe_data_free(&d);

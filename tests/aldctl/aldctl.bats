@@ -194,4 +194,5 @@ process_of() {
     ALD_DATA_DIR=$BATS_TEST_TMPDIR/lonely run aldctl --timeout 1 clear-error
     [ "$status" -eq 4 ]
     [[ "$output" == *"no engine took the command within 1 s"*"is ald-engine running for machine e3e6e280-"* ]]
+    [[ "$output" == *"once it is older than 60 s: it ends 'expired' (engine.command_max_age)"* ]]
 }

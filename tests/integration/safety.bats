@@ -109,3 +109,69 @@ mfc1_set_point() {
     [ "$(db "SELECT count(*) FROM parameter_value_history WHERE parameter_id = '$MFC1'
              AND set_point NOT IN (100.0, 120.0)")" -eq 0 ]
 }
+
+# ---- issue 9, items 5-7: command intake ---------------------------------------
+
+# long_recipe ID: valve 1 held open 60 s (a run to stop).
+long_recipe() {
+    db "INSERT INTO recipes (id, name) VALUES ('$1', 'hold valve 1');
+        INSERT INTO recipe_steps (id, recipe_id, sequence_number, name, type)
+          VALUES ('$1-s', '$1', 1, 'hold', 'valve');
+        INSERT INTO valve_step_config (id, step_id, valve_number, duration_ms)
+          VALUES ('$1-v', '$1-s', 1, 60000);"
+}
+
+@test "a stop behind 10 000 pending set_parameter commands is taken first and aborts the run" {
+    start_and_wait_healthy
+    long_recipe r-long
+    command c-start start_recipe '{"recipe_id": "r-long"}'
+    wait_sql "SELECT status FROM process_executions WHERE recipe_id = 'r-long'" running 100
+    db "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10000)
+        INSERT INTO recipe_commands (id, type, parameters, status, machine_id)
+          SELECT 'c-set' || i, 'set_parameter', '{\"parameter_id\": \"$MFC1\", \"value\": 80}',
+                 'pending', '$MACHINE' FROM n;"
+    command c-stop stop_recipe '{}'
+    # does not hang: the stop lands (bounded at 30 s; the benchmark measures it)
+    wait_sql "SELECT status FROM process_executions WHERE recipe_id = 'r-long'" aborted 300
+    [ "$(db "SELECT status FROM recipe_commands WHERE id = 'c-stop'")" = completed ]
+    # no set_parameter was claimed before the stop
+    run db "SELECT count(*) FROM recipe_commands WHERE id LIKE 'c-set%' AND executed_at <
+            (SELECT executed_at FROM recipe_commands WHERE id = 'c-stop')"
+    echo "claimed before the stop: $output"
+    [ "$output" -eq 0 ]
+    [ "$(db "SELECT count(*) FROM recipe_commands WHERE id LIKE 'c-set%' AND status = 'pending'")" -gt 9000 ]
+}
+
+@test "a start left pending while no engine ran expires when an engine starts, nothing runs" {
+    start_and_wait_healthy
+    stop_engine
+    long_recipe r-stale
+    db "INSERT INTO recipe_commands (id, type, parameters, status, machine_id, created_at)
+        VALUES ('c-stale', 'start_recipe', '{\"recipe_id\": \"r-stale\"}', 'pending', '$MACHINE',
+                strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-540 seconds'));"
+    start_and_wait_healthy
+    wait_sql "SELECT status FROM recipe_commands WHERE id = 'c-stale'" error 100
+    run db "SELECT error_message FROM recipe_commands WHERE id = 'c-stale'"
+    echo "$output"
+    [[ "$output" == "expired: created 54"*" s ago"*"command_max_age"* ]]
+    [ "$(db "SELECT count(*) FROM process_executions WHERE recipe_id = 'r-stale'")" -eq 0 ]
+    grep -q "engine: command_max_age = 60 s" "$BATS_TEST_TMPDIR/engine.log"
+}
+
+@test "set_parameter 0.5 on a binary valve is refused naming the value and the valve stays shut" {
+    start_and_wait_healthy
+    local valve1
+    valve1=$(db "SELECT cp.id FROM component_parameters cp JOIN machine_components mc
+                 ON mc.id = cp.component_id WHERE mc.name = 'Valve 1' AND cp.name = 'valve_state'")
+    [ -n "$valve1" ]
+    command c-half set_parameter "{\"parameter_id\": \"$valve1\", \"value\": 0.5}"
+    wait_sql "SELECT status FROM recipe_commands WHERE id = 'c-half'" error 100
+    run db "SELECT error_message FROM recipe_commands WHERE id = 'c-half'"
+    echo "$output"
+    [[ "$output" == *"value 0.5 "*"takes only 0 or 1"* ]]
+    # two samples later the valve was never seen open
+    local n
+    n=$(db "SELECT count(*) FROM parameter_value_history WHERE parameter_id = '$valve1'")
+    wait_sql "SELECT count(*) >= $n + 2 FROM parameter_value_history WHERE parameter_id = '$valve1'" 1 100
+    [ "$(db "SELECT count(*) FROM parameter_value_history WHERE parameter_id = '$valve1' AND value != 0")" -eq 0 ]
+}
