@@ -223,6 +223,39 @@ START_TEST(replayed_batch_adds_no_duplicates)
 }
 END_TEST
 
+START_TEST(batches_of_many_timestamps_go_in_one_request_per_table)
+{
+    char *m = sbt_new_machine();
+    char *rec = sbt_sql("INSERT INTO recipes (name) VALUES ('r') RETURNING id;");
+    char *proc = sbt_sql("INSERT INTO process_executions (machine_id, recipe_id, status) "
+                         "VALUES ('%s', '%s', 'running') RETURNING id;", m, rec);
+    ald_sample s[] = {{P1, 1, NAN}, {P2, 2, 5}};
+    ald_sample_batch b[3] = {batch_of(s, 2, 1790000200000, NULL, 1),
+                             batch_of(s, 2, 1790000201000, proc, 1),
+                             batch_of(s, 2, 1790000202000, NULL, 1)};
+    const ald_sample_batch *ptrs[3] = {&b[0], &b[1], &b[2]};
+    void *inst = sbt_open("");
+    /* the middle one already landed before (a crash between commit and ack) */
+    assert_ok(inst, VT->append_samples(inst, &b[1]), "append_samples");
+    int64_t before = sbt_requests();
+    assert_ok(inst, VT->append_sample_batches(inst, ptrs, 3), "append_sample_batches");
+    ck_assert_int_eq(sbt_requests() - before, 2); /* one bulk upsert per table */
+    assert_ok(inst, VT->append_sample_batches(inst, ptrs, 3), "the same batches again");
+    ck_assert_int_eq(sbt_sql_int("SELECT count(*) FROM parameter_value_history WHERE "
+                                 "\"timestamp\" BETWEEN to_timestamp(1790000200) AND "
+                                 "to_timestamp(1790000202);"), 6);
+    ck_assert_int_eq(sbt_sql_int("SELECT count(*) FROM process_data_points WHERE process_id "
+                                 "= '%s';", proc), 2);
+    ald_sample bad[] = {{NULL, 1, NAN}};
+    ald_sample_batch nb = batch_of(bad, 1, 1790000203000, NULL, 1);
+    const ald_sample_batch *with_bad[2] = {&b[0], &nb};
+    ck_assert_int_eq(VT->append_sample_batches(inst, with_bad, 2), ALD_ERR_INVALID);
+    ck_assert_msg(strstr(VT->last_error(inst), "parameter_id"), "%s", VT->last_error(inst));
+    sbt_close(inst);
+    free(proc), free(rec), free(m);
+}
+END_TEST
+
 /* ---- recipes ---------------------------------------------------------------------------- */
 
 typedef struct recipe_seen {
@@ -730,6 +763,7 @@ static Suite *supabase_suite(void)
     tcase_add_test(tc, load_parameters_reads_only_that_machine);
     tcase_add_test(tc, update_parameter_values_is_one_request);
     tcase_add_test(tc, append_samples_writes_history_and_process_points);
+    tcase_add_test(tc, batches_of_many_timestamps_go_in_one_request_per_table);
     tcase_add_test(tc, replayed_batch_adds_no_duplicates);
     tcase_add_test(tc, load_recipe_reads_steps_configs_and_parameters);
     tcase_add_test(tc, save_recipe_replaces_and_round_trips);

@@ -37,6 +37,8 @@ int storage_port_has(const plugin_instance *store, storage_feature feature)
         return ops->update_parameter_values != NULL;
     case STORAGE_PARAMETER_CACHE:
         return ops->save_parameters != NULL;
+    case STORAGE_BATCHED_SAMPLES:
+        return ops->append_sample_batches != NULL;
     }
     return 0;
 }

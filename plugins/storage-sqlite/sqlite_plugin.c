@@ -308,6 +308,7 @@ static const ald_storage_vtable VTABLE = {
     .save_recipe = sq_save_recipe,
     .get_command = sq_get_command,
     .save_parameters = sq_save_parameters,
+    .append_sample_batches = sq_append_sample_batches,
 };
 
 static const ald_plugin_descriptor DESCRIPTOR = {
