@@ -258,9 +258,7 @@ static size_t samples_run(const ald_outbox_record *recs, size_t count, size_t i)
  * one by one instead, so only the bad record is named and skipped. */
 static void replay_group(replay_round *round, const ald_outbox_record *recs, size_t n)
 {
-    if (round->refused)
-        return;
-    port_error err;
+    port_error err; /* the caller stops at a refusal: no run starts after one */
     ald_status st = storage_port_replay_samples(round->o->primary, recs, n, &err);
     if (st == ALD_OK || st == ALD_ERR_CONFLICT) {
         round->acked_upto = recs[n - 1].seq;
