@@ -659,6 +659,20 @@ static void count_process(void *ctx, const ald_process *p)
     ck_assert_str_eq(p->parameters_json, "{\"a\":1}"); /* from recipe_version.ald_engine */
 }
 
+typedef struct last_seen {
+    int calls;
+    char id[64], status[32];
+} last_seen;
+
+static void on_last_run(void *ctx, const ald_process *p)
+{
+    last_seen *l = ctx;
+    l->calls++;
+    snprintf(l->id, sizeof l->id, "%s", p->id);
+    snprintf(l->status, sizeof l->status, "%s", p->status);
+    ck_assert_int_gt(p->end_time_ms, 0);
+}
+
 static void on_state(void *ctx, const ald_process_state *s)
 {
     *(ald_process_state *)ctx = *s;
@@ -689,6 +703,9 @@ START_TEST(process_lifecycle_and_state)
     int open = 0;
     assert_ok(inst, VT->find_open_processes(inst, m, count_process, &open), "find_open");
     ck_assert_int_eq(open, 1);
+    last_seen last = {0};
+    assert_ok(inst, VT->find_last_finished_process(inst, m, on_last_run, &last), "last run");
+    ck_assert_int_eq(last.calls, 0); /* the only run is still open */
     ald_process_state st = {.struct_size = sizeof st, .execution_id = id,
                             .current_step_index = 1, .current_overall_step = 3,
                             .total_overall_steps = 10, .current_step_type = "valve",
@@ -717,6 +734,10 @@ START_TEST(process_lifecycle_and_state)
     open = 0;
     assert_ok(inst, VT->find_open_processes(inst, m, count_process, &open), "find_open 2");
     ck_assert_int_eq(open, 0);
+    assert_ok(inst, VT->find_last_finished_process(inst, m, on_last_run, &last), "last run 2");
+    ck_assert_int_eq(last.calls, 1);
+    ck_assert_str_eq(last.id, id);
+    ck_assert_str_eq(last.status, "aborted");
     ck_assert_int_eq(VT->finish_process(inst, "00000000-0000-4000-8000-00000000f00d",
                                         "completed", NULL, -1),
                      ALD_ERR_NOT_FOUND);

@@ -309,6 +309,7 @@ static const ald_storage_vtable VTABLE = {
     .get_command = sq_get_command,
     .save_parameters = sq_save_parameters,
     .append_sample_batches = sq_append_sample_batches,
+    .find_last_finished_process = sq_find_last_finished_process,
 };
 
 static const ald_plugin_descriptor DESCRIPTOR = {

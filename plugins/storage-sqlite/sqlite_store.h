@@ -158,6 +158,8 @@ ald_status sq_finish_process(void *instance, const char *process_id, const char 
                              const char *error_message, int64_t end_time_ms);
 ald_status sq_find_open_processes(void *instance, const char *machine_id,
                                   ald_process_sink sink, void *ctx);
+ald_status sq_find_last_finished_process(void *instance, const char *machine_id,
+                                         ald_process_sink sink, void *ctx);
 ald_status sq_get_process_state(void *instance, const char *process_id,
                                 ald_process_state_sink sink, void *ctx);
 

@@ -328,6 +328,7 @@ static const ald_storage_vtable VTABLE = {
     .save_recipe = sb_save_recipe,
     .get_command = sb_get_command,
     .append_sample_batches = sb_append_sample_batches,
+    .find_last_finished_process = sb_find_last_finished_process,
 };
 
 static const ald_plugin_descriptor DESCRIPTOR = {

@@ -388,6 +388,12 @@ typedef struct ald_storage_vtable {
      * NULL (a 1.0 plugin): the host replays one append_samples per batch. */
     ald_status (*append_sample_batches)(void *instance, const ald_sample_batch *const *batches,
                                         size_t count);
+    /* The machine's most recently ended process (end_time set: completed,
+     * failed or aborted), handed to sink once; sink is not called when the
+     * machine has none. aldctl status shows it when no run is open.
+     * NULL (a 1.0 plugin): aldctl needs --process ID to show a finished run. */
+    ald_status (*find_last_finished_process)(void *instance, const char *machine_id,
+                                             ald_process_sink sink, void *ctx);
 } ald_storage_vtable;
 
 #ifdef __cplusplus
