@@ -11,7 +11,13 @@
 #     a 1000-tag cycle written in under a second (APPEND_RUNS runs, median);
 #  2. the drain time of a one-hour outage backlog (DRAIN_RECORDS records) of
 #     100 tags and of 1000 tags, through the engine's batched outbox replay;
-#     rows are counted after every drain (a lost or duplicated row fails).
+#     rows are counted after every drain (a lost or duplicated row fails);
+#  3. command pick-up latency: ald-engine (simulated tool, Supabase through
+#     the proxy, logging the demo tool's tags plus the 1000 bench tags at
+#     1 Hz) takes PICKUPS "stop" commands inserted with SQL at random phases
+#     of its 500 ms poll; the pick-up is the time from the row's created_at
+#     to the moment its claim reached PostgreSQL (a trigger records
+#     clock_timestamp() when status goes pending -> processing).
 # The proxy accepts the TCP connection locally, so connection set-up (and TLS,
 # which the fixture does not speak) costs no RTT here: a real project pays one
 # or two more RTTs per new connection; the plugin keeps its connection alive.
@@ -22,7 +28,8 @@
 #   DRAIN_RECORDS_1000 (DRAIN_RECORDS; records of the 1000-tag drain: on a
 #   loaded machine 600 = a 10-minute backlog keeps the run short),
 #   UNBATCHED_AT (an RTT, "" = skip: one more 100-tag drain of 600 records
-#   at that RTT with the per-record replay of a 1.0 plugin, SB_UNBATCHED=1).
+#   at that RTT with the per-record replay of a 1.0 plugin, SB_UNBATCHED=1),
+#   PICKUPS (10; 0 = skip section 3), SECTIONS ("append drain pickup").
 # Needs: what bench/supabase_bench.sh needs.
 # shellcheck source=bench/bench-lib.sh
 . "$(dirname "$0")/bench-lib.sh"
@@ -35,6 +42,8 @@ DRAIN_RECORDS=${DRAIN_RECORDS:-3600}
 DRAIN_TAGS_LIST=${DRAIN_TAGS_LIST:-100 1000}
 DRAIN_RECORDS_1000=${DRAIN_RECORDS_1000:-$DRAIN_RECORDS}
 UNBATCHED_AT=${UNBATCHED_AT:-}
+PICKUPS=${PICKUPS:-10}
+SECTIONS=${SECTIONS:-append drain pickup}
 # shellcheck source=bench/supabase-lib.sh
 . "$(dirname "$0")/supabase-lib.sh"
 
@@ -86,10 +95,58 @@ drain_at() {
         "${SB_UNBATCHED:+SB_UNBATCHED=1 }bench/wan_bench.sh BUILD_DIR"
 }
 
+# pickup_setup: the claim trigger, then one engine for the whole section.
+pickup_setup() {
+    sql "CREATE TABLE IF NOT EXISTS bench_pickups (id uuid PRIMARY KEY, claimed timestamptz);
+         CREATE OR REPLACE FUNCTION bench_note_claim() RETURNS trigger LANGUAGE plpgsql AS
+         \$\$ BEGIN INSERT INTO bench_pickups VALUES (NEW.id, clock_timestamp())
+                  ON CONFLICT DO NOTHING; RETURN NEW; END \$\$;
+         DROP TRIGGER IF EXISTS bench_claim ON recipe_commands;
+         CREATE TRIGGER bench_claim AFTER UPDATE ON recipe_commands FOR EACH ROW
+           WHEN (OLD.status = 'pending' AND NEW.status = 'processing')
+           EXECUTE FUNCTION bench_note_claim();" >/dev/null
+    ENGINE_PORT=$(free_port)
+    SUPABASE_URL=$SB_URL SUPABASE_KEY=$SB_KEY ALD_DATA_DIR=$BENCH_TMP/engine \
+        "$BUILD/ald-engine" --config "$BENCH_SRCDIR/conf.d" --http-port "$ENGINE_PORT" \
+        >"$BENCH_TMP/engine.out" 2>"$BENCH_TMP/engine.log" &
+    BENCH_PIDS+=($!)
+    for _ in $(seq 300); do
+        curl -fs -o /dev/null "http://127.0.0.1:$ENGINE_PORT/health/basic" && return 0
+        sleep 0.1
+    done
+    die "ald-engine did not come up (log: $BENCH_TMP/engine.log)"
+}
+
+# pickup_at RTT: PICKUPS stop commands, one at a time; median / max pick-up.
+pickup_at() {
+    local i id out
+    sql "TRUNCATE bench_pickups" >/dev/null
+    for i in $(seq "$PICKUPS"); do
+        id=$(sql "INSERT INTO recipe_commands (type, parameters, status, machine_id)
+                  VALUES ('stop', '{}', 'pending', 'e3e6e280-0000-4000-8000-000000000001')
+                  RETURNING id")
+        for _ in $(seq 100); do
+            [ "$(sql "SELECT count(*) FROM bench_pickups WHERE id = '$id'")" = 1 ] && break
+            sleep 0.1
+        done
+        sleep "0.$((RANDOM % 10))" # a random phase against the 500 ms poll
+    done
+    out=$(sql "SELECT count(*), percentile_cont(0.5) WITHIN GROUP (ORDER BY ms), max(ms)
+               FROM (SELECT extract(epoch FROM p.claimed - c.created_at) * 1000 AS ms
+                     FROM bench_pickups p JOIN recipe_commands c USING (id)) t")
+    IFS='|' read -r n med max <<<"$out"
+    [ "$n" = "$PICKUPS" ] || die "only $n of $PICKUPS commands were picked up at RTT $1 ms"
+    echo "pick-up at RTT $1 ms: $n commands, median $med ms, max $max ms (poll every 500 ms)"
+    row wan "command pick-up at RTT $1 ms ($PICKUPS stop commands): median / max" "(none)" \
+        "$(printf '%.0f / %.0f ms' "$med" "$max")" info "bench/wan_bench.sh BUILD_DIR"
+}
+
 for rtt in $RTTS; do
+    case " $SECTIONS " in *" append "* | *" drain "*) ;; *) break ;; esac
     set_rtt "$rtt"
     echo "---- RTT $rtt ms ----"
-    append_at "$rtt"
+    case " $SECTIONS " in *" append "*) append_at "$rtt" ;; esac
+    case " $SECTIONS " in *" drain "*) ;; *) continue ;; esac
     for tags in $DRAIN_TAGS_LIST; do
         drain_at "$rtt" "$tags" "$([ "$tags" = 1000 ] && echo "$DRAIN_RECORDS_1000" || echo "$DRAIN_RECORDS")"
     done
@@ -98,3 +155,16 @@ for rtt in $RTTS; do
         drain_at "$rtt" 100 600 "batched, same records"
     fi
 done
+
+# 3. last: the engine writes into the tables the drains count.
+case " $SECTIONS " in
+*" pickup "*)
+    if [ "$PICKUPS" -gt 0 ]; then
+        pickup_setup
+        for rtt in $RTTS; do
+            set_rtt "$rtt"
+            pickup_at "$rtt"
+        done
+    fi
+    ;;
+esac
