@@ -8,7 +8,7 @@
  *       a bare libmodbus client: write COIL on, clock_nanosleep to an
  *       absolute CLOCK_MONOTONIC deadline MS later, write it off, wait MS
  *       (as the bench recipe's purge), PULSES times; meanwhile a second
- *       connection reads 10 holding registers at 1 Hz, as the logger does.
+ *       connection reads 10 input registers at 1 Hz, as the logger does.
  *       The pulse error is measured by the server (ald-plcsim --events), as
  *       for the engine in bench/recipe_bench.sh (b).
  *   reference_bench period CYCLES MS
@@ -69,7 +69,7 @@ static void *read_at_1hz(void *arg)
     struct timespec next;
     clock_gettime(CLOCK_MONOTONIC, &next);
     while (!atomic_load(&r->stop)) {
-        if (modbus_read_registers(mb, 0, 10, regs) != 10)
+        if (modbus_read_input_registers(mb, 0, 10, regs) != 10) /* the demo tool's gauges */
             fprintf(stderr, "reference_bench: read: %s\n", modbus_strerror(errno));
         add_ns(&next, 1000000000LL);
         for (int i = 0; i < 10 && !atomic_load(&r->stop); i++) { /* stop within 0.1 s */
