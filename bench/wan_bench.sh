@@ -13,8 +13,7 @@
 #     100 tags and of 1000 tags, through the engine's batched outbox replay;
 #     rows are counted after every drain (a lost or duplicated row fails);
 #  3. command pick-up latency: ald-engine (simulated tool, Supabase through
-#     the proxy, logging the demo tool's tags plus the 1000 bench tags at
-#     1 Hz) takes PICKUPS "stop" commands inserted with SQL at random phases
+#     the proxy, logging the demo tool's 16 tags at 1 Hz) takes PICKUPS "stop" commands inserted with SQL at random phases
 #     of its 500 ms poll; the pick-up is the time from the row's created_at
 #     to the moment its claim reached PostgreSQL (a trigger records
 #     clock_timestamp() when status goes pending -> processing).
@@ -97,6 +96,10 @@ drain_at() {
 
 # pickup_setup: the claim trigger, then one engine for the whole section.
 pickup_setup() {
+    # the simulated tool serves only the demo tool's addresses: the bench
+    # parameters (for the drains) are not read by this engine
+    sql "UPDATE component_parameters SET read_modbus_address = NULL
+         WHERE id::text LIKE 'a1000000-%'" >/dev/null
     sql "CREATE TABLE IF NOT EXISTS bench_pickups (id uuid PRIMARY KEY, claimed timestamptz);
          CREATE OR REPLACE FUNCTION bench_note_claim() RETURNS trigger LANGUAGE plpgsql AS
          \$\$ BEGIN INSERT INTO bench_pickups VALUES (NEW.id, clock_timestamp())
