@@ -12,8 +12,16 @@ dist_noinst_SCRIPTS += bench/run-all.sh bench/bench-lib.sh bench/collectd_bench.
 	bench/logger_bench.sh bench/recipe_bench.sh bench/sqlite_bench.sh \
 	bench/failover_bench.sh
 
+# The machine's own timing limit (a bare libmodbus client, a bare
+# clock_nanosleep loop): recipe_bench.sh and logger_bench.sh report ratios.
+check_PROGRAMS += bench/reference_bench
+bench_reference_bench_SOURCES = bench/reference_bench.c
+bench_reference_bench_CFLAGS = $(AM_CFLAGS) $(MODBUS_CFLAGS)
+bench_reference_bench_LDADD = $(MODBUS_LIBS) -lpthread -lm
+
 .PHONY: bench
 bench: ald-engine$(EXEEXT) ald-plcsim$(EXEEXT) bench/modbus_bench$(EXEEXT) \
+	bench/reference_bench$(EXEEXT) \
 	bench/sqlite_bench$(EXEEXT) plugins/plc-modbus/plc-modbus.la \
 	plugins/plc-sim/plc-sim.la plugins/storage-sqlite/storage-sqlite.la
 include bench/supabase.mk

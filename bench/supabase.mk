@@ -9,7 +9,8 @@ bench_supabase_bench_CFLAGS = $(AM_CFLAGS) $(LIBCONFIG_CFLAGS)
 bench_supabase_bench_LDADD = engine/libaldcore.la $(LIBCONFIG_LIBS)
 EXTRA_bench_supabase_bench_DEPENDENCIES = plugins/storage-supabase/storage-supabase.la \
 	plugins/storage-sqlite/storage-sqlite.la
-dist_noinst_SCRIPTS += bench/supabase_bench.sh
+dist_noinst_SCRIPTS += bench/supabase_bench.sh bench/supabase-lib.sh bench/wan_bench.sh \
+	bench/delay_proxy.py
 
 bench: bench/supabase_bench$(EXEEXT) plugins/storage-supabase/storage-supabase.la \
 	plugins/storage-sqlite/storage-sqlite.la

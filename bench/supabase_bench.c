@@ -14,6 +14,8 @@
  *       (a fresh file in DIR) with outbox_store_samples, then replayed into
  *       the fixture with the engine's outbox_replay_once until the outbox is
  *       empty; prints the time of both phases and this process's CPU time.
+ *       SB_UNBATCHED=1 hides the plugin's append_sample_batches (ABI 1.1),
+ *       so the replay goes one request per record, as a 1.0 plugin's does.
  *
  * Environment: SB_URL (the fixture's base URL), SB_KEY (its API key, never
  * printed), ALD_TOP_BUILDDIR (the build tree holding the plugin .so files).
@@ -282,6 +284,8 @@ static int bench_drain(size_t records, size_t tag_count, const char *dir)
     if (outbox_depth(&fallback) != 0)
         die(dir, "the outbox is not empty: give the benchmark a fresh directory");
     open_supabase(&primary);
+    if (getenv("SB_UNBATCHED")) /* the per-record replay of a 1.0 plugin, to compare */
+        primary.lib.vt.storage.append_sample_batches = NULL;
     outbox o;
     if (outbox_start(&o, &primary, &fallback, storage_port_replay) != 0)
         die("outbox_start", "storage-sqlite has no outbox operations");

@@ -1,7 +1,8 @@
 /*
  * cmd_status.c - `aldctl status [--watch] [--process ID]`: the machine, its
  * current (or a named) process, the recipe, the step and a progress bar from
- * process_execution_state.
+ * process_execution_state. With no run open and no --process, the machine's
+ * last finished run (find_last_finished_process, ABI 1.1) is shown.
  */
 #include <jansson.h>
 #include <stdlib.h>
@@ -19,6 +20,7 @@ typedef struct status_snap {
     char recipe_id[CTL_ID_LEN];
     char recipe_name[128];
     ctl_progress progress;
+    ctl_last_run last; /* set when no run is open: the last finished one */
 } status_snap;
 
 /* The recipe of an open process, by name (looked up once per recipe id). */
@@ -44,15 +46,27 @@ static int take_snapshot(ctl *c, const char *wanted, status_snap *s, const statu
     if (ctl_get_machine(c, &s->machine, err, errlen) != 0)
         return -1;
     const char *pid = wanted ? wanted : s->machine.process_id;
-    snprintf(s->process_id, sizeof s->process_id, "%s", pid);
+    if (!pid[0] && ctl_get_last_run(c, &s->last, err, errlen) != 0)
+        return -1;
+    snprintf(s->process_id, sizeof s->process_id, "%s", pid[0] ? pid : s->last.process_id);
     if (!s->process_id[0])
         return 0;
     if (ctl_get_progress(c, s->process_id, &s->progress, err, errlen) != 0)
         return -1;
-    if (ctl_open_process_recipe(c, s->process_id, s->recipe_id, sizeof s->recipe_id) == 0 &&
-        s->recipe_id[0])
+    if (s->last.process_id[0])
+        snprintf(s->recipe_id, sizeof s->recipe_id, "%s", s->last.recipe_id);
+    else if (ctl_open_process_recipe(c, s->process_id, s->recipe_id, sizeof s->recipe_id) != 0)
+        s->recipe_id[0] = '\0';
+    if (s->recipe_id[0])
         name_recipe(c, s, prev);
     return 0;
+}
+
+/* The run's outcome: the process row's status for a finished run found by
+ * find_last_finished_process, else from process_execution_state. */
+static const char *snapshot_outcome(const status_snap *s)
+{
+    return s->last.status[0] ? s->last.status : render_run_outcome(&s->progress);
 }
 
 static json_t *snapshot_json(const ctl *c, const status_snap *s)
@@ -61,8 +75,9 @@ static json_t *snapshot_json(const ctl *c, const status_snap *s)
     json_t *process = json_null();
     if (s->process_id[0])
         process = json_pack(
-            "{s:s, s:s, s:s?, s:s?, s:s?, s:s?, s:I, s:I, s:I, s:I, s:I, s:I}", "id",
-            s->process_id, "outcome", render_run_outcome(p), "recipe_id",
+            "{s:s, s:b, s:s, s:s?, s:s?, s:s?, s:s?, s:I, s:I, s:I, s:I, s:I, s:I}", "id",
+            s->process_id, "last_finished", s->last.process_id[0] != 0, "outcome",
+            snapshot_outcome(s), "recipe_id",
             s->recipe_id[0] ? s->recipe_id : NULL, "recipe_name",
             s->recipe_name[0] ? s->recipe_name : NULL, "step_type",
             p->found ? p->step_type : NULL, "step_name", p->found ? p->step_name : NULL,
@@ -90,11 +105,13 @@ static int print_block(const ctl *c, const status_snap *s)
                m->failure);
         lines += 2;
     }
-    if (!s->process_id[0]) {
-        printf("no process running\n");
-        return lines + 1;
+    if (!s->process_id[0] || s->last.process_id[0]) {
+        printf("no process running%s\n", s->process_id[0] ? "; the last run:" : "");
+        lines++;
+        if (!s->process_id[0])
+            return lines;
     }
-    printf("process %s: %s%s%s%s\n", s->process_id, render_run_outcome(p),
+    printf("process %s: %s%s%s%s\n", s->process_id, snapshot_outcome(s),
            s->recipe_name[0] ? ", recipe \"" : "", s->recipe_name,
            s->recipe_name[0] ? "\"" : "");
     lines++;
@@ -122,7 +139,7 @@ static void summary_line(const status_snap *s, char *buf, size_t len)
     if (p->found)
         render_progress_bar(p, render_run_finished(p), 20, bar, sizeof bar);
     snprintf(buf, len, "%s | %s | %s %s | %s", s->machine.status,
-             s->process_id[0] ? render_run_outcome(p) : "no process",
+             s->process_id[0] ? snapshot_outcome(s) : "no process",
              p->found ? p->step_type : "", p->found ? p->step_name : "", bar);
 }
 

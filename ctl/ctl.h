@@ -112,6 +112,16 @@ int ctl_get_progress(ctl *c, const char *process_id, ctl_progress *p, char *err,
 /* The recipe id of an open process of this machine ("" when none is open). */
 int ctl_open_process_recipe(ctl *c, const char *process_id, char *recipe_id, size_t len);
 
+/* The machine's last finished run (when none is open): its process id,
+ * recipe id and status ("" each when it has none, or the store cannot tell:
+ * a 1.0 plugin). Returns -1 with err on a store failure. */
+typedef struct ctl_last_run {
+    char process_id[CTL_ID_LEN];
+    char recipe_id[CTL_ID_LEN];
+    char status[32];
+} ctl_last_run;
+int ctl_get_last_run(ctl *c, ctl_last_run *out, char *err, size_t errlen);
+
 /* Find a recipe by exact id or exact name (ambiguous names are an error). */
 int ctl_resolve_recipe(ctl *c, const char *text, char *id_out, size_t len, char *err,
                        size_t errlen);

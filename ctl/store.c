@@ -192,6 +192,26 @@ int ctl_open_process_recipe(ctl *c, const char *process_id, char *recipe_id, siz
     return st == ALD_OK ? 0 : -1;
 }
 
+static void on_last_run(void *ctx, const ald_process *p)
+{
+    ctl_last_run *out = ctx;
+    copy(out->process_id, sizeof out->process_id, p->id);
+    copy(out->recipe_id, sizeof out->recipe_id, p->recipe_id);
+    copy(out->status, sizeof out->status, p->status);
+}
+
+int ctl_get_last_run(ctl *c, ctl_last_run *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    if (!storage_port_has(&c->store, STORAGE_LAST_RUN))
+        return 0; /* a 1.0 store: --process ID still shows a finished run */
+    port_error why;
+    ald_status st =
+        storage_port_find_last_finished(&c->store, c->machine_id, on_last_run, out, &why);
+    return ctl_store_result(c, st, &why, "read the last run (no find_last_finished_process)",
+                            "reading the last finished run", err, errlen);
+}
+
 /* ---- recipes
  * ------------------------------------------------------------------------------- */
 

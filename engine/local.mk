@@ -23,6 +23,7 @@ engine_libaldcore_la_SOURCES = \
 	engine/ports/storage_port.c engine/ports/storage_route.c engine/ports/storage_port.h \
 	engine/logger.c engine/logger.h \
 	engine/writer.c engine/writer.h \
+	engine/plausibility.c engine/plausibility.h \
 	engine/outbox.c engine/outbox.h \
 	engine/recipe.c engine/recipe.h \
 	engine/setpoint.c engine/setpoint.h \

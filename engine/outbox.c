@@ -240,6 +240,65 @@ static void log_refusal(outbox *o, ald_status why, const char *text)
                 port_instance_name(o->primary), ald_status_name(why), text);
 }
 
+/* Consecutive "samples" records from i that go to the primary in one call
+ * (bounded in bytes, so one request stays a sensible size). */
+static size_t samples_run(const ald_outbox_record *recs, size_t count, size_t i)
+{
+    size_t n = 0, bytes = 0;
+    while (i + n < count && !strcmp(recs[i + n].kind, "samples") &&
+           (n == 0 || bytes + recs[i + n].payload_len <= OUTBOX_GROUP_MAX_BYTES)) {
+        bytes += recs[i + n].payload_len;
+        n++;
+    }
+    return n;
+}
+
+/* Many samples records in one call, all or nothing. A record the batch
+ * cannot carry (bad JSON, a batch the store calls invalid) sends the group
+ * one by one instead, so only the bad record is named and skipped. */
+static void replay_group(replay_round *round, const ald_outbox_record *recs, size_t n)
+{
+    port_error err; /* the caller stops at a refusal: no run starts after one */
+    ald_status st = storage_port_replay_samples(round->o->primary, recs, n, &err);
+    if (st == ALD_OK || st == ALD_ERR_CONFLICT) {
+        round->acked_upto = recs[n - 1].seq;
+        round->replayed += (int)n;
+    } else if (st == ALD_ERR_INVALID || st == ALD_ERR_UNSUPPORTED) {
+        log_warning("outbox", "records %lld..%lld could not be replayed together (%s); "
+                    "replaying them one by one", (long long)recs[0].seq,
+                    (long long)recs[n - 1].seq, err.text);
+        for (size_t i = 0; i < n; i++)
+            replay_record(round, &recs[i]);
+    } else {
+        round->refused = 1;
+        round->why = st;
+        memcpy(round->why_text, err.text, sizeof round->why_text);
+    }
+}
+
+/* Replay the held records in order: runs of samples in one call each when
+ * the primary has append_sample_batches, every other record on its own. */
+static void replay_held(replay_round *round)
+{
+    ald_outbox_record recs[OUTBOX_REPLAY_BATCH];
+    for (size_t i = 0; i < round->count; i++) {
+        const held_record *h = &round->records[i];
+        recs[i] = (ald_outbox_record){.struct_size = sizeof recs[i], .seq = h->seq,
+                                      .kind = h->kind, .payload = h->payload,
+                                      .payload_len = h->payload_len};
+    }
+    int batched = storage_port_has(round->o->primary, STORAGE_BATCHED_SAMPLES);
+    for (size_t i = 0; i < round->count && !round->refused;) {
+        size_t n = batched ? samples_run(recs, round->count, i) : 0;
+        if (n > 1) {
+            replay_group(round, &recs[i], n);
+            i += n;
+        } else {
+            replay_record(round, &recs[i++]);
+        }
+    }
+}
+
 /* Peek (fallback locked), replay in order (fallback NOT locked, so the
  * writer keeps storing), then acknowledge what the primary took. Records
  * only leave the outbox up to the first one the primary refused. */
@@ -251,12 +310,7 @@ int outbox_replay_once(outbox *o)
                                              &round, &err);
     if (st != ALD_OK)
         log_error("outbox", "reading the outbox failed: %s", err.text);
-    for (size_t i = 0; i < round.count; i++) {
-        const held_record *h = &round.records[i];
-        ald_outbox_record r = {.struct_size = sizeof r, .seq = h->seq, .kind = h->kind,
-                               .payload = h->payload, .payload_len = h->payload_len};
-        replay_record(&round, &r);
-    }
+    replay_held(&round);
     release_records(&round);
     if (round.acked_upto >= 0 &&
         storage_port_outbox_ack(o->fallback, round.acked_upto, &err) != ALD_OK)

@@ -15,6 +15,12 @@
  * with the store released, so a slow primary (HTTP retries) never keeps the
  * writer from storing; a refused record ends the round, and only records
  * before it are acknowledged.
+ *
+ * Batched replay: when the primary has append_sample_batches (ABI 1.1), a
+ * run of consecutive "samples" records goes in ONE call (one bulk upsert
+ * over PostgREST, one transaction in SQLite), all or nothing, in order; other
+ * records (run outcomes) keep their place between the runs. A 1.0 primary
+ * is replayed one record per call, as before.
  */
 #ifndef ALD_ENGINE_OUTBOX_H
 #define ALD_ENGINE_OUTBOX_H
@@ -26,7 +32,11 @@
 
 #include "ports/storage_port.h"
 
-#define OUTBOX_REPLAY_BATCH 50
+/* Records one replay round copies out of the fallback store. */
+#define OUTBOX_REPLAY_BATCH 100
+/* Payload bytes of consecutive samples records replayed in ONE call of the
+ * primary's append_sample_batches (about 60 records of 1000 tags). */
+#define OUTBOX_GROUP_MAX_BYTES (4u * 1024u * 1024u)
 #define OUTBOX_BACKOFF_MAX_MS 30000
 
 /* Applies one replayed record to the primary (storage_port_replay). */

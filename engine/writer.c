@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "lease.h"
+#include "plausibility.h"
 #include "log.h"
 #include "state.h"
 
@@ -48,6 +49,7 @@ ald_status writer_write_batch(sample_writer *w, const sample_batch *b)
         return ALD_OK; /* standby: the active engine stores this machine's data */
     size_t live_count = 0;
     size_t count = writer_build(w->tags, b, w->samples, w->live, &live_count);
+    plausibility_observe(w->tags, w->samples, count, b->timestamp_ms);
     char process_id[64];
     pthread_mutex_lock(&w->process_lock);
     memcpy(process_id, w->process_id, sizeof process_id);
@@ -160,11 +162,12 @@ int writer_start(sample_writer *w, plugin_instance *storage, const tagmap *tags,
     w->samples = calloc(params, sizeof *w->samples);
     w->live = calloc(params, sizeof *w->live);
     pthread_mutex_init(&w->process_lock, NULL);
-    if (!w->current.values || !w->samples || !w->live ||
+    if (!w->current.values || !w->samples || !w->live || plausibility_start(tags) != 0 ||
         pthread_create(&w->thread, NULL, writer_main, w) != 0) {
         free(w->current.values);
         free(w->samples);
         free(w->live);
+        plausibility_stop();
         return -1;
     }
     w->running = 1;
@@ -182,6 +185,7 @@ void writer_stop(sample_writer *w)
     free(w->current.values);
     free(w->samples);
     free(w->live);
+    plausibility_stop();
     pthread_mutex_destroy(&w->process_lock);
 }
 

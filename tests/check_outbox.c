@@ -2,7 +2,8 @@
  * check_outbox.c - store-and-forward with real stores: the primary and the
  * fallback are both storage-sqlite instances; the test makes the primary
  * refuse writes by holding an exclusive lock on its file, then releases it.
- * Afterwards the primary must hold every sample exactly once.
+ * Afterwards the primary must hold every sample exactly once. The batched
+ * replay tests wrap the primary's vtable entries to count calls and order.
  */
 #include <math.h>
 #include <sqlite3.h>
@@ -237,6 +238,183 @@ START_TEST(run_outcome_records_reach_the_primary_on_replay)
 }
 END_TEST
 
+/* ---- batched replay: a fake primary (a real SQLite store whose vtable
+ * entries are wrapped) counts the calls and logs what it was given, in order */
+
+#define CALL_LOG_MAX 64
+static struct {
+    ald_storage_vtable real;
+    int single_calls, batch_calls, outcome_calls;
+    int fail_batch_call; /* 1-based batch call to refuse (transiently), 0 = none */
+    int64_t log[CALL_LOG_MAX]; /* batch timestamps, -1 for an outcome record */
+    int logged;
+} fake;
+
+static void log_call(int64_t what)
+{
+    if (fake.logged < CALL_LOG_MAX)
+        fake.log[fake.logged++] = what;
+}
+
+static ald_status fake_append(void *inst, const ald_sample_batch *b)
+{
+    fake.single_calls++;
+    log_call(b->timestamp_ms);
+    return fake.real.append_samples(inst, b);
+}
+
+static ald_status fake_append_many(void *inst, const ald_sample_batch *const *b, size_t n)
+{
+    if (++fake.batch_calls == fake.fail_batch_call)
+        return ALD_ERR_TIMEOUT;
+    for (size_t i = 0; i < n; i++)
+        log_call(b[i]->timestamp_ms);
+    return fake.real.append_sample_batches(inst, b, n);
+}
+
+static ald_status fake_finish_command(void *inst, const char *id, const char *status,
+                                      const char *message)
+{
+    fake.outcome_calls++;
+    log_call(-1);
+    return fake.real.finish_command(inst, id, status, message);
+}
+
+/* Primary and fallback stores; the primary's samples and finish_command
+ * calls go through the counting fakes (batched = keep append_sample_batches). */
+static void open_fake_pair(const char *tag, plugin_instance *primary, plugin_instance *fallback,
+                           outbox *o, char *primary_path, size_t len, int batched)
+{
+    const char *dir = test_tmpdir(tag);
+    char fallback_path[600];
+    snprintf(primary_path, len, "%s/primary.db", dir);
+    snprintf(fallback_path, sizeof fallback_path, "%s/fallback.db", dir);
+    create_store(primary, "primary", primary_path, dir);
+    create_store(fallback, "fallback", fallback_path, dir);
+    memset(&fake, 0, sizeof fake);
+    ald_storage_vtable *vt = &primary->lib.vt.storage;
+    fake.real = *vt;
+    vt->append_samples = fake_append;
+    vt->append_sample_batches = batched ? fake_append_many : NULL; /* NULL = a 1.0 plugin */
+    vt->finish_command = fake_finish_command;
+    ck_assert_int_eq(outbox_start(o, primary, fallback, storage_port_replay), 0);
+    outbox_stop(o); /* rounds are driven by hand */
+}
+
+/* 5 samples records (t = 1000..5000), one finish_command, 5 more (6000..10000). */
+static void store_backlog(outbox *o)
+{
+    for (int i = 0; i < 10; i++) {
+        if (i == 5)
+            ck_assert_int_eq(outbox_store_record(o, "finish_command",
+                                                 "{\"id\": \"c-1\", \"status\": \"completed\"}"),
+                             ALD_OK);
+        ald_sample_batch b = batch_at(1000 + i * 1000);
+        ck_assert_int_eq(outbox_store_samples(o, &b), ALD_OK);
+    }
+}
+
+static int64_t outbox_depth(plugin_instance *fallback)
+{
+    int64_t depth = -1, oldest;
+    storage_ops(fallback)->outbox_stats(fallback->inst, &depth, &oldest);
+    return depth;
+}
+
+START_TEST(batched_replay_sends_runs_in_one_call_each_in_order)
+{
+    plugin_instance primary, fallback;
+    outbox o;
+    char path[600];
+    open_fake_pair("outbox-batched", &primary, &fallback, &o, path, sizeof path, 1);
+    store_backlog(&o);
+    ck_assert_int_eq(outbox_replay_once(&o), 11);
+    ck_assert_int_eq(fake.batch_calls, 2); /* one per run of samples */
+    ck_assert_int_eq(fake.single_calls, 0);
+    ck_assert_int_eq(fake.outcome_calls, 1);
+    const int64_t order[] = {1000, 2000, 3000, 4000, 5000, -1, 6000, 7000, 8000, 9000, 10000};
+    ck_assert_int_eq(fake.logged, 11);
+    for (int i = 0; i < 11; i++)
+        ck_assert_int_eq(fake.log[i], order[i]);
+    ck_assert_int_eq(outbox_depth(&fallback), 0);
+    ck_assert_int_eq(count_rows(path), 30);
+    plugin_instance_destroy(&fallback);
+    plugin_instance_destroy(&primary);
+}
+END_TEST
+
+START_TEST(a_refused_batch_is_kept_and_only_what_the_primary_took_is_acked)
+{
+    plugin_instance primary, fallback;
+    outbox o;
+    char path[600];
+    open_fake_pair("outbox-refused", &primary, &fallback, &o, path, sizeof path, 1);
+    store_backlog(&o);
+    fake.fail_batch_call = 2; /* the second run times out */
+    ck_assert_int_eq(outbox_replay_once(&o), -1);
+    ck_assert_int_eq(outbox_depth(&fallback), 5); /* first run + outcome acked */
+    ck_assert_int_eq(count_rows(path), 15);
+    ck_assert_int_eq(outbox_replay_once(&o), 5);
+    ck_assert_int_eq(outbox_depth(&fallback), 0);
+    ck_assert_int_eq(count_rows(path), 30); /* no loss, no duplicate */
+    plugin_instance_destroy(&fallback);
+    plugin_instance_destroy(&primary);
+}
+END_TEST
+
+START_TEST(a_replayed_batch_already_stored_adds_nothing)
+{
+    plugin_instance primary, fallback;
+    outbox o;
+    char path[600];
+    open_fake_pair("outbox-twice", &primary, &fallback, &o, path, sizeof path, 1);
+    store_backlog(&o);
+    /* the "crash": the primary took the first run but the ack never happened */
+    ald_sample_batch b = batch_at(2000);
+    ck_assert_int_eq(fake.real.append_samples(primary.inst, &b), ALD_OK);
+    ck_assert_int_eq(outbox_replay_once(&o), 11);
+    ck_assert_int_eq(count_rows(path), 30);
+    plugin_instance_destroy(&fallback);
+    plugin_instance_destroy(&primary);
+}
+END_TEST
+
+START_TEST(a_primary_without_the_batch_operation_is_replayed_record_by_record)
+{
+    plugin_instance primary, fallback;
+    outbox o;
+    char path[600];
+    open_fake_pair("outbox-old", &primary, &fallback, &o, path, sizeof path, 0);
+    store_backlog(&o);
+    ck_assert_int_eq(outbox_replay_once(&o), 11);
+    ck_assert_int_eq(fake.single_calls, 10);
+    ck_assert_int_eq(fake.batch_calls, 0);
+    ck_assert_int_eq(fake.log[5], -1); /* the outcome kept its place */
+    ck_assert_int_eq(count_rows(path), 30);
+    plugin_instance_destroy(&fallback);
+    plugin_instance_destroy(&primary);
+}
+END_TEST
+
+START_TEST(a_bad_record_in_a_run_is_skipped_alone)
+{
+    plugin_instance primary, fallback;
+    outbox o;
+    char path[600];
+    open_fake_pair("outbox-bad", &primary, &fallback, &o, path, sizeof path, 1);
+    ald_sample_batch b = batch_at(1000);
+    ck_assert_int_eq(outbox_store_samples(&o, &b), ALD_OK);
+    ck_assert_int_eq(outbox_store_record(&o, "samples", "{not json"), ALD_OK);
+    b = batch_at(2000);
+    ck_assert_int_eq(outbox_store_samples(&o, &b), ALD_OK);
+    ck_assert_int_eq(outbox_replay_once(&o), 2); /* the bad one is skipped, not replayed */
+    ck_assert_int_eq(outbox_depth(&fallback), 0);
+    ck_assert_int_eq(count_rows(path), 6);
+    plugin_instance_destroy(&fallback);
+    plugin_instance_destroy(&primary);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("outbox");
@@ -245,6 +423,11 @@ int main(void)
     tcase_add_test(tc, outage_loses_nothing_and_duplicates_nothing);
     tcase_add_test(tc, records_survive_a_restart_and_replay_on_start);
     tcase_add_test(tc, run_outcome_records_reach_the_primary_on_replay);
+    tcase_add_test(tc, batched_replay_sends_runs_in_one_call_each_in_order);
+    tcase_add_test(tc, a_refused_batch_is_kept_and_only_what_the_primary_took_is_acked);
+    tcase_add_test(tc, a_replayed_batch_already_stored_adds_nothing);
+    tcase_add_test(tc, a_primary_without_the_batch_operation_is_replayed_record_by_record);
+    tcase_add_test(tc, a_bad_record_in_a_run_is_skipped_alone);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

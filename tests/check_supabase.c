@@ -223,6 +223,39 @@ START_TEST(replayed_batch_adds_no_duplicates)
 }
 END_TEST
 
+START_TEST(batches_of_many_timestamps_go_in_one_request_per_table)
+{
+    char *m = sbt_new_machine();
+    char *rec = sbt_sql("INSERT INTO recipes (name) VALUES ('r') RETURNING id;");
+    char *proc = sbt_sql("INSERT INTO process_executions (machine_id, recipe_id, status) "
+                         "VALUES ('%s', '%s', 'running') RETURNING id;", m, rec);
+    ald_sample s[] = {{P1, 1, NAN}, {P2, 2, 5}};
+    ald_sample_batch b[3] = {batch_of(s, 2, 1790000200000, NULL, 1),
+                             batch_of(s, 2, 1790000201000, proc, 1),
+                             batch_of(s, 2, 1790000202000, NULL, 1)};
+    const ald_sample_batch *ptrs[3] = {&b[0], &b[1], &b[2]};
+    void *inst = sbt_open("");
+    /* the middle one already landed before (a crash between commit and ack) */
+    assert_ok(inst, VT->append_samples(inst, &b[1]), "append_samples");
+    int64_t before = sbt_requests();
+    assert_ok(inst, VT->append_sample_batches(inst, ptrs, 3), "append_sample_batches");
+    ck_assert_int_eq(sbt_requests() - before, 2); /* one bulk upsert per table */
+    assert_ok(inst, VT->append_sample_batches(inst, ptrs, 3), "the same batches again");
+    ck_assert_int_eq(sbt_sql_int("SELECT count(*) FROM parameter_value_history WHERE "
+                                 "\"timestamp\" BETWEEN to_timestamp(1790000200) AND "
+                                 "to_timestamp(1790000202);"), 6);
+    ck_assert_int_eq(sbt_sql_int("SELECT count(*) FROM process_data_points WHERE process_id "
+                                 "= '%s';", proc), 2);
+    ald_sample bad[] = {{NULL, 1, NAN}};
+    ald_sample_batch nb = batch_of(bad, 1, 1790000203000, NULL, 1);
+    const ald_sample_batch *with_bad[2] = {&b[0], &nb};
+    ck_assert_int_eq(VT->append_sample_batches(inst, with_bad, 2), ALD_ERR_INVALID);
+    ck_assert_msg(strstr(VT->last_error(inst), "parameter_id"), "%s", VT->last_error(inst));
+    sbt_close(inst);
+    free(proc), free(rec), free(m);
+}
+END_TEST
+
 /* ---- recipes ---------------------------------------------------------------------------- */
 
 typedef struct recipe_seen {
@@ -661,6 +694,20 @@ static void count_process(void *ctx, const ald_process *p)
     ck_assert_str_eq(p->parameters_json, "{\"a\":1}"); /* from recipe_version.ald_engine */
 }
 
+typedef struct last_seen {
+    int calls;
+    char id[64], status[32];
+} last_seen;
+
+static void on_last_run(void *ctx, const ald_process *p)
+{
+    last_seen *l = ctx;
+    l->calls++;
+    snprintf(l->id, sizeof l->id, "%s", p->id);
+    snprintf(l->status, sizeof l->status, "%s", p->status);
+    ck_assert_int_gt(p->end_time_ms, 0);
+}
+
 static void on_state(void *ctx, const ald_process_state *s)
 {
     *(ald_process_state *)ctx = *s;
@@ -691,6 +738,9 @@ START_TEST(process_lifecycle_and_state)
     int open = 0;
     assert_ok(inst, VT->find_open_processes(inst, m, count_process, &open), "find_open");
     ck_assert_int_eq(open, 1);
+    last_seen last = {0};
+    assert_ok(inst, VT->find_last_finished_process(inst, m, on_last_run, &last), "last run");
+    ck_assert_int_eq(last.calls, 0); /* the only run is still open */
     ald_process_state st = {.struct_size = sizeof st, .execution_id = id,
                             .current_step_index = 1, .current_overall_step = 3,
                             .total_overall_steps = 10, .current_step_type = "valve",
@@ -719,6 +769,10 @@ START_TEST(process_lifecycle_and_state)
     open = 0;
     assert_ok(inst, VT->find_open_processes(inst, m, count_process, &open), "find_open 2");
     ck_assert_int_eq(open, 0);
+    assert_ok(inst, VT->find_last_finished_process(inst, m, on_last_run, &last), "last run 2");
+    ck_assert_int_eq(last.calls, 1);
+    ck_assert_str_eq(last.id, id);
+    ck_assert_str_eq(last.status, "aborted");
     ck_assert_int_eq(VT->finish_process(inst, "00000000-0000-4000-8000-00000000f00d",
                                         "completed", NULL, -1),
                      ALD_ERR_NOT_FOUND);
@@ -765,6 +819,7 @@ static Suite *supabase_suite(void)
     tcase_add_test(tc, load_parameters_reads_only_that_machine);
     tcase_add_test(tc, update_parameter_values_is_one_request);
     tcase_add_test(tc, append_samples_writes_history_and_process_points);
+    tcase_add_test(tc, batches_of_many_timestamps_go_in_one_request_per_table);
     tcase_add_test(tc, replayed_batch_adds_no_duplicates);
     tcase_add_test(tc, load_recipe_reads_steps_configs_and_parameters);
     tcase_add_test(tc, a_fractional_valve_number_refuses_the_load_naming_the_step);

@@ -72,6 +72,13 @@ tests_check_executor_LDADD = $(ALD_TEST_LIBS) $(SQLITE_LIBS) $(LIBCONFIG_LIBS) -
 EXTRA_tests_check_executor_DEPENDENCIES = plugins/plc-sim/plc-sim.la \
 	plugins/storage-sqlite/storage-sqlite.la
 
+# Implausible readings: the rule, the --doctor scan, counting and logging.
+check_PROGRAMS += tests/check_plausibility
+TESTS += tests/check_plausibility
+tests_check_plausibility_SOURCES = tests/check_plausibility.c
+tests_check_plausibility_CFLAGS = $(ALD_TEST_CC_FLAGS)
+tests_check_plausibility_LDADD = $(ALD_TEST_LIBS) -lm
+
 # Store-and-forward with two real SQLite stores.
 check_PROGRAMS += tests/check_outbox
 TESTS += tests/check_outbox

@@ -6,6 +6,10 @@ dist_noinst_SCRIPTS += tests/integration/engine.test tests/integration/supabase.
 EXTRA_DIST += tests/integration/engine.bats tests/integration/supabase.bats \
 	tests/integration/safety.bats \
 	tests/integration/helpers.bash
+# Batched outbox replay killed mid-drain (PostgreSQL behind the fixture).
+TESTS += tests/integration/replay.test
+dist_noinst_SCRIPTS += tests/integration/replay.test
+EXTRA_DIST += tests/integration/replay.bats
 # Crash safety as counts: kill -9, disk full (tmpfs), corrupt store file.
 TESTS += tests/integration/faults.test
 dist_noinst_SCRIPTS += tests/integration/faults.test

@@ -37,6 +37,10 @@ int storage_port_has(const plugin_instance *store, storage_feature feature)
         return ops->update_parameter_values != NULL;
     case STORAGE_PARAMETER_CACHE:
         return ops->save_parameters != NULL;
+    case STORAGE_BATCHED_SAMPLES:
+        return ops->append_sample_batches != NULL;
+    case STORAGE_LAST_RUN:
+        return ops->find_last_finished_process != NULL;
     }
     return 0;
 }
@@ -217,6 +221,12 @@ ald_status storage_port_get_progress(plugin_instance *store, const char *process
                                      ald_process_state_sink sink, void *ctx, port_error *err)
 {
     return STORAGE_CALL(store, err, get_process_state, process_id, sink, ctx);
+}
+
+ald_status storage_port_find_last_finished(plugin_instance *store, const char *machine_id,
+                                           ald_process_sink sink, void *ctx, port_error *err)
+{
+    return STORAGE_CALL(store, err, find_last_finished_process, machine_id, sink, ctx);
 }
 
 /* ---- health and leases ---- */

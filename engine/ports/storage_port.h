@@ -41,7 +41,9 @@ typedef enum storage_feature {
     STORAGE_HEALTH,         /* machine_health */
     STORAGE_ORPHANS,        /* find and finish processes left open by a crash */
     STORAGE_LIVE_VALUES,    /* current_value / set_value */
-    STORAGE_PARAMETER_CACHE /* keep a copy of the parameter map */
+    STORAGE_PARAMETER_CACHE, /* keep a copy of the parameter map */
+    STORAGE_BATCHED_SAMPLES, /* many sample batches in one call (ABI 1.1) */
+    STORAGE_LAST_RUN         /* the machine's last finished process (ABI 1.1) */
 } storage_feature;
 
 int storage_port_has(const plugin_instance *store, storage_feature feature);
@@ -121,6 +123,10 @@ ald_status storage_port_find_open_processes(plugin_instance *store, const char *
                                             port_error *err);
 ald_status storage_port_get_progress(plugin_instance *store, const char *process_id,
                                      ald_process_state_sink sink, void *ctx, port_error *err);
+/* The machine's most recently ended process, once to sink (not at all when
+ * it has none); ALD_ERR_UNSUPPORTED from a 1.0 store. */
+ald_status storage_port_find_last_finished(plugin_instance *store, const char *machine_id,
+                                           ald_process_sink sink, void *ctx, port_error *err);
 
 /* ---- health and leases ---- */
 ald_status storage_port_write_health(plugin_instance *store, const ald_health_report *r,
@@ -173,5 +179,15 @@ outcome_route storage_port_record_outcome(plugin_instance *primary, struct outbo
  * outcome records are updates that may be applied twice. */
 ald_status storage_port_replay(plugin_instance *store, const ald_outbox_record *r,
                                port_error *err);
+
+/* Replay many consecutive "samples" records in ONE call of the store's
+ * append_sample_batches (STORAGE_BATCHED_SAMPLES): all or nothing. A record
+ * that does not decode makes it ALD_ERR_INVALID before anything is sent
+ * (the caller then replays the records one by one, so the bad one is named
+ * and skipped alone); a store without the operation is ALD_ERR_UNSUPPORTED.
+ * Every record must be of kind "samples". */
+ald_status storage_port_replay_samples(plugin_instance *store,
+                                       const ald_outbox_record *records, size_t count,
+                                       port_error *err);
 
 #endif

@@ -137,3 +137,42 @@ ald_status storage_port_replay(plugin_instance *store, const ald_outbox_record *
     json_decref(js);
     return st;
 }
+
+static void free_decoded_batches(ald_sample_batch *decoded, const ald_sample_batch **ptrs,
+                                 size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        outbox_free_decoded(&decoded[i]);
+    free(decoded);
+    free(ptrs);
+}
+
+ald_status storage_port_replay_samples(plugin_instance *store,
+                                       const ald_outbox_record *records, size_t count,
+                                       port_error *err)
+{
+    if (!storage_ops(store)->append_sample_batches)
+        return plugin_call_unsupported(store, "append_sample_batches", err);
+    ald_sample_batch *decoded = calloc(count ? count : 1, sizeof *decoded);
+    const ald_sample_batch **ptrs = calloc(count ? count : 1, sizeof *ptrs);
+    if (!decoded || !ptrs) {
+        free(decoded);
+        free(ptrs);
+        snprintf(err->text, sizeof err->text, "out of memory decoding %zu records", count);
+        return ALD_ERR_NOMEM;
+    }
+    size_t n = 0;
+    for (; n < count; n++) {
+        const ald_outbox_record *r = &records[n];
+        if (outbox_decode_samples(r->payload, r->payload_len, &decoded[n]) != 0) {
+            free_decoded_batches(decoded, ptrs, n);
+            return invalid_record(r, err);
+        }
+        ptrs[n] = &decoded[n];
+    }
+    plugin_lock(store);
+    ald_status st = storage_ops(store)->append_sample_batches(store->inst, ptrs, count);
+    st = plugin_call_done(store, st, err);
+    free_decoded_batches(decoded, ptrs, count);
+    return st;
+}

@@ -308,6 +308,8 @@ static const ald_storage_vtable VTABLE = {
     .save_recipe = sq_save_recipe,
     .get_command = sq_get_command,
     .save_parameters = sq_save_parameters,
+    .append_sample_batches = sq_append_sample_batches,
+    .find_last_finished_process = sq_find_last_finished_process,
 };
 
 static const ald_plugin_descriptor DESCRIPTOR = {

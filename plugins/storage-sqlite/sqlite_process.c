@@ -17,6 +17,10 @@ static const char SQL_OPEN[] =
     "SELECT id, machine_id, recipe_id, status, start_time, end_time, error_message,"
     " parameters FROM process_executions WHERE machine_id = ?1"
     " AND status IN ('preparing', 'running', 'paused') ORDER BY start_time, id";
+static const char SQL_LAST_FINISHED[] =
+    "SELECT id, machine_id, recipe_id, status, start_time, end_time, error_message,"
+    " parameters FROM process_executions WHERE machine_id = ?1"
+    " AND end_time IS NOT NULL ORDER BY end_time DESC, id DESC LIMIT 1";
 static const char SQL_UPSERT_STATE[] =
     "INSERT INTO process_execution_state (execution_id, current_step_index,"
     " current_overall_step, total_overall_steps, current_step_type, current_step_name,"
@@ -189,18 +193,16 @@ static void emit_process(sqlite3_stmt *st, ald_process_sink sink, void *ctx)
     sink(ctx, &p);
 }
 
-ald_status sq_find_open_processes(void *instance, const char *machine_id,
-                                  ald_process_sink sink, void *ctx)
+/* Every row of one process_executions query of a machine, to sink. */
+static ald_status emit_processes(sq_store *sq, const char *sql, const char *machine_id,
+                                 ald_process_sink sink, void *ctx, const char *what)
 {
-    sq_store *sq = instance;
     if (!machine_id || !sink)
-        return sq_error(sq, ALD_ERR_INVALID,
-                        "find_open_processes: machine_id and sink are "
-                        "required");
-    ald_status rc = sq_enter(sq, "find_open_processes");
+        return sq_error(sq, ALD_ERR_INVALID, "%s: machine_id and sink are required", what);
+    ald_status rc = sq_enter(sq, what);
     if (rc != ALD_OK)
         return rc;
-    sqlite3_stmt *st = sq_stmt(sq, SQL_OPEN);
+    sqlite3_stmt *st = sq_stmt(sq, sql);
     if (!st)
         return sq_leave(sq, ALD_ERR_INTERNAL);
     sq_bind_text(st, 1, machine_id);
@@ -208,8 +210,21 @@ ald_status sq_find_open_processes(void *instance, const char *machine_id,
     while ((src = sqlite3_step(st)) == SQLITE_ROW)
         emit_process(st, sink, ctx);
     sqlite3_reset(st);
-    rc = src == SQLITE_DONE ? ALD_OK : sq_fail(sq, src, "reading open process_executions");
+    rc = src == SQLITE_DONE ? ALD_OK : sq_fail(sq, src, "reading process_executions");
     return sq_leave(sq, rc);
+}
+
+ald_status sq_find_open_processes(void *instance, const char *machine_id,
+                                  ald_process_sink sink, void *ctx)
+{
+    return emit_processes(instance, SQL_OPEN, machine_id, sink, ctx, "find_open_processes");
+}
+
+ald_status sq_find_last_finished_process(void *instance, const char *machine_id,
+                                         ald_process_sink sink, void *ctx)
+{
+    return emit_processes(instance, SQL_LAST_FINISHED, machine_id, sink, ctx,
+                          "find_last_finished_process");
 }
 
 static void emit_state(sqlite3_stmt *st, ald_process_state_sink sink, void *ctx)

@@ -4,7 +4,9 @@
  *
  * append_samples writes a whole batch in one transaction with cached
  * statements; INSERT OR IGNORE on the (parameter_id, timestamp) natural key
- * makes a replayed batch a no-op.
+ * makes a replayed batch a no-op. append_sample_batches (ABI 1.1, the outbox
+ * replay) writes many batches in ONE transaction: one commit (one fsync)
+ * for the lot, and all or nothing.
  */
 #include <math.h>
 #include <stdio.h>
@@ -149,7 +151,8 @@ static ald_status insert_sample(sq_store *sq, sqlite3_stmt *st, const char *proc
                                                      "parameter_value_history");
 }
 
-static ald_status insert_batch(sq_store *sq, const ald_sample_batch *b)
+/* The rows of one batch, inside the caller's transaction. */
+static ald_status insert_rows(sq_store *sq, const ald_sample_batch *b)
 {
     char ts[SQ_ISO_LEN];
     sq_iso_time(b->timestamp_ms, ts);
@@ -157,7 +160,7 @@ static ald_status insert_batch(sq_store *sq, const ald_sample_batch *b)
     sqlite3_stmt *points = b->process_id ? sq_stmt(sq, SQL_DATA_POINT) : NULL;
     if (!history || (b->process_id && !points))
         return ALD_ERR_INTERNAL;
-    ald_status rc = sq_begin(sq, "append_samples");
+    ald_status rc = ALD_OK;
     for (size_t i = 0; i < b->count && rc == ALD_OK; i++) {
         rc = insert_sample(sq, history, NULL, &b->samples[i], ts);
         if (rc == ALD_OK && points)
@@ -167,6 +170,16 @@ static ald_status insert_batch(sq_store *sq, const ald_sample_batch *b)
     sqlite3_clear_bindings(history);
     if (points)
         sqlite3_clear_bindings(points);
+    return rc;
+}
+
+/* Many batches, one transaction. */
+static ald_status insert_batches(sq_store *sq, const ald_sample_batch *const *batches,
+                                 size_t count)
+{
+    ald_status rc = sq_begin(sq, "append_samples");
+    for (size_t i = 0; i < count && rc == ALD_OK; i++)
+        rc = insert_rows(sq, batches[i]);
     if (rc != ALD_OK)
         return sq_rollback(sq, rc);
     return sq_commit(sq, "committing append_samples");
@@ -177,28 +190,52 @@ static ald_status insert_batch(sq_store *sq, const ald_sample_batch *b)
 static ald_status append_locked(sq_store *sq, const ald_sample_batch *b)
 {
     if (sq->durable_samples)
-        return insert_batch(sq, b);
+        return insert_batches(sq, &b, 1);
     ald_status rc = sq_exec(sq, "PRAGMA synchronous=NORMAL", "relaxing synchronous");
     if (rc == ALD_OK)
-        rc = insert_batch(sq, b);
+        rc = insert_batches(sq, &b, 1);
     ald_status back = sq_exec(sq, "PRAGMA synchronous=FULL", "restoring synchronous=FULL");
     return rc != ALD_OK ? rc : back;
 }
 
-ald_status sq_append_samples(void *instance, const ald_sample_batch *batch)
+/* OR IGNORE would also swallow a NULL key silently: refuse it up front. */
+static ald_status check_batch(sq_store *sq, const ald_sample_batch *batch)
 {
-    sq_store *sq = instance;
     if (!batch || (batch->count && !batch->samples))
         return sq_error(sq, ALD_ERR_INVALID, "append_samples: no batch or no samples array");
-    /* OR IGNORE would also swallow a NULL key silently: refuse it up front. */
     for (size_t i = 0; i < batch->count; i++)
         if (!batch->samples[i].parameter_id)
             return sq_error(sq, ALD_ERR_INVALID,
                             "append_samples: sample %zu has no "
                             "parameter_id",
                             i);
-    if (batch->count == 0)
-        return ALD_OK;
-    ald_status rc = sq_enter(sq, "append_samples");
+    return ALD_OK;
+}
+
+ald_status sq_append_samples(void *instance, const ald_sample_batch *batch)
+{
+    sq_store *sq = instance;
+    ald_status rc = check_batch(sq, batch);
+    if (rc != ALD_OK || batch->count == 0)
+        return rc;
+    rc = sq_enter(sq, "append_samples");
     return rc == ALD_OK ? sq_leave(sq, append_locked(sq, batch)) : rc;
+}
+
+/* Replay of a backlog: always durable (the outbox acknowledges after it). */
+ald_status sq_append_sample_batches(void *instance, const ald_sample_batch *const *batches,
+                                    size_t count)
+{
+    sq_store *sq = instance;
+    if (count > 0 && !batches)
+        return sq_error(sq, ALD_ERR_INVALID, "append_sample_batches: batches is NULL");
+    for (size_t i = 0; i < count; i++) {
+        ald_status rc = check_batch(sq, batches[i]);
+        if (rc != ALD_OK)
+            return rc;
+    }
+    if (count == 0)
+        return ALD_OK;
+    ald_status rc = sq_enter(sq, "append_sample_batches");
+    return rc == ALD_OK ? sq_leave(sq, insert_batches(sq, batches, count)) : rc;
 }

@@ -116,6 +116,8 @@ ald_status sq_load_parameters(void *instance, const char *machine_id, ald_parame
 ald_status sq_update_parameter_values(void *instance, const ald_parameter_value *values,
                                       size_t count);
 ald_status sq_append_samples(void *instance, const ald_sample_batch *batch);
+ald_status sq_append_sample_batches(void *instance, const ald_sample_batch *const *batches,
+                                    size_t count);
 
 /* sqlite_recipes.c */
 ald_status sq_load_recipe(void *instance, const char *recipe_id,
@@ -156,6 +158,8 @@ ald_status sq_finish_process(void *instance, const char *process_id, const char 
                              const char *error_message, int64_t end_time_ms);
 ald_status sq_find_open_processes(void *instance, const char *machine_id,
                                   ald_process_sink sink, void *ctx);
+ald_status sq_find_last_finished_process(void *instance, const char *machine_id,
+                                         ald_process_sink sink, void *ctx);
 ald_status sq_get_process_state(void *instance, const char *process_id,
                                 ald_process_state_sink sink, void *ctx);
 

@@ -327,6 +327,8 @@ static const ald_storage_vtable VTABLE = {
     /* outbox_*: NULL. SQLite is the durable outbox; this store is the cloud primary. */
     .save_recipe = sb_save_recipe,
     .get_command = sb_get_command,
+    .append_sample_batches = sb_append_sample_batches,
+    .find_last_finished_process = sb_find_last_finished_process,
 };
 
 static const ald_plugin_descriptor DESCRIPTOR = {

@@ -266,27 +266,56 @@ static void emit_process(const json_t *row, ald_process_sink sink, void *ctx)
     free(parameters);
 }
 
-ald_status sb_find_open_processes(void *instance, const char *machine_id,
-                                  ald_process_sink sink, void *ctx)
+/* A process_executions read of one machine: the request, with its filters
+ * and order added by the caller. NULL machine or sink: ALD_ERR_INVALID. */
+static ald_status process_query(sb_store *sb, sb_request *req, const char *op,
+                                const char *machine_id, ald_process_sink sink)
 {
-    sb_store *sb = instance;
-    static const char *const open_states[] = {"preparing", "running", "paused"};
     if (!machine_id || !sink)
-        return sb_error(sb, ALD_ERR_INVALID, "find_open_processes: machine_id and sink are "
-                        "required");
-    sb_request req;
+        return sb_error(sb, ALD_ERR_INVALID, "%s: machine_id and sink are required", op);
+    sb_req_init(req, "GET", "process_executions", op);
+    sb_req_param(req, "select", "id,machine_id,recipe_id,status,start_time,end_time,"
+                                "error_message,parameters,recipe_version");
+    sb_req_filter(req, "machine_id", "eq", machine_id);
+    return ALD_OK;
+}
+
+static ald_status emit_processes(sb_store *sb, sb_request *req, ald_process_sink sink,
+                                 void *ctx)
+{
     sb_response resp;
-    sb_req_init(&req, "GET", "process_executions", "find_open_processes");
-    sb_req_param(&req, "select", "id,machine_id,recipe_id,status,start_time,end_time,"
-                                 "error_message,parameters,recipe_version");
-    sb_req_filter(&req, "machine_id", "eq", machine_id);
-    sb_req_filter_in(&req, "status", open_states, 3);
-    sb_req_param(&req, "order", "start_time.asc,id.asc");
-    ald_status rc = sb_send(sb, &req, &resp);
+    ald_status rc = sb_send(sb, req, &resp);
     for (size_t i = 0; rc == ALD_OK && i < sb_rows(&resp); i++)
         emit_process(sb_row(&resp, i), sink, ctx);
     sb_response_free(&resp);
     return rc;
+}
+
+ald_status sb_find_open_processes(void *instance, const char *machine_id,
+                                  ald_process_sink sink, void *ctx)
+{
+    static const char *const open_states[] = {"preparing", "running", "paused"};
+    sb_request req;
+    ald_status rc = process_query(instance, &req, "find_open_processes", machine_id, sink);
+    if (rc != ALD_OK)
+        return rc;
+    sb_req_filter_in(&req, "status", open_states, 3);
+    sb_req_param(&req, "order", "start_time.asc,id.asc");
+    return emit_processes(instance, &req, sink, ctx);
+}
+
+ald_status sb_find_last_finished_process(void *instance, const char *machine_id,
+                                         ald_process_sink sink, void *ctx)
+{
+    sb_request req;
+    ald_status rc =
+        process_query(instance, &req, "find_last_finished_process", machine_id, sink);
+    if (rc != ALD_OK)
+        return rc;
+    sb_req_filter(&req, "end_time", "not.is", "null");
+    sb_req_param(&req, "order", "end_time.desc,id.desc");
+    sb_req_param(&req, "limit", "1");
+    return emit_processes(instance, &req, sink, ctx);
 }
 
 static void emit_state(const json_t *row, ald_process_state_sink sink, void *ctx)

@@ -13,6 +13,12 @@
  * cannot exist; there a BEFORE INSERT trigger skips rows already present,
  * and a replay that PostgreSQL refuses for its on_conflict (400, 42P10) is
  * sent plainly.
+ *
+ * append_sample_batches (ABI 1.1, the outbox replay) sends the rows of many
+ * batches, each with its own timestamp, as one bulk upsert per table with
+ * the same on_conflict key: one round trip per table instead of one per
+ * second of outage. PostgREST runs a request in one transaction, so the call
+ * is all or nothing.
  */
 #include <math.h>
 #include <string.h>
@@ -176,6 +182,50 @@ static ald_status check_batch(sb_store *sb, const ald_sample_batch *b)
             return sb_error(sb, ALD_ERR_INVALID, "append_samples: sample %zu has no "
                             "parameter_id", i);
     return ALD_OK;
+}
+
+/* Rows of every batch for one table: history (process_id NULL) or the
+ * process points of the batches that have a process. */
+static json_t *batch_rows(const ald_sample_batch *const *batches, size_t count, int points)
+{
+    json_t *rows = json_array();
+    for (size_t b = 0; b < count; b++) {
+        const ald_sample_batch *batch = batches[b];
+        if (points && !batch->process_id)
+            continue;
+        char ts[SB_ISO_LEN];
+        sb_iso_time(batch->timestamp_ms, ts);
+        for (size_t i = 0; i < batch->count; i++)
+            json_array_append_new(rows, sample_row(points ? batch->process_id : NULL,
+                                                   &batch->samples[i], ts));
+    }
+    return rows;
+}
+
+ald_status sb_append_sample_batches(void *instance, const ald_sample_batch *const *batches,
+                                    size_t count)
+{
+    sb_store *sb = instance;
+    if (count > 0 && !batches)
+        return sb_error(sb, ALD_ERR_INVALID, "append_sample_batches: batches is NULL");
+    for (size_t b = 0; b < count; b++) {
+        ald_status rc = check_batch(sb, batches[b]);
+        if (rc != ALD_OK)
+            return rc;
+    }
+    json_t *rows = batch_rows(batches, count, 0);
+    ald_status rc = json_array_size(rows)
+                        ? insert_samples(sb, "parameter_value_history", HISTORY_COLUMNS,
+                                         HISTORY_KEY, rows, 1)
+                        : ALD_OK;
+    json_decref(rows);
+    if (rc != ALD_OK)
+        return rc;
+    rows = batch_rows(batches, count, 1);
+    if (json_array_size(rows))
+        rc = insert_samples(sb, "process_data_points", POINTS_COLUMNS, POINTS_KEY, rows, 1);
+    json_decref(rows);
+    return rc;
 }
 
 ald_status sb_append_samples(void *instance, const ald_sample_batch *batch)

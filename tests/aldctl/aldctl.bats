@@ -86,6 +86,14 @@ process_of() {
     [ "$(jq -r '.process.outcome' <<<"$output")" = completed ]
     [ "$(jq -r '.process.completed_steps' <<<"$output")" = 20 ]
     [ "$(jq -r '.status' <<<"$output")" = idle ]
+    # without --process: the last finished run
+    run aldctl status
+    [ "$status" -eq 0 ]
+    [[ "$output" == *"no process running; the last run:"* ]]
+    [[ "$output" == *"process $pid: completed"* ]]
+    run aldctl status --json
+    [ "$(jq -r '.process.id' <<<"$output")" = "$pid" ]
+    [ "$(jq -r '.process.last_finished' <<<"$output")" = true ]
 }
 
 @test "import a nested-loop recipe and run it to completion" {
@@ -167,6 +175,7 @@ process_of() {
     grep -q "the run was aborted" "$BATS_TEST_TMPDIR/start.out"
     run aldctl status
     [[ "$output" == *": idle"* ]]
+    [[ "$output" == *"the last run:"*": aborted"* ]]
 }
 
 @test "a failed run leaves the machine in error; clear-error returns it to idle" {

@@ -34,7 +34,7 @@ extern "C" {
 #endif
 
 #define ALD_ABI_MAJOR 1
-#define ALD_ABI_MINOR 0
+#define ALD_ABI_MINOR 1
 
 /* "ALDP" - first word of every descriptor; anything else is not our plugin. */
 #define ALD_PLUGIN_MAGIC 0x414C4450u

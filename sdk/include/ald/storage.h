@@ -375,6 +375,25 @@ typedef struct ald_storage_vtable {
      * the engine the last map it had when the primary is down at start. */
     ald_status (*save_parameters)(void *instance, const char *machine_id,
                                   const ald_parameter *const *params, size_t count);
+
+    /* ---- appended in ABI 1.1 ---- */
+
+    /* Many sample batches (each with its own timestamp, machine and process)
+     * in as few requests as the store allows: the outbox replay of a long
+     * outage. All or nothing: ALD_OK means every batch is stored; on any
+     * other status none may be assumed stored and the host retries the whole
+     * call later, so the call must be idempotent (duplicates ignored on the
+     * natural key, as append_samples does with replay = 1; the host sets
+     * replay on every batch it passes). Batches are given oldest first.
+     * NULL (a 1.0 plugin): the host replays one append_samples per batch. */
+    ald_status (*append_sample_batches)(void *instance, const ald_sample_batch *const *batches,
+                                        size_t count);
+    /* The machine's most recently ended process (end_time set: completed,
+     * failed or aborted), handed to sink once; sink is not called when the
+     * machine has none. aldctl status shows it when no run is open.
+     * NULL (a 1.0 plugin): aldctl needs --process ID to show a finished run. */
+    ald_status (*find_last_finished_process)(void *instance, const char *machine_id,
+                                             ald_process_sink sink, void *ctx);
 } ald_storage_vtable;
 
 #ifdef __cplusplus
