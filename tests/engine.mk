@@ -79,3 +79,10 @@ tests_check_outbox_SOURCES = tests/check_outbox.c
 tests_check_outbox_CFLAGS = $(ALD_TEST_CC_FLAGS) $(SQLITE_CFLAGS)
 tests_check_outbox_LDADD = $(ALD_TEST_LIBS) $(SQLITE_LIBS) -lm
 EXTRA_tests_check_outbox_DEPENDENCIES = plugins/storage-sqlite/storage-sqlite.la
+
+# SDK: sized copies of plugin rows (issue 12, item 1).
+check_PROGRAMS += tests/check_sdk_rows
+TESTS += tests/check_sdk_rows
+tests_check_sdk_rows_SOURCES = tests/check_sdk_rows.c
+tests_check_sdk_rows_CFLAGS = $(ALD_TEST_CC_FLAGS)
+tests_check_sdk_rows_LDADD = $(ALD_TEST_LIBS)

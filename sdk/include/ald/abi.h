@@ -36,6 +36,23 @@ extern "C" {
 #define ALD_ABI_MAJOR 1
 #define ALD_ABI_MINOR 0
 
+/*
+ * Sized structs. ALD_FIELD_END is where a member ends; ALD_HAS_FIELD tells
+ * whether a struct handed across the boundary (which starts with its
+ * struct_size) is long enough to hold a member, e.g. a plugin built for 1.2
+ * reading a row from a 1.0 host:
+ *
+ *     if (ALD_HAS_FIELD(p, ald_parameter, set_value)) use(p->set_value);
+ *
+ * The host does the same for every row a plugin hands it: it copies the
+ * plugin's struct_size bytes into a zero-filled struct of its own size, so a
+ * member the plugin's build did not have reads as 0 / NULL, and it refuses
+ * rows shorter than the ABI 1.0 size.
+ */
+#define ALD_FIELD_END(type, member) (offsetof(type, member) + sizeof(((type *)0)->member))
+#define ALD_HAS_FIELD(ptr, type, member)                                                      \
+    ((size_t)(ptr)->struct_size >= ALD_FIELD_END(type, member))
+
 /* "ALDP" - first word of every descriptor; anything else is not our plugin. */
 #define ALD_PLUGIN_MAGIC 0x414C4450u
 
