@@ -147,6 +147,51 @@ START_TEST(instance_create_reports_settings_error_with_place)
 }
 END_TEST
 
+/* A settings file in a temporary directory, as an ald_config with file:line. */
+static const ald_config *settings_file(const char *text, char *path, size_t len)
+{
+    snprintf(path, len, "%s/settings.conf", test_tmpdir("settings"));
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs(text, f);
+    fclose(f);
+    return test_config_file(path);
+}
+
+START_TEST(unknown_setting_is_refused_with_file_and_line)
+{
+    char path[1024];
+    plugin_conf conf = {.name = "plc0", .plugin = (char *)fixture("fx-good"), .role = ROLE_PLC,
+                        .active = 1,
+                        .settings = settings_file("reject = 0;\nrejekt = 1;\n", path,
+                                                  sizeof path)};
+    snprintf(conf.where, sizeof conf.where, "conf.d/test.conf:3");
+    plugin_instance pi;
+    char err[1024] = "", expected[1200];
+    ck_assert_int_eq(plugin_instance_create(&pi, &conf, NULL, err, sizeof err), -1);
+    snprintf(expected, sizeof expected,
+             "instance 'plc0' (fixture-plc, declared at conf.d/test.conf:3) rejected its "
+             "settings: %s:2: setting rejekt: not a setting of this plugin (it reads: reject)",
+             path);
+    ck_assert_str_eq(err, expected);
+}
+END_TEST
+
+START_TEST(injected_settings_are_known_without_being_read)
+{
+    char path[1024];
+    plugin_conf conf = {.name = "plc0", .plugin = (char *)fixture("fx-good"), .role = ROLE_PLC,
+                        .active = 1,
+                        .settings = settings_file("machine_id = \"m\";\ndata_dir = \"/d\";\n"
+                                                  "reject = 0;\n",
+                                                  path, sizeof path)};
+    plugin_instance pi;
+    char err[1024] = "";
+    ck_assert_msg(plugin_instance_create(&pi, &conf, NULL, err, sizeof err) == 0, "%s", err);
+    plugin_instance_destroy(&pi);
+}
+END_TEST
+
 START_TEST(instance_lifecycle_calls_the_plugin)
 {
     plugin_conf conf = {.name = "plc0", .plugin = (char *)fixture("fx-good"), .role = ROLE_PLC,
@@ -214,6 +259,8 @@ int main(void)
     tcase_add_test(tc, resolve_lists_where_it_looked);
     tcase_add_test(tc, resolve_finds_a_plugin_in_plugin_dir);
     tcase_add_test(tc, instance_create_reports_settings_error_with_place);
+    tcase_add_test(tc, unknown_setting_is_refused_with_file_and_line);
+    tcase_add_test(tc, injected_settings_are_known_without_being_read);
     tcase_add_test(tc, instance_lifecycle_calls_the_plugin);
     tcase_add_test(tc, sdk_example_plugin_loads_and_reads);
     suite_add_tcase(s, tc);

@@ -10,6 +10,7 @@
 #include "config.h"
 #include "log.h"
 #include "metrics.h"
+#include "ports/settings_use.h"
 
 typedef struct host_instance {
     ald_host table; /* first: a pointer to it is a pointer to this */
@@ -44,6 +45,47 @@ static int64_t host_realtime_ns(void)
     return clock_realtime_ns();
 }
 
+/* The config getters note what they find (settings_use.h), so settings the
+ * plugin never read can be refused after create(). */
+static ald_status host_config_string(const ald_config *c, const char *path, const char **out)
+{
+    settings_use_note(c, path);
+    return config_get_string(c, path, out);
+}
+
+static ald_status host_config_int(const ald_config *c, const char *path, int64_t *out)
+{
+    settings_use_note(c, path);
+    return config_get_int(c, path, out);
+}
+
+static ald_status host_config_double(const ald_config *c, const char *path, double *out)
+{
+    settings_use_note(c, path);
+    return config_get_double(c, path, out);
+}
+
+static ald_status host_config_bool(const ald_config *c, const char *path, int *out)
+{
+    settings_use_note(c, path);
+    return config_get_bool(c, path, out);
+}
+
+static unsigned host_config_count(const ald_config *c, const char *path)
+{
+    settings_use_note(c, path);
+    return config_get_count(c, path);
+}
+
+static const ald_config *host_config_child(const ald_config *c, const char *path,
+                                           unsigned index)
+{
+    settings_use_note(c, path);
+    const ald_config *child = config_get_child(c, path, index);
+    settings_use_note_child(child);
+    return child;
+}
+
 static ald_metric *host_metric_register(const ald_host *host, const ald_metric_desc *desc)
 {
     (void)host;
@@ -63,12 +105,12 @@ ald_host *host_new(const char *instance_name)
         .host_ctx = h,
         .log = host_log,
         .vlog = host_vlog,
-        .config_string = config_get_string,
-        .config_int = config_get_int,
-        .config_double = config_get_double,
-        .config_bool = config_get_bool,
-        .config_count = config_get_count,
-        .config_child = config_get_child,
+        .config_string = host_config_string,
+        .config_int = host_config_int,
+        .config_double = host_config_double,
+        .config_bool = host_config_bool,
+        .config_count = host_config_count,
+        .config_child = host_config_child,
         .config_where = config_get_where,
         .monotonic_ns = host_monotonic_ns,
         .realtime_ns = host_realtime_ns,

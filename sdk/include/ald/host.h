@@ -36,6 +36,13 @@ typedef enum ald_log_level {
  * already overlaid with the environment overrides the host applies. Opaque.
  * Paths are libconfig paths relative to the group ("host", "tags.[0].name"
  * is not supported: use ald_host.config_child for list elements).
+ *
+ * Every instance's settings also hold two the host injects (unless the file
+ * sets them): "machine_id" (the engine's machine UUID) and "data_dir" (the
+ * engine's writable data directory). Settings are strict: after create()
+ * the host refuses, with file:line, every setting that create() did not read
+ * through the getters below (injected and environment-mapped ones excepted),
+ * so read every setting you accept in create().
  */
 typedef struct ald_config ald_config;
 
