@@ -6,3 +6,12 @@ aldinclude_HEADERS = sdk/include/ald/abi.h sdk/include/ald/host.h \
 pkgconfigdir = $(libdir)/pkgconfig
 pkgconfig_DATA = sdk/ald-sdk.pc
 EXTRA_DIST += sdk/ald-sdk.pc.in sdk/README.md
+
+# ald-plugin-check: the plugin author's checker (issue 12). Links the
+# engine's own loader, host table and config code, so it sees a plugin
+# exactly as the engine does.
+bin_PROGRAMS += ald-plugin-check
+ald_plugin_check_SOURCES = sdk/tools/ald_plugin_check.c sdk/tools/plugin_check.h \
+	sdk/tools/plugin_check.c sdk/tools/plugin_check_caps.c sdk/tools/plugin_check_thread.c
+ald_plugin_check_CFLAGS = $(AM_CFLAGS) $(LIBCONFIG_CFLAGS)
+ald_plugin_check_LDADD = engine/libaldcore.la $(LIBCONFIG_LIBS) -lpthread

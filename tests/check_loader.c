@@ -73,6 +73,22 @@ START_TEST(layout_mismatch_is_refused)
 }
 END_TEST
 
+START_TEST(missing_operation_is_named)
+{
+    expect_refused("fx-no-write", ALD_PLUGIN_PLC, "lacks the mandatory operation write_tag",
+                   NULL);
+}
+END_TEST
+
+START_TEST(zero_vtable_size_is_named_as_the_cause)
+{
+    expect_refused("fx-size0", ALD_PLUGIN_PLC,
+                   "mandatory operations create, destroy, last_error, set_tags, read_all, "
+                   "write_tag",
+                   "its struct_size is 0");
+}
+END_TEST
+
 START_TEST(older_vtable_loads_with_missing_operations_null)
 {
     loaded_plugin p;
@@ -121,6 +137,8 @@ START_TEST(resolve_lists_where_it_looked)
                      -1);
     ck_assert_msg(strstr(err, "/opt/none/no-such-plugin.so") != NULL, "%s", err);
     ck_assert_msg(strstr(err, "ALD_PLUGIN_DIR") != NULL, "%s", err);
+    ck_assert_msg(strstr(err, "installed plugins belong in the plugin directory " ALD_PKGLIBDIR),
+                  "%s", err);
 }
 END_TEST
 
@@ -253,6 +271,8 @@ int main(void)
     tcase_add_test(tc, missing_entry_symbol_is_refused);
     tcase_add_test(tc, wrong_kind_is_refused);
     tcase_add_test(tc, layout_mismatch_is_refused);
+    tcase_add_test(tc, missing_operation_is_named);
+    tcase_add_test(tc, zero_vtable_size_is_named_as_the_cause);
     tcase_add_test(tc, older_vtable_loads_with_missing_operations_null);
     tcase_add_test(tc, newer_minor_is_accepted);
     tcase_add_test(tc, not_a_shared_object_is_refused_with_dlerror);

@@ -8,7 +8,19 @@ FIXTURE_CC = $(ALD_PLUGIN_CC_FLAGS) -Wno-override-init
 check_LTLIBRARIES += tests/fixtures/plugins/fx-good.la tests/fixtures/plugins/fx-bad-magic.la \
 	tests/fixtures/plugins/fx-major2.la tests/fixtures/plugins/fx-no-entry.la \
 	tests/fixtures/plugins/fx-old-minor.la tests/fixtures/plugins/fx-newer-minor.la \
-	tests/fixtures/plugins/fx-storage-kind.la tests/fixtures/plugins/fx-knobs.la
+	tests/fixtures/plugins/fx-storage-kind.la tests/fixtures/plugins/fx-knobs.la \
+	tests/fixtures/plugins/fx-no-write.la tests/fixtures/plugins/fx-size0.la \
+	tests/fixtures/plugins/fx-cap-mismatch.la
+tests_fixtures_plugins_fx_no_write_la_SOURCES = tests/fixtures/plugins/fixture_plc.c
+tests_fixtures_plugins_fx_no_write_la_CFLAGS = $(FIXTURE_CC) -DFIXTURE_NO_WRITE
+tests_fixtures_plugins_fx_no_write_la_LDFLAGS = $(FIXTURE_LD)
+tests_fixtures_plugins_fx_size0_la_SOURCES = tests/fixtures/plugins/fixture_plc.c
+tests_fixtures_plugins_fx_size0_la_CFLAGS = $(FIXTURE_CC) -DFIXTURE_SIZE0
+tests_fixtures_plugins_fx_size0_la_LDFLAGS = $(FIXTURE_LD)
+tests_fixtures_plugins_fx_cap_mismatch_la_SOURCES = tests/fixtures/plugins/fixture_plc.c
+tests_fixtures_plugins_fx_cap_mismatch_la_CFLAGS = $(FIXTURE_CC) \
+	-DFIXTURE_CAPS=ALD_CAP_PLC_VALVE_LOG
+tests_fixtures_plugins_fx_cap_mismatch_la_LDFLAGS = $(FIXTURE_LD)
 tests_fixtures_plugins_fx_good_la_SOURCES = tests/fixtures/plugins/fixture_plc.c
 tests_fixtures_plugins_fx_good_la_CFLAGS = $(FIXTURE_CC)
 tests_fixtures_plugins_fx_good_la_LDFLAGS = $(FIXTURE_LD)

@@ -56,3 +56,73 @@ conf_copy() {
     [[ "$output" == *'PLC_TYPE=nothing but no plc instance has plc_type "nothing"'* ]]
     [[ "$output" == *"replay (replay)"* ]]
 }
+
+checker() {
+    "$ALD_TOP_BUILDDIR/ald-plugin-check" "$@"
+}
+
+fixture() {
+    echo "$ALD_TOP_BUILDDIR/tests/fixtures/plugins/.libs/$1.so"
+}
+
+@test "ald-plugin-check: a good PLC plugin is loadable and consistent, threading exercised" {
+    run checker "$(fixture fx-good)" --kind plc --tag hr:1 --tag hr:2=f32
+    [ "$status" -eq 0 ]
+    [[ "$output" == *"plugin:       fixture-plc 0.0.1 (plc)"* ]]
+    [[ "$output" == *"ABI:          1.0 (this engine 1."* ]]
+    [[ "$output" == *"layout:       pointer/long/double/enum 8/8/8/4"* ]]
+    [[ "$output" == *"present  write_tag                (required)"* ]]
+    [[ "$output" == *"missing  valve_events"* ]]
+    [[ "$output" == *"threading:    200 write_tag calls"*"all returned; 0 writes failed"* ]]
+    [[ "$output" == *"RESULT: loadable and consistent"* ]]
+}
+
+@test "ald-plugin-check: the shipped plugins pass with their settings" {
+    printf 'host = "127.0.0.1";\nport = 1;\n' >"$BATS_TEST_TMPDIR/modbus.conf"
+    run checker "$ALD_TOP_BUILDDIR/plugins/plc-modbus/.libs/plc-modbus.so" --settings "$BATS_TEST_TMPDIR/modbus.conf"
+    [ "$status" -eq 0 ]
+    run checker "$ALD_TOP_BUILDDIR/plugins/storage-sqlite/.libs/storage-sqlite.so" --kind storage
+    [ "$status" -eq 0 ]
+    [[ "$output" == *"present  outbox_push"* ]]
+    run checker "$ALD_TOP_BUILDDIR/plugins/plc-sim/.libs/plc-sim.so" --tag coil:0=bool --tag hr:0
+    [ "$status" -eq 0 ]
+    [[ "$output" == *"RESULT: loadable and consistent"* ]]
+}
+
+@test "ald-plugin-check: a missing mandatory operation is named" {
+    run checker "$(fixture fx-no-write)"
+    [ "$status" -eq 1 ]
+    [[ "$output" == *"plc vtable lacks the mandatory operation write_tag"* ]]
+}
+
+@test "ald-plugin-check: struct_size 0 is named as the cause" {
+    run checker "$(fixture fx-size0)"
+    [ "$status" -eq 1 ]
+    [[ "$output" == *"its struct_size is 0"* ]]
+}
+
+@test "ald-plugin-check: a capability bit without its operation, and the reverse" {
+    run checker "$(fixture fx-cap-mismatch)"
+    [ "$status" -eq 1 ]
+    [[ "$output" == *"PROBLEM: capability ALD_CAP_PLC_VALVE_LOG is set but operation valve_events is missing"* ]]
+    [[ "$output" == *"PROBLEM: operation pulse is present but capability ALD_CAP_PLC_TIMED_PULSE is not set"* ]]
+}
+
+@test "ald-plugin-check: wrong kind, other major, unknown setting, bad create()" {
+    run checker "$(fixture fx-good)" --kind storage
+    [ "$status" -eq 1 ]
+    [[ "$output" == *"is a plc plugin, but is configured as storage"* ]]
+    run checker "$(fixture fx-major2)"
+    [ "$status" -eq 1 ]
+    [[ "$output" == *"ABI 2.0"* ]]
+    printf 'reject = 0;\nrejekt = 1;\n' >"$BATS_TEST_TMPDIR/s.conf"
+    run checker "$(fixture fx-good)" --settings "$BATS_TEST_TMPDIR/s.conf"
+    [ "$status" -eq 1 ]
+    [[ "$output" == *"s.conf:2: setting rejekt: not a setting of this plugin (it reads: reject)"* ]]
+    printf 'reject = 1;\n' >"$BATS_TEST_TMPDIR/s.conf"
+    run checker "$(fixture fx-good)" --settings "$BATS_TEST_TMPDIR/s.conf"
+    [ "$status" -eq 1 ]
+    [[ "$output" == *"create():     FAILED"*"asked to reject"* ]]
+    run checker
+    [ "$status" -eq 2 ]
+}
