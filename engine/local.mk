@@ -23,6 +23,7 @@ engine_libaldcore_la_SOURCES = \
 	engine/ports/storage_port.c engine/ports/storage_route.c engine/ports/storage_port.h \
 	engine/ports/row_guard.c engine/ports/row_guard.h \
 	engine/ports/settings_use.c engine/ports/settings_use.h \
+	engine/ports/abi_freeze.c \
 	engine/logger.c engine/logger.h \
 	engine/writer.c engine/writer.h \
 	engine/outbox.c engine/outbox.h \

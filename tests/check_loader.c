@@ -261,6 +261,32 @@ START_TEST(sdk_example_plugin_loads_and_reads)
 }
 END_TEST
 
+/* Plugins built from the frozen ABI 1.0 headers load and run in this engine,
+ * whatever the engine's own headers have grown since. */
+START_TEST(frozen_1_0_plugins_load_and_run)
+{
+    static const char *const names[] = {"fx-abi10-plc", "fx-abi10-example"};
+    for (int i = 0; i < 2; i++) {
+        plugin_conf conf = {.name = "old", .plugin = (char *)fixture(names[i]),
+                            .role = ROLE_PLC, .active = 1, .settings = test_config("")};
+        plugin_instance pi;
+        char err[1024] = "";
+        ck_assert_msg(plugin_instance_create(&pi, &conf, NULL, err, sizeof err) == 0, "%s: %s",
+                      names[i], err);
+        ck_assert_int_eq(pi.lib.desc.abi_major, 1);
+        ck_assert_int_eq(pi.lib.desc.abi_minor, 0);
+        ald_tag tag = {.struct_size = sizeof tag, .name = "t", .read_address = "const:2.5",
+                       .write_address = "const:2.5"};
+        const ald_tag *tags[] = {&tag};
+        ck_assert_int_eq(plc_ops(&pi)->set_tags(pi.inst, tags, 1), ALD_OK);
+        ald_tag_value v;
+        ck_assert_int_eq(plc_ops(&pi)->read_all(pi.inst, &v, 1), ALD_OK);
+        ck_assert_int_eq(plc_ops(&pi)->write_tag(pi.inst, 0, 1.0), ALD_OK);
+        plugin_instance_destroy(&pi);
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("loader");
@@ -283,6 +309,7 @@ int main(void)
     tcase_add_test(tc, injected_settings_are_known_without_being_read);
     tcase_add_test(tc, instance_lifecycle_calls_the_plugin);
     tcase_add_test(tc, sdk_example_plugin_loads_and_reads);
+    tcase_add_test(tc, frozen_1_0_plugins_load_and_run);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

@@ -98,3 +98,25 @@ TESTS += tests/check_sdk_rows
 tests_check_sdk_rows_SOURCES = tests/check_sdk_rows.c
 tests_check_sdk_rows_CFLAGS = $(ALD_TEST_CC_FLAGS)
 tests_check_sdk_rows_LDADD = $(ALD_TEST_LIBS)
+
+# ABI 1.0 frozen (issue 12, item 2): plugins built from the frozen copy of the
+# 1.0 headers (tests/abi/1.0/include, never edited), loaded by this and every
+# future engine (tests/check_loader: frozen_1_0_plugins_load_and_run); the
+# libabigail baseline and the freeze's own rules (tests/abi/check-abi.test).
+check_LTLIBRARIES += tests/fixtures/plugins/fx-abi10-plc.la \
+	tests/fixtures/plugins/fx-abi10-example.la
+tests_fixtures_plugins_fx_abi10_plc_la_SOURCES = tests/fixtures/plugins/fixture_plc.c
+tests_fixtures_plugins_fx_abi10_plc_la_CPPFLAGS = -I$(top_srcdir)/tests/abi/1.0/include
+tests_fixtures_plugins_fx_abi10_plc_la_CFLAGS = $(FIXTURE_CC)
+tests_fixtures_plugins_fx_abi10_plc_la_LDFLAGS = $(FIXTURE_LD)
+tests_fixtures_plugins_fx_abi10_example_la_SOURCES = sdk/example/plc_example.c
+tests_fixtures_plugins_fx_abi10_example_la_CPPFLAGS = -I$(top_srcdir)/tests/abi/1.0/include
+tests_fixtures_plugins_fx_abi10_example_la_CFLAGS = $(ALD_PLUGIN_CC_FLAGS) -pedantic
+tests_fixtures_plugins_fx_abi10_example_la_LDFLAGS = $(FIXTURE_LD) -lm
+TESTS += tests/abi/check-abi.test
+dist_noinst_SCRIPTS += tests/abi/check-abi.test
+EXTRA_DIST += tests/abi/abi_probe.c tests/abi/abi_policy.py tests/abi/gen_freeze.py \
+	tests/abi/ald-abi-1.0.xml tests/abi/1.0/include/ald/abi.h \
+	tests/abi/1.0/include/ald/host.h tests/abi/1.0/include/ald/plc.h \
+	tests/abi/1.0/include/ald/storage.h tests/abi/1.0/include/ald/plugin.h \
+	tests/abi/1.0/include/ald/settings.h tests/abi/1.0/include/ald/number.h
