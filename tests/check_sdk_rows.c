@@ -12,6 +12,7 @@
 #include "ports/plugin_instance.h"
 #include "ports/row_guard.h"
 #include "ports/storage_port.h"
+#include "build-config.h"
 #include "testutil.h"
 
 #define POISON 0x5a
@@ -92,7 +93,7 @@ START_TEST(row_ending_before_min_value_is_refused_with_a_message)
     snprintf(expected, sizeof expected,
              "instance 'old-store' (storage-old) handed 2 ald_parameter row(s) of %u bytes, "
              "refused: ABI 1.0 rows are at least %zu bytes; rebuild the plugin against "
-             "ald-sdk 1.x",
+             "ald-sdk " PACKAGE_VERSION,
              row_size, ALD_FIELD_END(ald_parameter, set_value));
     ck_assert_str_eq(err.text, expected);
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "build-config.h" /* PACKAGE_VERSION */
 #include "log.h"
 
 #ifndef ALD_PKGLIBDIR
@@ -120,9 +121,10 @@ static int check_header(const ald_plugin_descriptor *d, const char *path, char *
     if (d->abi_major != ALD_ABI_MAJOR) {
         snprintf(err, errlen,
                  "%s: plugin built for ABI %u.%u, this engine speaks ABI %u.%u; "
-                 "rebuild the plugin against ald-sdk %u.x",
+                 "rebuild the plugin against this engine's SDK (ald-sdk " PACKAGE_VERSION
+                 ", ABI %u.%u: pkg-config --variable=abi_major ald-sdk)",
                  path, d->abi_major, d->abi_minor, ALD_ABI_MAJOR, ALD_ABI_MINOR,
-                 ALD_ABI_MAJOR);
+                 ALD_ABI_MAJOR, ALD_ABI_MINOR);
         return -1;
     }
     size_t minimum = offsetof(ald_plugin_descriptor, vtable) + sizeof(void *);

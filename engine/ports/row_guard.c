@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "build-config.h" /* PACKAGE_VERSION */
 #include "ports/plugin_instance.h"
 
 int row_guard_copy(row_guard *g, void *dst, size_t dst_size, const void *row)
@@ -29,8 +30,9 @@ ald_status row_guard_finish(const row_guard *g, const plugin_instance *pi, ald_s
     if (err)
         snprintf(err->text, sizeof err->text,
                  "instance '%s' (%s) handed %zu %s row(s) of %u bytes, refused: ABI 1.0 "
-                 "rows are at least %zu bytes; rebuild the plugin against ald-sdk %d.x",
+                 "rows are at least %zu bytes; rebuild the plugin against ald-sdk "
+                 PACKAGE_VERSION,
                  pi->name, pi->lib.desc.name ? pi->lib.desc.name : "?", g->refused,
-                 g->row_type, g->refused_size, g->v1_size, ALD_ABI_MAJOR);
+                 g->row_type, g->refused_size, g->v1_size);
     return ALD_ERR_PROTOCOL;
 }

@@ -126,3 +126,14 @@ fixture() {
     run checker
     [ "$status" -eq 2 ]
 }
+
+@test "ald-sdk.pc carries the ABI version; the refusal names an SDK that exists" {
+    export PKG_CONFIG_PATH=$ALD_TOP_BUILDDIR/sdk
+    major=$(sed -n 's/^#define ALD_ABI_MAJOR \([0-9]*\).*/\1/p' "$ALD_TOP_SRCDIR/sdk/include/ald/abi.h")
+    minor=$(sed -n 's/^#define ALD_ABI_MINOR \([0-9]*\).*/\1/p' "$ALD_TOP_SRCDIR/sdk/include/ald/abi.h")
+    [ "$(pkg-config --variable=abi_major ald-sdk)" = "$major" ]
+    [ "$(pkg-config --variable=abi_minor ald-sdk)" = "$minor" ]
+    run checker "$(fixture fx-major2)"
+    [ "$status" -eq 1 ]
+    [[ "$output" == *"rebuild the plugin against this engine's SDK (ald-sdk $(pkg-config --modversion ald-sdk), ABI $major.$minor"* ]]
+}
