@@ -120,3 +120,10 @@ EXTRA_DIST += tests/abi/abi_probe.c tests/abi/abi_policy.py tests/abi/gen_freeze
 	tests/abi/1.0/include/ald/host.h tests/abi/1.0/include/ald/plc.h \
 	tests/abi/1.0/include/ald/storage.h tests/abi/1.0/include/ald/plugin.h \
 	tests/abi/1.0/include/ald/settings.h tests/abi/1.0/include/ald/number.h
+
+# last_error per calling thread on a thread-safe PLC plugin (issue 12, item 7).
+check_PROGRAMS += tests/check_sdk_last_error
+TESTS += tests/check_sdk_last_error
+tests_check_sdk_last_error_SOURCES = tests/check_sdk_last_error.c
+tests_check_sdk_last_error_CFLAGS = $(ALD_TEST_CC_FLAGS)
+tests_check_sdk_last_error_LDADD = $(ALD_TEST_LIBS)

@@ -19,4 +19,4 @@ EXTRA_DIST += tests/integration/modbus.bats tests/modbus-rtu.bats tests/modbus-r
 # ald-plugin-check (issue 12).
 TESTS += tests/integration/sdk.test
 dist_noinst_SCRIPTS += tests/integration/sdk.test
-EXTRA_DIST += tests/integration/sdk.bats
+EXTRA_DIST += tests/integration/sdk.bats tests/fixtures/plugins/cxx_plugin.cpp

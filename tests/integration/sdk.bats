@@ -137,3 +137,15 @@ fixture() {
     [ "$status" -eq 1 ]
     [[ "$output" == *"rebuild the plugin against this engine's SDK (ald-sdk $(pkg-config --modversion ald-sdk), ABI $major.$minor"* ]]
 }
+
+@test "a C++17 plugin builds with -pedantic -Werror and passes the checker" {
+    command -v c++ >/dev/null || skip "no C++ compiler"
+    c++ -std=c++17 -pedantic -Werror -Wall -Wextra -shared -fPIC -fvisibility=hidden \
+        -I "$ALD_TOP_SRCDIR/sdk/include" -o "$BATS_TEST_TMPDIR/plc-cxx.so" \
+        "$ALD_TOP_SRCDIR/tests/fixtures/plugins/cxx_plugin.cpp"
+    printf 'start = 2.5;\n' >"$BATS_TEST_TMPDIR/s.conf"
+    run checker "$BATS_TEST_TMPDIR/plc-cxx.so" --settings "$BATS_TEST_TMPDIR/s.conf" --tag any
+    [ "$status" -eq 0 ]
+    [[ "$output" == *"plugin:       plc-cxx 1.0.0 (plc)"* ]]
+    [[ "$output" == *"RESULT: loadable and consistent"* ]]
+}

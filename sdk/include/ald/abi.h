@@ -155,6 +155,25 @@ typedef struct ald_plugin_descriptor {
     .magic = ALD_PLUGIN_MAGIC, .struct_size = sizeof(ald_plugin_descriptor),                  \
     .abi_major = ALD_ABI_MAJOR, .abi_minor = ALD_ABI_MINOR, .knobs = ALD_ABI_KNOBS_INIT
 
+/*
+ * The same descriptor without designated initializers, for C++17 (which
+ * lacks them; g++ -pedantic refuses ALD_DESCRIPTOR_HEADER_INIT there) and any
+ * C compiler:
+ *
+ *     static const ald_plugin_descriptor desc =
+ *         ALD_DESCRIPTOR("plc-example", "1.0.0", ALD_PLUGIN_PLC, 0, &my_vtable);
+ *
+ * In C++17 fill a vtable in a function (ald_plc_vtable v{}; v.struct_size =
+ * sizeof v; v.create = ...; return v;): see sdk/README.md.
+ */
+#define ALD_DESCRIPTOR_HEADER                                                                 \
+    ALD_PLUGIN_MAGIC, (uint32_t)sizeof(ald_plugin_descriptor), (uint16_t)ALD_ABI_MAJOR,       \
+        (uint16_t)ALD_ABI_MINOR, ALD_ABI_KNOBS_INIT
+#define ALD_DESCRIPTOR(name, version, kind, capabilities, vtable)                             \
+    {                                                                                         \
+        ALD_DESCRIPTOR_HEADER, (name), (version), (kind), (uint64_t)(capabilities), (vtable)  \
+    }
+
 typedef const ald_plugin_descriptor *(*ald_plugin_entry_fn)(void);
 
 /* The entry function every plugin defines (declared here so plugins built
