@@ -127,3 +127,12 @@ TESTS += tests/check_sdk_last_error
 tests_check_sdk_last_error_SOURCES = tests/check_sdk_last_error.c
 tests_check_sdk_last_error_CFLAGS = $(ALD_TEST_CC_FLAGS)
 tests_check_sdk_last_error_LDADD = $(ALD_TEST_LIBS)
+
+# The SDK's test host (ald/testhost.h) driving the storage-jsonl sink, built
+# like an author's test: the public headers and Check only (issue 12, item 6).
+check_PROGRAMS += tests/check_sdk_testhost
+TESTS += tests/check_sdk_testhost
+tests_check_sdk_testhost_SOURCES = tests/check_sdk_testhost.c
+tests_check_sdk_testhost_CPPFLAGS = -I$(top_srcdir)/sdk/include
+tests_check_sdk_testhost_CFLAGS = $(AM_CFLAGS) -pedantic $(CHECK_CFLAGS)
+tests_check_sdk_testhost_LDADD = $(CHECK_LIBS) -ldl -lm
