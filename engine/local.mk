@@ -26,6 +26,7 @@ engine_libaldcore_la_SOURCES = \
 	engine/ports/abi_freeze.c \
 	engine/logger.c engine/logger.h \
 	engine/writer.c engine/writer.h \
+	engine/sink.c engine/sink.h \
 	engine/outbox.c engine/outbox.h \
 	engine/recipe.c engine/recipe.h \
 	engine/setpoint.c engine/setpoint.h \

@@ -136,3 +136,15 @@ tests_check_sdk_testhost_SOURCES = tests/check_sdk_testhost.c
 tests_check_sdk_testhost_CPPFLAGS = -I$(top_srcdir)/sdk/include
 tests_check_sdk_testhost_CFLAGS = $(AM_CFLAGS) -pedantic $(CHECK_CFLAGS)
 tests_check_sdk_testhost_LDADD = $(CHECK_LIBS) -ldl -lm
+
+# The sink role (issue 12, item 8): a stalling/failing fixture sink beside
+# the storage-jsonl archive.
+check_LTLIBRARIES += tests/fixtures/plugins/fx-sink.la
+tests_fixtures_plugins_fx_sink_la_SOURCES = tests/fixtures/plugins/fixture_sink.c
+tests_fixtures_plugins_fx_sink_la_CFLAGS = $(FIXTURE_CC)
+tests_fixtures_plugins_fx_sink_la_LDFLAGS = $(FIXTURE_LD)
+check_PROGRAMS += tests/check_sink
+TESTS += tests/check_sink
+tests_check_sink_SOURCES = tests/check_sink.c
+tests_check_sink_CFLAGS = $(ALD_TEST_CC_FLAGS)
+tests_check_sink_LDADD = $(ALD_TEST_LIBS)

@@ -10,7 +10,7 @@
 
 static ald_plugin_kind kind_of_role(plugin_role role)
 {
-    return role == ROLE_PLC ? ALD_PLUGIN_PLC : ALD_PLUGIN_STORAGE;
+    return role == ROLE_PLC ? ALD_PLUGIN_PLC : ALD_PLUGIN_STORAGE; /* storage, fallback, sink */
 }
 
 static int wants_serialising(const loaded_plugin *lib)

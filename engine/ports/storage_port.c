@@ -73,6 +73,12 @@ ald_status storage_port_update_values(plugin_instance *store,
     return STORAGE_CALL(store, err, update_parameter_values, values, count);
 }
 
+ald_status storage_port_append_samples(plugin_instance *store, const ald_sample_batch *b,
+                                       port_error *err)
+{
+    return STORAGE_CALL(store, err, append_samples, b);
+}
+
 /* ---- recipes ---- */
 
 /* A recipe reader's callbacks share one ctx: the guards of both row types

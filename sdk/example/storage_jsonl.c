@@ -13,7 +13,9 @@
  *
  * It implements only append_samples and update_process_state: as the
  * engine's primary store it cannot serve a parameter map or commands, so it
- * is meant as a SINK (role = "sink": a write-only copy beside the primary).
+ * is meant as a SINK (role = "sink": a write-only copy beside the primary;
+ * the engine feeds sinks sample batches, update_process_state is for hosts
+ * that also send progress).
  *
  * Settings: dir (default: the engine's data_dir + "/archive"), prefix
  * (default "samples"), fsync (default false).

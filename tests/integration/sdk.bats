@@ -6,6 +6,10 @@
 
 load helpers
 
+teardown() {
+    stop_engine || true
+}
+
 conf_copy() {
     mkdir -p "$BATS_TEST_TMPDIR/conf"
     cp "$ALD_TOP_SRCDIR"/conf.d/*.conf "$BATS_TEST_TMPDIR/conf/"
@@ -148,4 +152,24 @@ fixture() {
     [ "$status" -eq 0 ]
     [[ "$output" == *"plugin:       plc-cxx 1.0.0 (plc)"* ]]
     [[ "$output" == *"RESULT: loadable and consistent"* ]]
+}
+
+@test "the engine feeds a JSON-lines archive sink beside the primary store" {
+    export ALD_ARCHIVE_DIR=$BATS_TEST_TMPDIR/archive
+    start_engine
+    wait_for_code "http://127.0.0.1:$PORT/health" 200 600
+    archive=$ALD_ARCHIVE_DIR/samples-$(date -u +%F).jsonl
+    for _ in $(seq 300); do
+        [ -s "$archive" ] && [ "$(wc -l <"$archive")" -ge 20 ] && break
+        sleep 0.1
+    done
+    [ "$(wc -l <"$archive")" -ge 20 ]
+    grep -q '"parameter":' "$archive"
+    curl -s "http://127.0.0.1:$PORT/metrics" >"$BATS_TEST_TMPDIR/metrics.txt"
+    grep -Eq '^ald_sink_batches_total\{sink="archive"\} [1-9]' "$BATS_TEST_TMPDIR/metrics.txt"
+    grep -q '^ald_sink_errors_total{sink="archive"} 0$' "$BATS_TEST_TMPDIR/metrics.txt"
+    # the primary store got the same cycles
+    [ "$(sqlite3 "$ALD_DATA_DIR/ald.db" 'select count(*) from parameter_value_history')" -gt 0 ]
+    stop_engine
+    unset ALD_ARCHIVE_DIR
 }
