@@ -3,6 +3,8 @@
 #include <string.h>
 
 #include "ports/loader.h"
+#include "metrics.h"
+#include "ports/host_services.h"
 #include "ports/plugin_instance.h"
 #include "testutil.h"
 
@@ -287,6 +289,26 @@ START_TEST(frozen_1_0_plugins_load_and_run)
 }
 END_TEST
 
+/* Plugin series get the instance's name as a label, whatever the plugin set. */
+START_TEST(plugin_metrics_get_the_instance_label)
+{
+    ald_host *host = host_new("plc-left");
+    ald_metric_desc d = {.struct_size = sizeof d, .name = "fx_requests_total", .help = "h",
+                         .type = ALD_METRIC_COUNTER, .labels = "device=\"a\""};
+    ald_metric *m = host->metric_register(host, &d);
+    ck_assert_ptr_nonnull(m);
+    ck_assert_ptr_eq(m, metrics_counter("fx_requests_total", "h",
+                                        "device=\"a\",plugin_instance=\"plc-left\""));
+    d.labels = NULL;
+    ck_assert_ptr_eq(host->metric_register(host, &d),
+                     metrics_counter("fx_requests_total", "h", "plugin_instance=\"plc-left\""));
+    d.labels = "plugin_instance=\"own\"";
+    ck_assert_ptr_eq(host->metric_register(host, &d),
+                     metrics_counter("fx_requests_total", "h", "plugin_instance=\"own\""));
+    host_free(host);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("loader");
@@ -310,6 +332,7 @@ int main(void)
     tcase_add_test(tc, instance_lifecycle_calls_the_plugin);
     tcase_add_test(tc, sdk_example_plugin_loads_and_reads);
     tcase_add_test(tc, frozen_1_0_plugins_load_and_run);
+    tcase_add_test(tc, plugin_metrics_get_the_instance_label);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

@@ -86,10 +86,27 @@ static const ald_config *host_config_child(const ald_config *c, const char *path
     return child;
 }
 
+/* Every plugin series gets the label plugin_instance="<instance name>", so
+ * two instances of one plugin never share (or fight over) a series. Not
+ * "instance": Prometheus sets that on every scraped series (the target) and
+ * would rename ours to exported_instance. A plugin that sets the label
+ * itself keeps its own value. */
 static ald_metric *host_metric_register(const ald_host *host, const ald_metric_desc *desc)
 {
-    (void)host;
-    return metrics_register(desc);
+    if (!desc || desc->struct_size < ALD_FIELD_END(ald_metric_desc, labels))
+        return metrics_register(desc); /* refused there, with the reason logged */
+    ald_metric_desc d;
+    memset(&d, 0, sizeof d);
+    memcpy(&d, desc, desc->struct_size < sizeof d ? desc->struct_size : sizeof d);
+    const char *own = d.labels ? d.labels : "";
+    if (strstr(own, "plugin_instance="))
+        return metrics_register(&d);
+    char labels[1024];
+    snprintf(labels, sizeof labels, "%s%splugin_instance=\"%s\"", own,
+             own[strspn(own, " ")] ? "," : "", host_instance_name(host));
+    d.struct_size = sizeof d;
+    d.labels = labels;
+    return metrics_register(&d);
 }
 
 ald_host *host_new(const char *instance_name)

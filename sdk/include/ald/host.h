@@ -108,6 +108,8 @@ struct ald_host {
 
     /* ---- metrics ----------------------------------------------------------- */
     /* Register a series; the same name+labels twice returns the same series.
+     * The host adds plugin_instance="<instance name>" to the labels (unless
+     * the plugin sets that label itself), so instances never share a series.
      * Returns NULL on a bad description (the reason is logged). Updating a
      * NULL series is a harmless no-op, so callers need not check. */
     ald_metric *(*metric_register)(const ald_host *host, const ald_metric_desc *desc);
