@@ -67,8 +67,38 @@ static void note_result(sink *k, ald_status st, const port_error *e)
     k->failing = st != ALD_OK;
 }
 
+/* Points a progress row's strings at this copy of the slot's text (the
+ * queue's own slot may be reused once it is taken off the queue). */
+static void repoint(sink_slot *slot)
+{
+    const char **s[4] = {&slot->progress.execution_id, &slot->progress.current_step_type,
+                         &slot->progress.current_step_name,
+                         &slot->progress.current_parameter_id};
+    for (int i = 0; i < 4; i++)
+        if (*s[i])
+            *s[i] = slot->text[i];
+}
+
+static void write_progress(sink *k, sink_slot *slot)
+{
+    repoint(slot);
+    port_error e = {""};
+    ald_status st = storage_port_update_progress(k->pi, &slot->progress, &e);
+    note_result(k, st, &e);
+    if (st != ALD_OK) {
+        pthread_mutex_lock(&k->lock);
+        k->errors++;
+        pthread_mutex_unlock(&k->lock);
+        metrics_add(k->m_errors, 1);
+    }
+}
+
 static void write_slot(sink *k, sink_slot *slot)
 {
+    if (slot->is_progress) {
+        write_progress(k, slot);
+        return;
+    }
     ald_sample_batch b = {.struct_size = sizeof b, .machine_id = k->machine_id,
                           .process_id = slot->process_id[0] ? slot->process_id : NULL,
                           .timestamp_ms = slot->timestamp_ms, .samples = slot->samples,
@@ -126,17 +156,27 @@ int sink_set_start(sink_set *s, const char *machine_id, char *err, size_t errlen
     return 0;
 }
 
-/* Puts a copy in k's queue, dropping the oldest when full. Under k->lock. */
-static void enqueue(sink *k, const ald_sample_batch *b, ald_sample *copy)
+/* The next free slot of k's queue, dropping the oldest entry when the
+ * queue is full. Under k->lock. */
+static sink_slot *next_slot(sink *k)
 {
     if (k->len == SINK_QUEUE_BATCHES) {
         free(k->ring[k->head].samples);
+        k->ring[k->head].samples = NULL;
         k->head = (k->head + 1) % SINK_QUEUE_BATCHES;
         k->len--;
         k->dropped++;
         metrics_add(k->m_dropped, 1);
     }
     sink_slot *slot = &k->ring[(k->head + k->len) % SINK_QUEUE_BATCHES];
+    memset(slot, 0, sizeof *slot);
+    return slot;
+}
+
+/* Puts a copy in k's queue, dropping the oldest when full. Under k->lock. */
+static void enqueue(sink *k, const ald_sample_batch *b, ald_sample *copy)
+{
+    sink_slot *slot = next_slot(k);
     slot->timestamp_ms = b->timestamp_ms;
     snprintf(slot->process_id, sizeof slot->process_id, "%s",
              b->process_id ? b->process_id : "");
@@ -168,6 +208,39 @@ void sink_set_offer(sink_set *s, const ald_sample_batch *b)
 void sinks_offer(const ald_sample_batch *b)
 {
     sink_set_offer(atomic_load(&current_set), b);
+}
+
+/* A copy of a progress row whose strings live in the slot itself. */
+static void copy_progress(sink_slot *slot, const ald_process_state *s)
+{
+    slot->is_progress = 1;
+    slot->progress = *s; /* the executor's own, host-sized row */
+    slot->progress.struct_size = sizeof slot->progress;
+    const char *src[4] = {s->execution_id, s->current_step_type, s->current_step_name,
+                          s->current_parameter_id};
+    const char **dst[4] = {&slot->progress.execution_id, &slot->progress.current_step_type,
+                           &slot->progress.current_step_name,
+                           &slot->progress.current_parameter_id};
+    for (int i = 0; i < 4; i++) {
+        snprintf(slot->text[i], sizeof slot->text[i], "%s", src[i] ? src[i] : "");
+        *dst[i] = src[i] ? slot->text[i] : NULL;
+    }
+}
+
+void sinks_offer_progress(const ald_process_state *s)
+{
+    sink_set *set = atomic_load(&current_set);
+    for (size_t i = 0; set && i < set->count; i++) {
+        sink *k = &set->items[i];
+        if (!storage_ops(k->pi)->update_process_state)
+            continue; /* a sink that only archives samples */
+        pthread_mutex_lock(&k->lock);
+        copy_progress(next_slot(k), s);
+        k->len++;
+        metrics_set(k->m_depth, (double)k->len);
+        pthread_cond_signal(&k->wake);
+        pthread_mutex_unlock(&k->lock);
+    }
 }
 
 void sink_set_destroy(sink_set *s)

@@ -11,7 +11,8 @@
  * metrics per sink: ald_sink_batches_total, ald_sink_errors_total,
  * ald_sink_dropped_total, ald_sink_queue_depth, label sink="<instance>".
  * Sinks get the batches the writer stores while this engine is active; a
- * sink without append_samples is refused at start. At stop each sink drains
+ * sink without append_samples is refused at start. Sinks that implement
+ * update_process_state also get each run's progress the same way. At stop each sink drains
  * its queue (every plugin call is bounded by the plugin's timeouts).
  */
 #ifndef ALD_ENGINE_SINK_H
@@ -31,6 +32,9 @@ typedef struct sink_slot {
     char process_id[64];
     ald_sample *samples; /* parameter ids point into the engine's tag map */
     size_t count;
+    int is_progress;            /* 1: a progress update instead of samples */
+    ald_process_state progress; /* its strings point into text[] */
+    char text[4][128];
 } sink_slot;
 
 typedef struct sink {
@@ -62,6 +66,9 @@ int sink_set_start(sink_set *s, const char *machine_id, char *err, size_t errlen
 void sink_set_offer(sink_set *s, const ald_sample_batch *b);
 /* The set sink_set_start() made current (NULL = none): the writer's feed. */
 void sinks_offer(const ald_sample_batch *b);
+/* A run's progress, for the sinks that implement update_process_state
+ * (the executor's feed, beside the primary's copy); never blocks. */
+void sinks_offer_progress(const ald_process_state *s);
 /* Stop the threads after they drained their queues, and destroy the sinks. */
 void sink_set_destroy(sink_set *s);
 

@@ -104,12 +104,54 @@ START_TEST(a_stalled_sink_delays_no_other_and_catches_up)
 }
 END_TEST
 
+/* A sink that keeps progress (storage-jsonl) gets the executor's updates;
+ * one that does not (the fixture) is skipped, not failed. */
+START_TEST(progress_reaches_the_sinks_that_keep_it)
+{
+    char dir[512], jsonl[700], fx[1024], archive_so[1024];
+    snprintf(dir, sizeof dir, "%s", test_tmpdir("sinkprog"));
+    snprintf(jsonl, sizeof jsonl, "dir = \"%s\";", dir);
+    snprintf(fx, sizeof fx, "%s", test_buildpath("tests/fixtures/plugins/.libs/fx-sink.so"));
+    snprintf(archive_so, sizeof archive_so, "%s",
+             test_buildpath("plugins/storage-jsonl/.libs/storage-jsonl.so"));
+    plugin_conf confs[2] = {
+        {.name = "archive", .role = ROLE_SINK, .active = 1, .settings = test_config(jsonl),
+         .plugin = archive_so},
+        {.name = "samples-only", .role = ROLE_SINK, .active = 1, .settings = test_config(""),
+         .plugin = fx},
+    };
+    engine_config cfg = {.plugins = confs, .plugin_count = 2};
+    sink_set set;
+    char err[1024] = "";
+    ck_assert_msg(sink_set_create(&set, &cfg, err, sizeof err) == 0, "%s", err);
+    ck_assert_msg(sink_set_start(&set, "m-1", err, sizeof err) == 0, "%s", err);
+    char name[32];
+    snprintf(name, sizeof name, "step-%d", 7);
+    ald_process_state st = {.struct_size = sizeof st, .execution_id = "run-9",
+                            .current_overall_step = 2, .total_overall_steps = 5,
+                            .current_step_type = "purge", .current_step_name = name,
+                            .last_updated_ms = 1733300000000};
+    sinks_offer_progress(&st);
+    memset(name, 'x', sizeof name - 1); /* the caller's strings may change at once */
+    sink_set_destroy(&set);              /* drains */
+    char path[1024], line[512] = "";
+    snprintf(path, sizeof path, "%s/samples-2024-12-04.jsonl", dir);
+    FILE *f = fopen(path, "r");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_ptr_nonnull(fgets(line, sizeof line, f));
+    fclose(f);
+    ck_assert_str_eq(line, "{\"t\":1733300000000,\"progress\":\"run-9\",\"step\":2,\"of\":5,"
+                           "\"type\":\"purge\",\"name\":\"step-7\"}\n");
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("sink");
     TCase *tc = tcase_create("role");
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, a_stalled_sink_delays_no_other_and_catches_up);
+    tcase_add_test(tc, progress_reaches_the_sinks_that_keep_it);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }
