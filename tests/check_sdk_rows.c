@@ -16,6 +16,8 @@
 #include "testutil.h"
 
 #define POISON 0x5a
+/* A row and the poison bytes after it. */
+#define ROW_BUFFER (sizeof(ald_parameter) + 64)
 
 /* Sizes of the rows the fake plugin hands out (set by each test). */
 static uint32_t row_size;
@@ -23,7 +25,7 @@ static unsigned row_count = 2;
 
 static void fill_parameter(unsigned char *buf, uint32_t size, unsigned i)
 {
-    memset(buf, POISON, sizeof(ald_parameter) + 64);
+    memset(buf, POISON, ROW_BUFFER);
     ald_parameter p;
     memset(&p, 0, sizeof p);
     p.struct_size = size;
@@ -44,7 +46,7 @@ static ald_status fake_load_parameters(void *inst, const char *machine_id,
 {
     (void)inst;
     (void)machine_id;
-    _Alignas(ald_parameter) unsigned char buf[sizeof(ald_parameter) + 64];
+    _Alignas(ald_parameter) unsigned char buf[ROW_BUFFER];
     for (unsigned i = 0; i < row_count; i++) {
         fill_parameter(buf, row_size, i);
         sink(ctx, (const ald_parameter *)(const void *)buf);
@@ -136,7 +138,7 @@ END_TEST
  * happens to follow the row in the plugin's memory. */
 START_TEST(bytes_past_struct_size_read_as_zero)
 {
-    unsigned char row[sizeof(ald_parameter) + 32];
+    _Alignas(ald_parameter) unsigned char row[ROW_BUFFER];
     fill_parameter(row, (uint32_t)sizeof(ald_parameter), 0);
     unsigned char host[sizeof(ald_parameter) + 32];
     memset(host, 0xff, sizeof host);
