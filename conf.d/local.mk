@@ -6,5 +6,6 @@ aldconf_DATA = \
 	conf.d/plc-sim.conf \
 	conf.d/plc-modbus.conf \
 	conf.d/storage-sqlite.conf \
-	conf.d/storage-supabase.conf
+	conf.d/storage-supabase.conf \
+	conf.d/sink-jsonl.conf
 EXTRA_DIST += $(aldconf_DATA)

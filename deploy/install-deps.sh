@@ -12,13 +12,16 @@ libmodbus-dev libmicrohttpd-dev libconfig-dev libsqlite3-dev libjansson-dev \
 libcurl4-openssl-dev check sqlite3 curl"
 TEST_PKGS="prometheus collectd-core python3-pymodbus python3-serial python3-serial-asyncio mbpoll haproxy shellcheck bats docker-compose \
 postgresql python3-psycopg2 jq procps prometheus-alertmanager python3-yaml socat \
-clang libclang-rt-14-dev llvm iproute2 openssl wget podman runc debootstrap nodejs npm"
+clang libclang-rt-14-dev llvm iproute2 openssl wget podman runc debootstrap nodejs npm \
+abigail-tools"
 # podman, runc, debootstrap: tests/deploy/container.bats builds the image with
 # deploy/podman-build.sh (no Docker engine here) and runs it as root with the
 # runc runtime and podman's native overlay storage, so neither uidmap nor
 # fuse-overlayfs is needed. wget: the compose health checks of the monitoring
 # images (busybox wget) are run against the real programs. nodejs, npm: the
 # operator app's calls replayed with @supabase/supabase-js (tests/app).
+# abigail-tools: abidw/abidiff check the plugin ABI against its 1.0 baseline
+# (tests/abi/check-abi.test).
 
 want="$BUILD_PKGS"
 case "${1:-}" in

@@ -51,7 +51,8 @@
 typedef enum plugin_role {
     ROLE_PLC = 0,
     ROLE_STORAGE = 1,
-    ROLE_FALLBACK = 2
+    ROLE_FALLBACK = 2,
+    ROLE_SINK = 3 /* extra write-only stores beside the primary (sink.h) */
 } plugin_role;
 
 typedef struct plugin_conf {

@@ -67,15 +67,14 @@ static int read_engine_env(env_overrides *env, char *err, size_t errlen)
             "environment STATUS_LOG_INTERVAL=%s must be a whole number of seconds "
             ">= 0 (0 = off)",
             text);
+    /* Any plc_type a configured instance declares ("replay", a site's own);
+     * a value no instance declares is refused by config_validate(), which
+     * lists the declared ones. The two shipped names keep matching in any case. */
     if ((env->plc_type = env_value("PLC_TYPE"))) {
         if (!strcasecmp(env->plc_type, "simulation"))
             env->plc_type = "simulation";
         else if (!strcasecmp(env->plc_type, "real"))
             env->plc_type = "real";
-        else
-            return cfg_fail(err, errlen,
-                            "environment PLC_TYPE=%s is unknown: use simulation or real",
-                            env->plc_type);
     }
     env->data_dir = env_value("ALD_DATA_DIR");
     env->plugin_dir = env_value("ALD_PLUGIN_DIR");

@@ -93,13 +93,15 @@ const char *cfg_role_name(plugin_role role)
         return "storage";
     case ROLE_FALLBACK:
         return "fallback";
+    case ROLE_SINK:
+        return "sink";
     }
     return "?";
 }
 
 static int role_parse(const char *text, plugin_role *out)
 {
-    static const plugin_role roles[] = {ROLE_PLC, ROLE_STORAGE, ROLE_FALLBACK};
+    static const plugin_role roles[] = {ROLE_PLC, ROLE_STORAGE, ROLE_FALLBACK, ROLE_SINK};
     for (size_t i = 0; i < sizeof roles / sizeof roles[0]; i++) {
         if (!strcmp(text, cfg_role_name(roles[i]))) {
             *out = roles[i];
@@ -416,7 +418,7 @@ static int read_instance_fields(const engine_config *cfg, const config_setting_t
     if (role_parse(f->role, &f->declared_role) < 0)
         return cfg_fail(
             err, errlen,
-            "%s: instance '%s' has unknown role '%s' (use plc, storage or fallback)", at,
+            "%s: instance '%s' has unknown role '%s' (use plc, storage, fallback or sink)", at,
             f->name, f->role);
     if (f->declared_role == ROLE_PLC && !f->plc_type)
         return cfg_fail(

@@ -93,7 +93,7 @@ static int validate_instances(const engine_config *cfg, char *err, size_t errlen
 {
     for (size_t i = 0; i < cfg->plugin_count; i++) {
         const plugin_conf *p = &cfg->plugins[i];
-        if ((unsigned)p->role > ROLE_FALLBACK)
+        if ((unsigned)p->role > ROLE_SINK)
             return cfg_fail(err, errlen, "%s: instance '%s' has an unknown role", p->where,
                             p->name);
         if (!p->settings || !p->plugin || !p->plugin[0])

@@ -32,6 +32,8 @@ int engine_create_plugins(engine *e, const engine_config *cfg, char *err, size_t
             return -1;
         e->have_fallback = 1;
     }
+    if (sink_set_create(&e->sinks, cfg, err, errlen) != 0)
+        return -1;
     return plugin_instance_create(&e->plc, plc, cfg->plugin_dir, err, errlen);
 }
 
@@ -187,6 +189,8 @@ int engine_start(engine *e, char *err, size_t errlen)
         snprintf(err, errlen, "cannot start the lease keeper thread (out of memory?)");
         return -1;
     }
+    if (sink_set_start(&e->sinks, e->cfg->machine_id, err, errlen) != 0)
+        return -1;
     executor_set_rt_priority(rt->executor_rt_priority);
     if (batchq_init(&e->queue, ENGINE_QUEUE_BATCHES, e->tags.tag_count) != 0 ||
         writer_start(&e->writer, &e->storage, &e->tags, &e->queue, e->cfg->machine_id,
@@ -288,6 +292,7 @@ void engine_stop(engine *e)
     e->exec_ready = 0;
     logger_stop(&e->logger);
     writer_stop(&e->writer);
+    sink_set_destroy(&e->sinks); /* after the writer: nothing more is offered */
     lease_stop(&e->lease); /* after the drain: the successor starts where we end */
     if (e->have_outbox)
         outbox_stop(&e->ob);

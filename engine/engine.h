@@ -21,6 +21,7 @@
 #include "logger.h"
 #include "ports/plugin_instance.h"
 #include "tagmap.h"
+#include "sink.h"
 #include "writer.h"
 
 #define ENGINE_QUEUE_BATCHES 120 /* two minutes of 1 Hz cycles */
@@ -33,6 +34,7 @@ typedef struct engine {
     plugin_instance storage;
     plugin_instance fallback;
     int have_fallback;
+    sink_set sinks; /* role = "sink" instances */
     tagmap tags;
     batchq queue;
     param_logger logger;

@@ -15,6 +15,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "setpoint.h"
+#include "sink.h"
 #include "state.h"
 
 static ald_metric *m_started, *m_completed, *m_failed, *m_aborted, *m_running, *m_duration,
@@ -95,6 +96,7 @@ static void write_state(executor *x, progress_slot *s)
     s->st.current_step_type = s->step_type;
     s->st.current_step_name = s->step_name;
     s->st.current_parameter_id = s->parameter_id[0] ? s->parameter_id : NULL;
+    sinks_offer_progress(&s->st); /* sinks that keep progress; never blocks */
     if (!storage_port_has(x->storage, STORAGE_PROGRESS))
         return;
     port_error err;

@@ -21,9 +21,13 @@ engine_libaldcore_la_SOURCES = \
 	engine/ports/plugin_instance.c engine/ports/plugin_instance.h \
 	engine/ports/plc_port.c engine/ports/plc_port.h \
 	engine/ports/storage_port.c engine/ports/storage_route.c engine/ports/storage_port.h \
+	engine/ports/row_guard.c engine/ports/row_guard.h \
+	engine/ports/settings_use.c engine/ports/settings_use.h \
+	engine/ports/abi_freeze.c \
 	engine/logger.c engine/logger.h \
 	engine/writer.c engine/writer.h \
 	engine/plausibility.c engine/plausibility.h \
+	engine/sink.c engine/sink.h \
 	engine/outbox.c engine/outbox.h \
 	engine/recipe.c engine/recipe.h \
 	engine/setpoint.c engine/setpoint.h \

@@ -11,6 +11,7 @@
 #include "lease.h"
 #include "plausibility.h"
 #include "log.h"
+#include "sink.h"
 #include "state.h"
 
 #define WRITER_BACKOFF_MAX_MS 30000u
@@ -62,6 +63,7 @@ ald_status writer_write_batch(sample_writer *w, const sample_batch *b)
                               .samples = w->samples,
                               .count = count,
                               .replay = 0};
+    sinks_offer(&batch); /* copies; never waits on a sink */
     return storage_port_store_samples(w->storage, w->ob, &batch, w->live, live_count,
                                       &w->last_error);
 }

@@ -407,6 +407,20 @@ START_TEST(plc_type_from_a_file_without_a_matching_instance_names_the_file)
 }
 END_TEST
 
+START_TEST(plc_type_env_selects_any_configured_plc_type)
+{
+    const char *dir = shipped_base("replay");
+    write_file(dir, "plc-replay.conf",
+               "plugins = ( { name = \"replay\"; plugin = \"plc-sim\"; role = \"plc\";\n"
+               "              plc_type = \"replay\"; } );\n");
+    load_ok(dir);
+    setenv("PLC_TYPE", "replay", 1);
+    ck_assert_msg(config_apply_env(&cfg, err, sizeof err) == 0, "%s", err);
+    ck_assert_msg(config_validate(&cfg, err, sizeof err) == 0, "%s", err);
+    ck_assert_str_eq(config_active(&cfg, ROLE_PLC)->name, "replay");
+}
+END_TEST
+
 START_TEST(bad_plc_port_is_rejected_naming_the_variable)
 {
     static const char *const bad[] = {"abc", "0", "65536", "502x", "-1"};
@@ -445,10 +459,13 @@ START_TEST(bad_plc_type_and_status_interval_are_rejected)
 {
     load_ok(test_srcpath("conf.d"));
     setenv("PLC_TYPE", "virtual", 1);
-    ck_assert_int_eq(config_apply_env(&cfg, err, sizeof err), -1);
-    ck_assert_msg(strstr(err, "PLC_TYPE=virtual") && strstr(err, "simulation or real"), "%s",
-                  err);
+    ck_assert_msg(config_apply_env(&cfg, err, sizeof err) == 0, "%s", err);
+    ck_assert_int_eq(config_validate(&cfg, err, sizeof err), -1);
+    ck_assert_msg(strstr(err, "PLC_TYPE=virtual but no plc instance has plc_type \"virtual\"") &&
+                      strstr(err, "declared: "),
+                  "%s", err);
     unsetenv("PLC_TYPE");
+    load_ok(test_srcpath("conf.d"));
     setenv("STATUS_LOG_INTERVAL", "-5", 1);
     ck_assert_int_eq(config_apply_env(&cfg, err, sizeof err), -1);
     ck_assert_msg(strstr(err, "STATUS_LOG_INTERVAL=-5"), "%s", err);
@@ -875,6 +892,7 @@ static Suite *config_suite(void)
     tcase_add_test(tc, plc_env_is_not_applied_while_simulating);
     tcase_add_test(tc, plc_type_without_a_matching_instance_lists_what_is_declared);
     tcase_add_test(tc, plc_type_from_a_file_without_a_matching_instance_names_the_file);
+    tcase_add_test(tc, plc_type_env_selects_any_configured_plc_type);
     tcase_add_test(tc, bad_plc_port_is_rejected_naming_the_variable);
     tcase_add_test(tc, bad_plc_byte_order_is_rejected_naming_the_variable);
     tcase_add_test(tc, bad_log_level_is_rejected_naming_the_variable);

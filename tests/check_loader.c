@@ -3,6 +3,8 @@
 #include <string.h>
 
 #include "ports/loader.h"
+#include "metrics.h"
+#include "ports/host_services.h"
 #include "ports/plugin_instance.h"
 #include "testutil.h"
 
@@ -75,6 +77,22 @@ START_TEST(layout_mismatch_is_refused)
 }
 END_TEST
 
+START_TEST(missing_operation_is_named)
+{
+    expect_refused("fx-no-write", ALD_PLUGIN_PLC, "lacks the mandatory operation write_tag",
+                   NULL);
+}
+END_TEST
+
+START_TEST(zero_vtable_size_is_named_as_the_cause)
+{
+    expect_refused("fx-size0", ALD_PLUGIN_PLC,
+                   "mandatory operations create, destroy, last_error, set_tags, read_all, "
+                   "write_tag",
+                   "its struct_size is 0");
+}
+END_TEST
+
 START_TEST(older_vtable_loads_with_missing_operations_null)
 {
     loaded_plugin p;
@@ -123,6 +141,8 @@ START_TEST(resolve_lists_where_it_looked)
                      -1);
     ck_assert_msg(strstr(err, "/opt/none/no-such-plugin.so") != NULL, "%s", err);
     ck_assert_msg(strstr(err, "ALD_PLUGIN_DIR") != NULL, "%s", err);
+    ck_assert_msg(strstr(err, "installed plugins belong in the plugin directory " ALD_PKGLIBDIR),
+                  "%s", err);
 }
 END_TEST
 
@@ -146,6 +166,51 @@ START_TEST(instance_create_reports_settings_error_with_place)
     ck_assert_msg(strstr(err, "plc0") && strstr(err, "conf.d/test.conf:3") &&
                       strstr(err, "asked to reject"),
                   "%s", err);
+}
+END_TEST
+
+/* A settings file in a temporary directory, as an ald_config with file:line. */
+static const ald_config *settings_file(const char *text, char *path, size_t len)
+{
+    snprintf(path, len, "%s/settings.conf", test_tmpdir("settings"));
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs(text, f);
+    fclose(f);
+    return test_config_file(path);
+}
+
+START_TEST(unknown_setting_is_refused_with_file_and_line)
+{
+    char path[1024];
+    plugin_conf conf = {.name = "plc0", .plugin = (char *)fixture("fx-good"), .role = ROLE_PLC,
+                        .active = 1,
+                        .settings = settings_file("reject = 0;\nrejekt = 1;\n", path,
+                                                  sizeof path)};
+    snprintf(conf.where, sizeof conf.where, "conf.d/test.conf:3");
+    plugin_instance pi;
+    char err[1024] = "", expected[1200];
+    ck_assert_int_eq(plugin_instance_create(&pi, &conf, NULL, err, sizeof err), -1);
+    snprintf(expected, sizeof expected,
+             "instance 'plc0' (fixture-plc, declared at conf.d/test.conf:3) rejected its "
+             "settings: %s:2: setting rejekt: not a setting of this plugin (it reads: reject)",
+             path);
+    ck_assert_str_eq(err, expected);
+}
+END_TEST
+
+START_TEST(injected_settings_are_known_without_being_read)
+{
+    char path[1024];
+    plugin_conf conf = {.name = "plc0", .plugin = (char *)fixture("fx-good"), .role = ROLE_PLC,
+                        .active = 1,
+                        .settings = settings_file("machine_id = \"m\";\ndata_dir = \"/d\";\n"
+                                                  "reject = 0;\n",
+                                                  path, sizeof path)};
+    plugin_instance pi;
+    char err[1024] = "";
+    ck_assert_msg(plugin_instance_create(&pi, &conf, NULL, err, sizeof err) == 0, "%s", err);
+    plugin_instance_destroy(&pi);
 }
 END_TEST
 
@@ -200,6 +265,52 @@ START_TEST(sdk_example_plugin_loads_and_reads)
 }
 END_TEST
 
+/* Plugins built from the frozen ABI 1.0 headers load and run in this engine,
+ * whatever the engine's own headers have grown since. */
+START_TEST(frozen_1_0_plugins_load_and_run)
+{
+    static const char *const names[] = {"fx-abi10-plc", "fx-abi10-example"};
+    for (int i = 0; i < 2; i++) {
+        plugin_conf conf = {.name = "old", .plugin = (char *)fixture(names[i]),
+                            .role = ROLE_PLC, .active = 1, .settings = test_config("")};
+        plugin_instance pi;
+        char err[1024] = "";
+        ck_assert_msg(plugin_instance_create(&pi, &conf, NULL, err, sizeof err) == 0, "%s: %s",
+                      names[i], err);
+        ck_assert_int_eq(pi.lib.desc.abi_major, 1);
+        ck_assert_int_eq(pi.lib.desc.abi_minor, 0);
+        ald_tag tag = {.struct_size = sizeof tag, .name = "t", .read_address = "const:2.5",
+                       .write_address = "const:2.5"};
+        const ald_tag *tags[] = {&tag};
+        ck_assert_int_eq(plc_ops(&pi)->set_tags(pi.inst, tags, 1), ALD_OK);
+        ald_tag_value v;
+        ck_assert_int_eq(plc_ops(&pi)->read_all(pi.inst, &v, 1), ALD_OK);
+        ck_assert_int_eq(plc_ops(&pi)->write_tag(pi.inst, 0, 1.0), ALD_OK);
+        plugin_instance_destroy(&pi);
+    }
+}
+END_TEST
+
+/* Plugin series get the instance's name as a label, whatever the plugin set. */
+START_TEST(plugin_metrics_get_the_instance_label)
+{
+    ald_host *host = host_new("plc-left");
+    ald_metric_desc d = {.struct_size = sizeof d, .name = "fx_requests_total", .help = "h",
+                         .type = ALD_METRIC_COUNTER, .labels = "device=\"a\""};
+    ald_metric *m = host->metric_register(host, &d);
+    ck_assert_ptr_nonnull(m);
+    ck_assert_ptr_eq(m, metrics_counter("fx_requests_total", "h",
+                                        "device=\"a\",plugin_instance=\"plc-left\""));
+    d.labels = NULL;
+    ck_assert_ptr_eq(host->metric_register(host, &d),
+                     metrics_counter("fx_requests_total", "h", "plugin_instance=\"plc-left\""));
+    d.labels = "plugin_instance=\"own\"";
+    ck_assert_ptr_eq(host->metric_register(host, &d),
+                     metrics_counter("fx_requests_total", "h", "plugin_instance=\"own\""));
+    host_free(host);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("loader");
@@ -210,14 +321,20 @@ int main(void)
     tcase_add_test(tc, missing_entry_symbol_is_refused);
     tcase_add_test(tc, wrong_kind_is_refused);
     tcase_add_test(tc, layout_mismatch_is_refused);
+    tcase_add_test(tc, missing_operation_is_named);
+    tcase_add_test(tc, zero_vtable_size_is_named_as_the_cause);
     tcase_add_test(tc, older_vtable_loads_with_missing_operations_null);
     tcase_add_test(tc, newer_minor_is_accepted);
     tcase_add_test(tc, not_a_shared_object_is_refused_with_dlerror);
     tcase_add_test(tc, resolve_lists_where_it_looked);
     tcase_add_test(tc, resolve_finds_a_plugin_in_plugin_dir);
     tcase_add_test(tc, instance_create_reports_settings_error_with_place);
+    tcase_add_test(tc, unknown_setting_is_refused_with_file_and_line);
+    tcase_add_test(tc, injected_settings_are_known_without_being_read);
     tcase_add_test(tc, instance_lifecycle_calls_the_plugin);
     tcase_add_test(tc, sdk_example_plugin_loads_and_reads);
+    tcase_add_test(tc, frozen_1_0_plugins_load_and_run);
+    tcase_add_test(tc, plugin_metrics_get_the_instance_label);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

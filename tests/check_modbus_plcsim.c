@@ -135,8 +135,9 @@ static void check_initial_state(void)
     ck_assert_double_eq(v[10].value, 1);                   /* N2 ready */
     ck_assert_double_eq(v[11].value, 0.0);                 /* MFC 2 setpoint */
     /* coils 0..10, di 0..1, hr 0..7, ir 0..9: four requests */
-    char labels[64];
-    snprintf(labels, sizeof labels, "device=\"127.0.0.1:%d\"", sim_port);
+    char labels[96];
+    snprintf(labels, sizeof labels, "device=\"127.0.0.1:%d\",plugin_instance=\"test\"",
+             sim_port); /* the host adds the instance label */
     ck_assert_double_eq(metrics_value(metrics_gauge("ald_plc_requests_per_cycle", "", labels)),
                         4);
 }

@@ -159,8 +159,8 @@ static void close_plugin(void)
 static double metric(const char *name, const char *extra_labels)
 {
     char labels[200];
-    snprintf(labels, sizeof labels, "device=\"127.0.0.1:%d\"%s", server_port,
-             extra_labels ? extra_labels : "");
+    snprintf(labels, sizeof labels, "device=\"127.0.0.1:%d\"%s,plugin_instance=\"test\"",
+             server_port, extra_labels ? extra_labels : ""); /* the host adds the instance */
     ald_metric *m = strstr(name, "_total") ? metrics_counter(name, "", labels)
                                            : metrics_gauge(name, "", labels);
     ck_assert_ptr_nonnull(m);

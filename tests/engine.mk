@@ -8,7 +8,19 @@ FIXTURE_CC = $(ALD_PLUGIN_CC_FLAGS) -Wno-override-init
 check_LTLIBRARIES += tests/fixtures/plugins/fx-good.la tests/fixtures/plugins/fx-bad-magic.la \
 	tests/fixtures/plugins/fx-major2.la tests/fixtures/plugins/fx-no-entry.la \
 	tests/fixtures/plugins/fx-old-minor.la tests/fixtures/plugins/fx-newer-minor.la \
-	tests/fixtures/plugins/fx-storage-kind.la tests/fixtures/plugins/fx-knobs.la
+	tests/fixtures/plugins/fx-storage-kind.la tests/fixtures/plugins/fx-knobs.la \
+	tests/fixtures/plugins/fx-no-write.la tests/fixtures/plugins/fx-size0.la \
+	tests/fixtures/plugins/fx-cap-mismatch.la
+tests_fixtures_plugins_fx_no_write_la_SOURCES = tests/fixtures/plugins/fixture_plc.c
+tests_fixtures_plugins_fx_no_write_la_CFLAGS = $(FIXTURE_CC) -DFIXTURE_NO_WRITE
+tests_fixtures_plugins_fx_no_write_la_LDFLAGS = $(FIXTURE_LD)
+tests_fixtures_plugins_fx_size0_la_SOURCES = tests/fixtures/plugins/fixture_plc.c
+tests_fixtures_plugins_fx_size0_la_CFLAGS = $(FIXTURE_CC) -DFIXTURE_SIZE0
+tests_fixtures_plugins_fx_size0_la_LDFLAGS = $(FIXTURE_LD)
+tests_fixtures_plugins_fx_cap_mismatch_la_SOURCES = tests/fixtures/plugins/fixture_plc.c
+tests_fixtures_plugins_fx_cap_mismatch_la_CFLAGS = $(FIXTURE_CC) \
+	-DFIXTURE_CAPS=ALD_CAP_PLC_VALVE_LOG
+tests_fixtures_plugins_fx_cap_mismatch_la_LDFLAGS = $(FIXTURE_LD)
 tests_fixtures_plugins_fx_good_la_SOURCES = tests/fixtures/plugins/fixture_plc.c
 tests_fixtures_plugins_fx_good_la_CFLAGS = $(FIXTURE_CC)
 tests_fixtures_plugins_fx_good_la_LDFLAGS = $(FIXTURE_LD)
@@ -86,3 +98,60 @@ tests_check_outbox_SOURCES = tests/check_outbox.c
 tests_check_outbox_CFLAGS = $(ALD_TEST_CC_FLAGS) $(SQLITE_CFLAGS)
 tests_check_outbox_LDADD = $(ALD_TEST_LIBS) $(SQLITE_LIBS) -lm
 EXTRA_tests_check_outbox_DEPENDENCIES = plugins/storage-sqlite/storage-sqlite.la
+
+# SDK: sized copies of plugin rows (issue 12, item 1).
+check_PROGRAMS += tests/check_sdk_rows
+TESTS += tests/check_sdk_rows
+tests_check_sdk_rows_SOURCES = tests/check_sdk_rows.c
+tests_check_sdk_rows_CFLAGS = $(ALD_TEST_CC_FLAGS)
+tests_check_sdk_rows_LDADD = $(ALD_TEST_LIBS)
+
+# ABI 1.0 frozen (issue 12, item 2): plugins built from the frozen copy of the
+# 1.0 headers (tests/abi/1.0/include, never edited), loaded by this and every
+# future engine (tests/check_loader: frozen_1_0_plugins_load_and_run); the
+# libabigail baseline and the freeze's own rules (tests/abi/check-abi.test).
+check_LTLIBRARIES += tests/fixtures/plugins/fx-abi10-plc.la \
+	tests/fixtures/plugins/fx-abi10-example.la
+tests_fixtures_plugins_fx_abi10_plc_la_SOURCES = tests/fixtures/plugins/fixture_plc.c
+tests_fixtures_plugins_fx_abi10_plc_la_CPPFLAGS = -I$(top_srcdir)/tests/abi/1.0/include
+tests_fixtures_plugins_fx_abi10_plc_la_CFLAGS = $(FIXTURE_CC)
+tests_fixtures_plugins_fx_abi10_plc_la_LDFLAGS = $(FIXTURE_LD)
+tests_fixtures_plugins_fx_abi10_example_la_SOURCES = sdk/example/plc_example.c
+tests_fixtures_plugins_fx_abi10_example_la_CPPFLAGS = -I$(top_srcdir)/tests/abi/1.0/include
+tests_fixtures_plugins_fx_abi10_example_la_CFLAGS = $(ALD_PLUGIN_CC_FLAGS) -pedantic
+tests_fixtures_plugins_fx_abi10_example_la_LDFLAGS = $(FIXTURE_LD) -lm
+TESTS += tests/abi/check-abi.test
+dist_noinst_SCRIPTS += tests/abi/check-abi.test
+EXTRA_DIST += tests/abi/abi_probe.c tests/abi/abi_policy.py tests/abi/gen_freeze.py \
+	tests/abi/ald-abi-1.0.xml tests/abi/1.0/include/ald/abi.h \
+	tests/abi/1.0/include/ald/host.h tests/abi/1.0/include/ald/plc.h \
+	tests/abi/1.0/include/ald/storage.h tests/abi/1.0/include/ald/plugin.h \
+	tests/abi/1.0/include/ald/settings.h tests/abi/1.0/include/ald/number.h
+
+# last_error per calling thread on a thread-safe PLC plugin (issue 12, item 7).
+check_PROGRAMS += tests/check_sdk_last_error
+TESTS += tests/check_sdk_last_error
+tests_check_sdk_last_error_SOURCES = tests/check_sdk_last_error.c
+tests_check_sdk_last_error_CFLAGS = $(ALD_TEST_CC_FLAGS)
+tests_check_sdk_last_error_LDADD = $(ALD_TEST_LIBS)
+
+# The SDK's test host (ald/testhost.h) driving the storage-jsonl sink, built
+# like an author's test: the public headers and Check only (issue 12, item 6).
+check_PROGRAMS += tests/check_sdk_testhost
+TESTS += tests/check_sdk_testhost
+tests_check_sdk_testhost_SOURCES = tests/check_sdk_testhost.c
+tests_check_sdk_testhost_CPPFLAGS = -I$(top_srcdir)/sdk/include
+tests_check_sdk_testhost_CFLAGS = $(AM_CFLAGS) -pedantic $(CHECK_CFLAGS)
+tests_check_sdk_testhost_LDADD = $(CHECK_LIBS) -ldl -lm
+
+# The sink role (issue 12, item 8): a stalling/failing fixture sink beside
+# the storage-jsonl archive.
+check_LTLIBRARIES += tests/fixtures/plugins/fx-sink.la
+tests_fixtures_plugins_fx_sink_la_SOURCES = tests/fixtures/plugins/fixture_sink.c
+tests_fixtures_plugins_fx_sink_la_CFLAGS = $(FIXTURE_CC)
+tests_fixtures_plugins_fx_sink_la_LDFLAGS = $(FIXTURE_LD)
+check_PROGRAMS += tests/check_sink
+TESTS += tests/check_sink
+tests_check_sink_SOURCES = tests/check_sink.c
+tests_check_sink_CFLAGS = $(ALD_TEST_CC_FLAGS)
+tests_check_sink_LDADD = $(ALD_TEST_LIBS)

@@ -19,3 +19,8 @@ EXTRA_DIST += tests/integration/faults.bats
 TESTS += tests/integration/modbus.test tests/modbus-rtu.test
 dist_noinst_SCRIPTS += tests/integration/modbus.test tests/modbus-rtu.test
 EXTRA_DIST += tests/integration/modbus.bats tests/modbus-rtu.bats tests/modbus-rtu-server.py
+# The SDK through the installed programs: strict settings, PLC_TYPE,
+# ald-plugin-check (issue 12).
+TESTS += tests/integration/sdk.test
+dist_noinst_SCRIPTS += tests/integration/sdk.test
+EXTRA_DIST += tests/integration/sdk.bats tests/fixtures/plugins/cxx_plugin.cpp

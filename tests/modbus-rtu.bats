@@ -137,5 +137,5 @@ teardown() {
 
     curl -s "http://127.0.0.1:$PORT/metrics" >"$BATS_TEST_TMPDIR/metrics.txt"
     grep -q '^ald_plc_connected 1$' "$BATS_TEST_TMPDIR/metrics.txt"
-    grep -q "^ald_plc_requests_total{device=\"$TTY_ENGINE\"} [1-9]" "$BATS_TEST_TMPDIR/metrics.txt"
+    grep -q "^ald_plc_requests_total{device=\"$TTY_ENGINE\",plugin_instance=\"plc\"} [1-9]" "$BATS_TEST_TMPDIR/metrics.txt"
 }

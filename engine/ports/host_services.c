@@ -10,6 +10,7 @@
 #include "config.h"
 #include "log.h"
 #include "metrics.h"
+#include "ports/settings_use.h"
 
 typedef struct host_instance {
     ald_host table; /* first: a pointer to it is a pointer to this */
@@ -44,10 +45,68 @@ static int64_t host_realtime_ns(void)
     return clock_realtime_ns();
 }
 
+/* The config getters note what they find (settings_use.h), so settings the
+ * plugin never read can be refused after create(). */
+static ald_status host_config_string(const ald_config *c, const char *path, const char **out)
+{
+    settings_use_note(c, path);
+    return config_get_string(c, path, out);
+}
+
+static ald_status host_config_int(const ald_config *c, const char *path, int64_t *out)
+{
+    settings_use_note(c, path);
+    return config_get_int(c, path, out);
+}
+
+static ald_status host_config_double(const ald_config *c, const char *path, double *out)
+{
+    settings_use_note(c, path);
+    return config_get_double(c, path, out);
+}
+
+static ald_status host_config_bool(const ald_config *c, const char *path, int *out)
+{
+    settings_use_note(c, path);
+    return config_get_bool(c, path, out);
+}
+
+static unsigned host_config_count(const ald_config *c, const char *path)
+{
+    settings_use_note(c, path);
+    return config_get_count(c, path);
+}
+
+static const ald_config *host_config_child(const ald_config *c, const char *path,
+                                           unsigned index)
+{
+    settings_use_note(c, path);
+    const ald_config *child = config_get_child(c, path, index);
+    settings_use_note_child(child);
+    return child;
+}
+
+/* Every plugin series gets the label plugin_instance="<instance name>", so
+ * two instances of one plugin never share (or fight over) a series. Not
+ * "instance": Prometheus sets that on every scraped series (the target) and
+ * would rename ours to exported_instance. A plugin that sets the label
+ * itself keeps its own value. */
 static ald_metric *host_metric_register(const ald_host *host, const ald_metric_desc *desc)
 {
-    (void)host;
-    return metrics_register(desc);
+    if (!desc || desc->struct_size < ALD_FIELD_END(ald_metric_desc, labels))
+        return metrics_register(desc); /* refused there, with the reason logged */
+    ald_metric_desc d;
+    memset(&d, 0, sizeof d);
+    memcpy(&d, desc, desc->struct_size < sizeof d ? desc->struct_size : sizeof d);
+    const char *own = d.labels ? d.labels : "";
+    if (strstr(own, "plugin_instance="))
+        return metrics_register(&d);
+    char labels[1024];
+    snprintf(labels, sizeof labels, "%s%splugin_instance=\"%s\"", own,
+             own[strspn(own, " ")] ? "," : "", host_instance_name(host));
+    d.struct_size = sizeof d;
+    d.labels = labels;
+    return metrics_register(&d);
 }
 
 ald_host *host_new(const char *instance_name)
@@ -63,12 +122,12 @@ ald_host *host_new(const char *instance_name)
         .host_ctx = h,
         .log = host_log,
         .vlog = host_vlog,
-        .config_string = config_get_string,
-        .config_int = config_get_int,
-        .config_double = config_get_double,
-        .config_bool = config_get_bool,
-        .config_count = config_get_count,
-        .config_child = config_get_child,
+        .config_string = host_config_string,
+        .config_int = host_config_int,
+        .config_double = host_config_double,
+        .config_bool = host_config_bool,
+        .config_count = host_config_count,
+        .config_child = host_config_child,
         .config_where = config_get_where,
         .monotonic_ns = host_monotonic_ns,
         .realtime_ns = host_realtime_ns,

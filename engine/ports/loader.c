@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "build-config.h" /* PACKAGE_VERSION */
 #include "log.h"
 
 #ifndef ALD_PKGLIBDIR
@@ -33,6 +34,14 @@ static void executable_dir(char *dir, size_t len)
     snprintf(dir, len, "%s", exe);
 }
 
+/* Whether the executable runs from a build tree (plugins/ built beside it). */
+static int in_build_tree(const char *exe_dir)
+{
+    char probe[PATH_MAX];
+    snprintf(probe, sizeof probe, "%s/plugins", exe_dir);
+    return exe_dir[0] && access(probe, X_OK) == 0;
+}
+
 int loader_resolve(const char *name, const char *plugin_dir, char *path, size_t path_len,
                    char *err, size_t errlen)
 {
@@ -50,7 +59,7 @@ int loader_resolve(const char *name, const char *plugin_dir, char *path, size_t 
     int count = 0;
     if (plugin_dir && *plugin_dir)
         snprintf(candidates[count++], PATH_MAX, "%s/%s.so", plugin_dir, name);
-    if (exe_dir[0])
+    if (in_build_tree(exe_dir)) /* an installed engine never names build paths */
         snprintf(candidates[count++], PATH_MAX, "%s/plugins/%s/.libs/%s.so", exe_dir, name,
                  name);
     snprintf(candidates[count++], PATH_MAX, "%s/%s.so", ALD_PKGLIBDIR, name);
@@ -67,7 +76,9 @@ int loader_resolve(const char *name, const char *plugin_dir, char *path, size_t 
                       i + 1 < count ? "," : "");
     if (n > 0 && (size_t)n < errlen)
         snprintf(err + n, errlen - (size_t)n,
-                 " (hint: set plugin_dir in engine.conf or ALD_PLUGIN_DIR)");
+                 " (installed plugins belong in the plugin directory %s; elsewhere set "
+                 "plugin_dir in engine.conf or ALD_PLUGIN_DIR)",
+                 ALD_PKGLIBDIR);
     return -1;
 }
 
@@ -110,9 +121,10 @@ static int check_header(const ald_plugin_descriptor *d, const char *path, char *
     if (d->abi_major != ALD_ABI_MAJOR) {
         snprintf(err, errlen,
                  "%s: plugin built for ABI %u.%u, this engine speaks ABI %u.%u; "
-                 "rebuild the plugin against ald-sdk %u.x",
+                 "rebuild the plugin against this engine's SDK (ald-sdk " PACKAGE_VERSION
+                 ", ABI %u.%u: pkg-config --variable=abi_major ald-sdk)",
                  path, d->abi_major, d->abi_minor, ALD_ABI_MAJOR, ALD_ABI_MINOR,
-                 ALD_ABI_MAJOR);
+                 ALD_ABI_MAJOR, ALD_ABI_MINOR);
         return -1;
     }
     size_t minimum = offsetof(ald_plugin_descriptor, vtable) + sizeof(void *);
@@ -134,24 +146,94 @@ static void copy_sized(void *dst, size_t dst_size, const void *src)
     memcpy(dst, src, src_size < dst_size ? src_size : dst_size);
 }
 
-static int check_plc_ops(const ald_plc_vtable *vt, const char *path, char *err, size_t len)
+#define PLC_OP(name, mandatory) {#name, offsetof(ald_plc_vtable, name), mandatory}
+#define STORAGE_OP(name, mandatory) {#name, offsetof(ald_storage_vtable, name), mandatory}
+
+static const loader_op plc_op_table[] = {
+    PLC_OP(create, 1),    PLC_OP(destroy, 1),   PLC_OP(start, 0),     PLC_OP(stop, 0),
+    PLC_OP(last_error, 1), PLC_OP(set_tags, 1), PLC_OP(read_all, 1),  PLC_OP(read_tags, 0),
+    PLC_OP(write_tag, 1), PLC_OP(is_connected, 0), PLC_OP(pulse, 0), PLC_OP(valve_events, 0),
+};
+
+static const loader_op storage_op_table[] = {
+    STORAGE_OP(create, 1),
+    STORAGE_OP(destroy, 1),
+    STORAGE_OP(start, 0),
+    STORAGE_OP(stop, 0),
+    STORAGE_OP(last_error, 1),
+    STORAGE_OP(is_connected, 0),
+    STORAGE_OP(load_parameters, 0),
+    STORAGE_OP(update_parameter_values, 0),
+    STORAGE_OP(append_samples, 0),
+    STORAGE_OP(load_recipe, 0),
+    STORAGE_OP(list_recipes, 0),
+    STORAGE_OP(fetch_pending_commands, 0),
+    STORAGE_OP(claim_command, 0),
+    STORAGE_OP(finish_command, 0),
+    STORAGE_OP(get_machine, 0),
+    STORAGE_OP(set_machine_state, 0),
+    STORAGE_OP(get_or_create_session, 0),
+    STORAGE_OP(create_process, 0),
+    STORAGE_OP(update_process_state, 0),
+    STORAGE_OP(finish_process, 0),
+    STORAGE_OP(find_open_processes, 0),
+    STORAGE_OP(get_process_state, 0),
+    STORAGE_OP(fetch_setpoint_commands, 0),
+    STORAGE_OP(claim_setpoint_command, 0),
+    STORAGE_OP(finish_setpoint_command, 0),
+    STORAGE_OP(write_health, 0),
+    STORAGE_OP(acquire_lease, 0),
+    STORAGE_OP(release_lease, 0),
+    STORAGE_OP(insert_command, 0),
+    STORAGE_OP(outbox_push, 0),
+    STORAGE_OP(outbox_peek, 0),
+    STORAGE_OP(outbox_ack, 0),
+    STORAGE_OP(outbox_stats, 0),
+    STORAGE_OP(save_recipe, 0),
+    STORAGE_OP(get_command, 0),
+    STORAGE_OP(save_parameters, 0),
+    STORAGE_OP(append_sample_batches, 0), /* 1.1 */
+    STORAGE_OP(find_last_finished_process, 0), /* 1.1 */
+};
+
+const loader_op *loader_ops(ald_plugin_kind kind, size_t *count)
 {
-    if (vt->create && vt->destroy && vt->last_error && vt->set_tags && vt->read_all &&
-        vt->write_tag)
-        return 0;
-    snprintf(err, len,
-             "%s: PLC vtable lacks a mandatory operation (create, destroy, last_error, "
-             "set_tags, read_all, write_tag)",
-             path);
-    return -1;
+    if (kind == ALD_PLUGIN_PLC) {
+        *count = sizeof plc_op_table / sizeof plc_op_table[0];
+        return plc_op_table;
+    }
+    *count = sizeof storage_op_table / sizeof storage_op_table[0];
+    return storage_op_table;
 }
 
-static int check_storage_ops(const ald_storage_vtable *vt, const char *path, char *err,
-                             size_t len)
+int loader_op_present(const loaded_plugin *p, const loader_op *op)
 {
-    if (vt->create && vt->destroy && vt->last_error)
+    void (*fn)(void);
+    memcpy(&fn, (const char *)&p->vt + op->offset, sizeof fn);
+    return fn != NULL;
+}
+
+/* Names every missing mandatory operation, and says why when the plugin's
+ * vtable declared struct_size 0 (then the engine sees no operation at all). */
+static int check_ops(const loaded_plugin *p, uint32_t vt_size, char *err, size_t len)
+{
+    size_t count, used = 0;
+    const loader_op *ops = loader_ops(p->desc.kind, &count);
+    char missing[512] = "";
+    for (size_t i = 0; i < count; i++)
+        if (ops[i].mandatory && !loader_op_present(p, &ops[i])) {
+            int n = snprintf(missing + used, sizeof missing - used, "%s%s", used ? ", " : "",
+                             ops[i].name);
+            if (n > 0 && used + (size_t)n < sizeof missing)
+                used += (size_t)n;
+        }
+    if (!missing[0])
         return 0;
-    snprintf(err, len, "%s: storage vtable lacks create, destroy or last_error", path);
+    snprintf(err, len, "%s: %s vtable lacks the mandatory operation%s %s%s", p->path,
+             kind_name(p->desc.kind), strchr(missing, ',') ? "s" : "", missing,
+             vt_size == 0 ? " (its struct_size is 0: set .struct_size = sizeof the vtable, "
+                            "or the engine sees no operation at all)"
+                          : "");
     return -1;
 }
 
@@ -162,12 +244,13 @@ static int copy_vtable(loaded_plugin *p, char *err, size_t errlen)
         snprintf(err, errlen, "%s: descriptor has no vtable", p->path);
         return -1;
     }
-    if (p->desc.kind == ALD_PLUGIN_PLC) {
+    uint32_t vt_size;
+    memcpy(&vt_size, vt, sizeof vt_size);
+    if (p->desc.kind == ALD_PLUGIN_PLC)
         copy_sized(&p->vt.plc, sizeof p->vt.plc, vt);
-        return check_plc_ops(&p->vt.plc, p->path, err, errlen);
-    }
-    copy_sized(&p->vt.storage, sizeof p->vt.storage, vt);
-    return check_storage_ops(&p->vt.storage, p->path, err, errlen);
+    else
+        copy_sized(&p->vt.storage, sizeof p->vt.storage, vt);
+    return check_ops(p, vt_size, err, errlen);
 }
 
 static const ald_plugin_descriptor *call_entry(loaded_plugin *p, char *err, size_t errlen)
@@ -204,10 +287,15 @@ int loader_open(const char *path, ald_plugin_kind expected_kind, loaded_plugin *
     if (!d || check_header(d, path, err, errlen) != 0)
         goto fail;
     copy_sized(&out->desc, sizeof out->desc, d);
-    if (out->desc.kind != expected_kind) {
+    if (expected_kind && out->desc.kind != expected_kind) {
         snprintf(err, errlen, "%s: plugin '%s' is a %s plugin, but is configured as %s",
                  path, out->desc.name ? out->desc.name : "?", kind_name(out->desc.kind),
                  kind_name(expected_kind));
+        goto fail;
+    }
+    if (out->desc.kind != ALD_PLUGIN_PLC && out->desc.kind != ALD_PLUGIN_STORAGE) {
+        snprintf(err, errlen, "%s: plugin '%s' declares unknown kind %d (1 = plc, 2 = storage)",
+                 path, out->desc.name ? out->desc.name : "?", (int)out->desc.kind);
         goto fail;
     }
     if (copy_vtable(out, err, errlen) != 0)

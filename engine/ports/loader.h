@@ -31,10 +31,23 @@ typedef struct loaded_plugin {
 int loader_resolve(const char *name, const char *plugin_dir, char *path, size_t path_len,
                    char *err, size_t errlen);
 
-/* Open and check a plugin file. Returns 0, or -1 with a message. */
+/* Open and check a plugin file (expected_kind 0: either kind). Returns 0, or
+ * -1 with a message. */
 int loader_open(const char *path, ald_plugin_kind expected_kind, loaded_plugin *out,
                 char *err, size_t errlen);
 
 void loader_close(loaded_plugin *plugin);
+
+/* The operations of a plugin kind, in vtable order, and whether the engine
+ * requires them (for messages and ald-plugin-check). */
+typedef struct loader_op {
+    const char *name;
+    size_t offset; /* in the vtable */
+    int mandatory;
+} loader_op;
+
+const loader_op *loader_ops(ald_plugin_kind kind, size_t *count);
+/* Whether a loaded plugin has the operation (in the engine's copy). */
+int loader_op_present(const loaded_plugin *p, const loader_op *op);
 
 #endif

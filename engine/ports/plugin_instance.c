@@ -6,10 +6,11 @@
 
 #include "log.h"
 #include "ports/host_services.h"
+#include "ports/settings_use.h"
 
 static ald_plugin_kind kind_of_role(plugin_role role)
 {
-    return role == ROLE_PLC ? ALD_PLUGIN_PLC : ALD_PLUGIN_STORAGE;
+    return role == ROLE_PLC ? ALD_PLUGIN_PLC : ALD_PLUGIN_STORAGE; /* storage, fallback, sink */
 }
 
 static int wants_serialising(const loaded_plugin *lib)
@@ -26,6 +27,32 @@ static ald_status call_create(plugin_instance *pi, const plugin_conf *conf, char
     if (pi->lib.desc.kind == ALD_PLUGIN_PLC)
         return plc_ops(pi)->create(pi->host, conf->settings, &pi->inst, msg, len);
     return storage_ops(pi)->create(pi->host, conf->settings, &pi->inst, msg, len);
+}
+
+static void destroy_created(plugin_instance *pi)
+{
+    if (pi->lib.desc.kind == ALD_PLUGIN_PLC)
+        plc_ops(pi)->destroy(pi->inst);
+    else
+        storage_ops(pi)->destroy(pi->inst);
+    pi->inst = NULL;
+}
+
+/* create(), then refuse settings the plugin did not read (unknown settings
+ * are errors: a misspelt key must not silently keep a default). */
+static ald_status create_strict(plugin_instance *pi, const plugin_conf *conf, char *msg,
+                                size_t len)
+{
+    settings_use use;
+    settings_use_begin(&use, conf->settings);
+    ald_status st = call_create(pi, conf, msg, len);
+    settings_use_end();
+    if (st == ALD_OK && settings_use_check(&use, msg, len) != 0) {
+        destroy_created(pi);
+        st = ALD_ERR_INVALID;
+    }
+    settings_use_free(&use);
+    return st;
 }
 
 int plugin_instance_create(plugin_instance *pi, const plugin_conf *conf,
@@ -46,7 +73,7 @@ int plugin_instance_create(plugin_instance *pi, const plugin_conf *conf,
     pi->serialise = wants_serialising(&pi->lib);
     pi->host = host_new(conf->name);
     char msg[512] = "";
-    ald_status st = call_create(pi, conf, msg, sizeof msg);
+    ald_status st = create_strict(pi, conf, msg, sizeof msg);
     if (st != ALD_OK) {
         snprintf(err, errlen, "instance '%s' (%s, declared at %s) rejected its settings: %s",
                  conf->name, pi->lib.desc.name, conf->where,

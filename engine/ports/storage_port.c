@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "ports/plugin_instance.h"
+#include "ports/row_guard.h"
 
 /* The one calling convention: capability check, the instance lock, the call,
  * the error text captured before the lock is released. */
@@ -14,6 +15,15 @@
          ? plugin_call_done(                                                                 \
                (pi), (plugin_lock(pi), storage_ops(pi)->op((pi)->inst, __VA_ARGS__)), (err)) \
          : plugin_call_unsupported((pi), #op, (err)))
+
+/* A call whose plugin hands rows of `type` to a sink: the rows go through the
+ * type's sized-copy guard (row_guard.h) before they reach `sink`. */
+#define STORAGE_ROWS(type, pi, err, op, sink, ctx, ...)                                      \
+    do {                                                                                     \
+        type##_guard gd_ = type##_guard_make((sink), (ctx));                                 \
+        ald_status st_ = STORAGE_CALL(pi, err, op, __VA_ARGS__, type##_guarded, &gd_);       \
+        return row_guard_finish(&gd_.g, (pi), st_, (err));                                   \
+    } while (0)
 
 int storage_port_has(const plugin_instance *store, storage_feature feature)
 {
@@ -50,7 +60,7 @@ int storage_port_has(const plugin_instance *store, storage_feature feature)
 ald_status storage_port_load_parameters(plugin_instance *store, const char *machine_id,
                                         ald_parameter_sink sink, void *ctx, port_error *err)
 {
-    return STORAGE_CALL(store, err, load_parameters, machine_id, sink, ctx);
+    STORAGE_ROWS(ald_parameter, store, err, load_parameters, sink, ctx, machine_id);
 }
 
 ald_status storage_port_save_parameters(plugin_instance *store, const char *machine_id,
@@ -67,18 +77,58 @@ ald_status storage_port_update_values(plugin_instance *store,
     return STORAGE_CALL(store, err, update_parameter_values, values, count);
 }
 
+ald_status storage_port_append_samples(plugin_instance *store, const ald_sample_batch *b,
+                                       port_error *err)
+{
+    return STORAGE_CALL(store, err, append_samples, b);
+}
+
 /* ---- recipes ---- */
+
+/* A recipe reader's callbacks share one ctx: the guards of both row types
+ * and the caller's reader travel together. */
+typedef struct recipe_guard {
+    ald_recipe_info_guard info;
+    ald_recipe_step_guard step;
+    const ald_recipe_reader *reader;
+} recipe_guard;
+
+static void guard_recipe(void *ctx, const ald_recipe_info *r)
+{
+    ald_recipe_info_guarded(&((recipe_guard *)ctx)->info, r);
+}
+
+static void guard_step(void *ctx, const ald_recipe_step *s)
+{
+    ald_recipe_step_guarded(&((recipe_guard *)ctx)->step, s);
+}
+
+static void guard_parameter(void *ctx, const char *name, const char *value)
+{
+    const ald_recipe_reader *reader = ((recipe_guard *)ctx)->reader;
+    reader->parameter(reader->ctx, name, value);
+}
 
 ald_status storage_port_load_recipe(plugin_instance *store, const char *recipe_id,
                                     const ald_recipe_reader *reader, port_error *err)
 {
-    return STORAGE_CALL(store, err, load_recipe, recipe_id, reader);
+    recipe_guard rg = {ald_recipe_info_guard_make(reader->recipe, reader->ctx),
+                       ald_recipe_step_guard_make(reader->step, reader->ctx), reader};
+    ald_recipe_reader guarded = {.struct_size = sizeof guarded, .ctx = &rg,
+                                 .recipe = reader->recipe ? guard_recipe : NULL,
+                                 .step = reader->step ? guard_step : NULL,
+                                 .parameter = reader->parameter ? guard_parameter : NULL};
+    ald_status st = STORAGE_CALL(store, err, load_recipe, recipe_id, &guarded);
+    st = row_guard_finish(&rg.info.g, store, st, err);
+    return row_guard_finish(&rg.step.g, store, st, err);
 }
 
 ald_status storage_port_list_recipes(plugin_instance *store, ald_recipe_info_sink sink,
                                      void *ctx, port_error *err)
 {
-    return STORAGE_CALL(store, err, list_recipes, sink, ctx);
+    ald_recipe_info_guard gd = ald_recipe_info_guard_make(sink, ctx);
+    ald_status st = STORAGE_CALL(store, err, list_recipes, ald_recipe_info_guarded, &gd);
+    return row_guard_finish(&gd.g, store, st, err);
 }
 
 ald_status storage_port_save_recipe(plugin_instance *store, const ald_recipe_info *recipe,
@@ -96,7 +146,7 @@ ald_status storage_port_fetch_commands(plugin_instance *store, const char *machi
                                        unsigned limit, ald_command_sink sink, void *ctx,
                                        port_error *err)
 {
-    return STORAGE_CALL(store, err, fetch_pending_commands, machine_id, limit, sink, ctx);
+    STORAGE_ROWS(ald_command, store, err, fetch_pending_commands, sink, ctx, machine_id, limit);
 }
 
 ald_status storage_port_claim_command(plugin_instance *store, const char *command_id,
@@ -123,14 +173,15 @@ ald_status storage_port_insert_command(plugin_instance *store, const char *machi
 ald_status storage_port_get_command(plugin_instance *store, const char *command_id,
                                     ald_command_sink sink, void *ctx, port_error *err)
 {
-    return STORAGE_CALL(store, err, get_command, command_id, sink, ctx);
+    STORAGE_ROWS(ald_command, store, err, get_command, sink, ctx, command_id);
 }
 
 ald_status storage_port_fetch_setpoints(plugin_instance *store, const char *machine_id,
                                         unsigned limit, ald_setpoint_command_sink sink,
                                         void *ctx, port_error *err)
 {
-    return STORAGE_CALL(store, err, fetch_setpoint_commands, machine_id, limit, sink, ctx);
+    STORAGE_ROWS(ald_setpoint_command, store, err, fetch_setpoint_commands, sink, ctx, machine_id,
+                 limit);
 }
 
 ald_status storage_port_claim_setpoint(plugin_instance *store, const char *command_id,
@@ -172,7 +223,9 @@ ald_status storage_port_get_machine(plugin_instance *store, const char *machine_
 {
     memset(out, 0, sizeof *out);
     machine_copy mc = {out, 0};
-    ald_status st = STORAGE_CALL(store, err, get_machine, machine_id, on_machine, &mc);
+    ald_machine_guard gd = ald_machine_guard_make(on_machine, &mc);
+    ald_status st = STORAGE_CALL(store, err, get_machine, machine_id, ald_machine_guarded, &gd);
+    st = row_guard_finish(&gd.g, store, st, err);
     return st == ALD_OK && !mc.found ? ALD_ERR_NOT_FOUND : st;
 }
 
@@ -214,19 +267,19 @@ ald_status storage_port_finish_process(plugin_instance *store, const char *proce
 ald_status storage_port_find_open_processes(plugin_instance *store, const char *machine_id,
                                             ald_process_sink sink, void *ctx, port_error *err)
 {
-    return STORAGE_CALL(store, err, find_open_processes, machine_id, sink, ctx);
+    STORAGE_ROWS(ald_process, store, err, find_open_processes, sink, ctx, machine_id);
 }
 
 ald_status storage_port_get_progress(plugin_instance *store, const char *process_id,
                                      ald_process_state_sink sink, void *ctx, port_error *err)
 {
-    return STORAGE_CALL(store, err, get_process_state, process_id, sink, ctx);
+    STORAGE_ROWS(ald_process_state, store, err, get_process_state, sink, ctx, process_id);
 }
 
 ald_status storage_port_find_last_finished(plugin_instance *store, const char *machine_id,
                                            ald_process_sink sink, void *ctx, port_error *err)
 {
-    return STORAGE_CALL(store, err, find_last_finished_process, machine_id, sink, ctx);
+    STORAGE_ROWS(ald_process, store, err, find_last_finished_process, sink, ctx, machine_id);
 }
 
 /* ---- health and leases ---- */
@@ -260,7 +313,7 @@ ald_status storage_port_outbox_push(plugin_instance *fallback, const char *kind,
 ald_status storage_port_outbox_peek(plugin_instance *fallback, unsigned limit,
                                     ald_outbox_sink sink, void *ctx, port_error *err)
 {
-    return STORAGE_CALL(fallback, err, outbox_peek, limit, sink, ctx);
+    STORAGE_ROWS(ald_outbox_record, fallback, err, outbox_peek, sink, ctx, limit);
 }
 
 ald_status storage_port_outbox_ack(plugin_instance *fallback, int64_t upto, port_error *err)

@@ -155,6 +155,10 @@ ald_status storage_port_outbox_stats(plugin_instance *fallback, int64_t *depth,
  * outbox while the primary is down or when it refuses (then it is marked
  * down). Without an outbox a failure is returned for the caller to retry.
  * ob may be NULL. Updates the database-connected state. */
+/* append_samples on one instance, nothing else (the sinks' call). */
+ald_status storage_port_append_samples(plugin_instance *store, const ald_sample_batch *b,
+                                       port_error *err);
+
 ald_status storage_port_store_samples(plugin_instance *primary, struct outbox *ob,
                                       const ald_sample_batch *batch,
                                       const ald_parameter_value *live, size_t live_count,

@@ -219,14 +219,15 @@ teardown() {
 
     curl -s "http://127.0.0.1:$PORT/metrics" >"$BATS_TEST_TMPDIR/metrics.txt"
     grep -q '^ald_plc_connected 1$' "$BATS_TEST_TMPDIR/metrics.txt"
-    local dev="device=\"127.0.0.1:$SIM_PORT\""
+    # plugin series carry the instance's name (host_services.c)
+    local dev="device=\"127.0.0.1:$SIM_PORT\"" inst="plugin_instance=\"plc\""
     local requests
-    requests=$(metric "ald_plc_requests_total{$dev}")
+    requests=$(metric "ald_plc_requests_total{$dev,$inst}")
     echo "requests=$requests"
     gt "$requests" 0
-    grep -q "^ald_plc_response_time_seconds_count{$dev} " "$BATS_TEST_TMPDIR/metrics.txt"
-    grep -q "^ald_plc_reconnects_total{$dev} 0$" "$BATS_TEST_TMPDIR/metrics.txt"
-    grep -q "^ald_plc_request_errors_total{$dev,kind=\"timeout\"} 0$" "$BATS_TEST_TMPDIR/metrics.txt"
+    grep -q "^ald_plc_response_time_seconds_count{$dev,$inst} " "$BATS_TEST_TMPDIR/metrics.txt"
+    grep -q "^ald_plc_reconnects_total{$dev,$inst} 0$" "$BATS_TEST_TMPDIR/metrics.txt"
+    grep -q "^ald_plc_request_errors_total{$dev,kind=\"timeout\",$inst} 0$" "$BATS_TEST_TMPDIR/metrics.txt"
     # the server saw the engine's reads
     grep -q "client fd [0-9]* connected" "$BATS_TEST_TMPDIR/plcsim.log"
 }
@@ -269,7 +270,7 @@ teardown() {
              WHERE timestamp > '$restart_at';")" -eq 16 ]
     within "$MFC1" 95 105
 
-    local dev="device=\"127.0.0.1:$SIM_PORT\"" reconnects errors
+    local dev="device=\"127.0.0.1:$SIM_PORT\",plugin_instance=\"plc\"" reconnects errors
     reconnects=$(metric "ald_plc_reconnects_total{$dev}")
     errors=$(metric ald_plc_errors_total)
     echo "reconnects=$reconnects errors=$errors request_errors=$(metric_sum ald_plc_request_errors_total)"

@@ -36,6 +36,23 @@ extern "C" {
 #define ALD_ABI_MAJOR 1
 #define ALD_ABI_MINOR 1
 
+/*
+ * Sized structs. ALD_FIELD_END is where a member ends; ALD_HAS_FIELD tells
+ * whether a struct handed across the boundary (which starts with its
+ * struct_size) is long enough to hold a member, e.g. a plugin built for 1.2
+ * reading a row from a 1.0 host:
+ *
+ *     if (ALD_HAS_FIELD(p, ald_parameter, set_value)) use(p->set_value);
+ *
+ * The host does the same for every row a plugin hands it: it copies the
+ * plugin's struct_size bytes into a zero-filled struct of its own size, so a
+ * member the plugin's build did not have reads as 0 / NULL, and it refuses
+ * rows shorter than the ABI 1.0 size.
+ */
+#define ALD_FIELD_END(type, member) (offsetof(type, member) + sizeof(((type *)0)->member))
+#define ALD_HAS_FIELD(ptr, type, member)                                                      \
+    ((size_t)(ptr)->struct_size >= ALD_FIELD_END(type, member))
+
 /* "ALDP" - first word of every descriptor; anything else is not our plugin. */
 #define ALD_PLUGIN_MAGIC 0x414C4450u
 
@@ -137,6 +154,25 @@ typedef struct ald_plugin_descriptor {
 #define ALD_DESCRIPTOR_HEADER_INIT                                                            \
     .magic = ALD_PLUGIN_MAGIC, .struct_size = sizeof(ald_plugin_descriptor),                  \
     .abi_major = ALD_ABI_MAJOR, .abi_minor = ALD_ABI_MINOR, .knobs = ALD_ABI_KNOBS_INIT
+
+/*
+ * The same descriptor without designated initializers, for C++17 (which
+ * lacks them; g++ -pedantic refuses ALD_DESCRIPTOR_HEADER_INIT there) and any
+ * C compiler:
+ *
+ *     static const ald_plugin_descriptor desc =
+ *         ALD_DESCRIPTOR("plc-example", "1.0.0", ALD_PLUGIN_PLC, 0, &my_vtable);
+ *
+ * In C++17 fill a vtable in a function (ald_plc_vtable v{}; v.struct_size =
+ * sizeof v; v.create = ...; return v;): see sdk/README.md.
+ */
+#define ALD_DESCRIPTOR_HEADER                                                                 \
+    ALD_PLUGIN_MAGIC, (uint32_t)sizeof(ald_plugin_descriptor), (uint16_t)ALD_ABI_MAJOR,       \
+        (uint16_t)ALD_ABI_MINOR, ALD_ABI_KNOBS_INIT
+#define ALD_DESCRIPTOR(name, version, kind, capabilities, vtable)                             \
+    {                                                                                         \
+        ALD_DESCRIPTOR_HEADER, (name), (version), (kind), (uint64_t)(capabilities), (vtable)  \
+    }
 
 typedef const ald_plugin_descriptor *(*ald_plugin_entry_fn)(void);
 

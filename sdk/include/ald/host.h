@@ -36,6 +36,13 @@ typedef enum ald_log_level {
  * already overlaid with the environment overrides the host applies. Opaque.
  * Paths are libconfig paths relative to the group ("host", "tags.[0].name"
  * is not supported: use ald_host.config_child for list elements).
+ *
+ * Every instance's settings also hold two the host injects (unless the file
+ * sets them): "machine_id" (the engine's machine UUID) and "data_dir" (the
+ * engine's writable data directory). Settings are strict: after create()
+ * the host refuses, with file:line, every setting that create() did not read
+ * through the getters below (injected and environment-mapped ones excepted),
+ * so read every setting you accept in create().
  */
 typedef struct ald_config ald_config;
 
@@ -101,6 +108,8 @@ struct ald_host {
 
     /* ---- metrics ----------------------------------------------------------- */
     /* Register a series; the same name+labels twice returns the same series.
+     * The host adds plugin_instance="<instance name>" to the labels (unless
+     * the plugin sets that label itself), so instances never share a series.
      * Returns NULL on a bad description (the reason is logged). Updating a
      * NULL series is a harmless no-op, so callers need not check. */
     ald_metric *(*metric_register)(const ald_host *host, const ald_metric_desc *desc);

@@ -109,8 +109,13 @@ typedef struct ald_plc_vtable {
     ald_status (*start)(void *instance);
     /* Close connections; no further I/O. Idempotent. */
     void (*stop)(void *instance);
-    /* The text of the last error on this instance ("" when none). The pointer
-     * stays valid until the next call on the instance. Never contains secrets. */
+    /* The text of the last error of THE CALLING THREAD's calls on this
+     * instance ("" when none): ABI 1.0 semantics, see THREADING above. The
+     * pointer stays valid until this thread's next call on the instance.
+     * Never contains secrets. A plugin that keeps one text per instance
+     * still loads and works; only while write_tag()/pulse() overlap a
+     * read_all() may its text describe the other thread's call (the status
+     * the host acts on is always the call's own return value). */
     const char *(*last_error)(void *instance);
 
     /* Replace the tag set; plans bulk reads once. Tag pointers are only valid

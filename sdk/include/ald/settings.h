@@ -42,7 +42,10 @@ typedef struct ald_settings {
 /* Write "<where>: setting <name>: <problem>" and return ALD_ERR_INVALID. */
 static inline ald_status ald_setting_fail(const ald_settings *s, const char *name,
                                           const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+#if defined(__GNUC__) || defined(__clang__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
 
 static inline ald_status ald_setting_fail(const ald_settings *s, const char *name,
                                           const char *fmt, ...)
