@@ -66,6 +66,24 @@ CONF
     [[ "$output" == *"seed"* ]]
 }
 
+@test "a logging_interval out of bounds is refused by --check-config and at start, never run" {
+    mkdir -p "$BATS_TEST_TMPDIR/conf"
+    cp "$ALD_TOP_SRCDIR"/conf.d/*.conf "$BATS_TEST_TMPDIR/conf/"
+    for value in 1e12 1e-10 1e-9 0.0 -1.0; do
+        sed -i "s/^\( *logging_interval = \).*/\1$value;/" "$BATS_TEST_TMPDIR/conf/engine.conf"
+        grep -q "logging_interval = $value;" "$BATS_TEST_TMPDIR/conf/engine.conf"
+        run "$(engine_bin)" --check-config --config "$BATS_TEST_TMPDIR/conf"
+        [ "$status" -ne 0 ]
+        [[ "$output" == *"engine.conf:"*"logging_interval"*"from 0.01 to 3600"* ]]
+        # the daemon itself refuses at once (no SIGFPE: a clean exit status)
+        ALD_DATA_DIR=$BATS_TEST_TMPDIR/data run timeout 20 "$(engine_bin)" --http-port 0 \
+            --config "$BATS_TEST_TMPDIR/conf"
+        [ "$status" -ne 0 ] && [ "$status" -lt 124 ]
+        [[ "$output" == *"from 0.01 to 3600"* ]]
+    done
+    [ ! -e "$BATS_TEST_TMPDIR/data/ald.db" ] # refused before any store opened
+}
+
 @test "PLC_PORT that is not a port is refused naming the variable" {
     PLC_PORT=abc run "$(engine_bin)" --check-config --config "$ALD_TOP_SRCDIR/conf.d"
     [ "$status" -ne 0 ]
