@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "engine_id.h"
 #include "log.h"
 #include "procstat.h"
 #include "state.h"
@@ -182,6 +183,7 @@ int engine_start(engine *e, char *err, size_t errlen)
         log_warning("engine", "fallback '%s' has no outbox: samples the primary cannot take "
                     "are retried in memory only", e->fallback.name);
     const engine_runtime *rt = &e->cfg->runtime;
+    engine_id_claim(e->cfg->data_dir ? e->cfg->data_dir : config_default_data_dir());
     if (lease_start(&e->lease, &e->storage, e->cfg->machine_id, rt->lease_ttl_ms,
                     rt->lease_renew_ms) != 0) {
         snprintf(err, errlen, "cannot start the lease keeper thread (out of memory?)");
@@ -288,6 +290,7 @@ void engine_stop(engine *e)
     logger_stop(&e->logger);
     writer_stop(&e->writer);
     lease_stop(&e->lease); /* after the drain: the successor starts where we end */
+    engine_id_release();
     if (e->have_outbox)
         outbox_stop(&e->ob);
     e->have_outbox = 0;

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "engine_id.h"
 #include "log.h"
 #include "metrics.h"
 #include "state.h"
@@ -27,7 +28,9 @@ static ald_metric *m_takeovers, *m_renew_failures;
 void lease_holder_name(char *out, size_t len)
 {
     const char *id = getenv("ALD_ENGINE_ID");
-    if (id && id[0]) {
+    if (!id || !id[0])
+        id = engine_id_name(); /* the name kept in the data directory */
+    if (id) {
         snprintf(out, len, "%s", id);
         return;
     }

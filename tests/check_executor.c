@@ -5,6 +5,7 @@
  * exactly-once claims, crash recovery. Waits poll for states; nothing asserts
  * how long something took, except generous sanity bounds on pulse lengths.
  */
+#include <fcntl.h>
 #include <libconfig.h>
 #include <math.h>
 #include <sqlite3.h>
@@ -12,10 +13,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "clock.h"
 #include "commands.h"
+#include "engine_id.h"
 #include "lease.h"
 #include "executor.h"
 #include "ports/plugin_instance.h"
@@ -431,6 +435,63 @@ START_TEST(lease_keeper_with_the_same_engine_id_reclaims_at_once)
 }
 END_TEST
 
+/* Without ALD_ENGINE_ID a restart on the same data directory is the same
+ * holder: the id kept in <data_dir>/engine-id (issue 9, item 3). */
+START_TEST(restart_on_the_same_data_dir_reclaims_at_once)
+{
+    rig_up();
+    state_init(1000000000u);
+    unsetenv("ALD_ENGINE_ID");
+    engine_id_claim(R.dir); /* the first life creates the id */
+    char first[96];
+    snprintf(first, sizeof first, "%s", engine_id_name());
+    ck_assert(!strchr(first, ':')); /* not host:pid */
+    engine_id_release();        /* the kernel drops the lock of a killed engine */
+    engine_id_claim(R.dir);     /* the second life reads it back */
+    ck_assert_str_eq(engine_id_name(), first);
+    /* left by the killed first life: not expired */
+    sql("INSERT INTO engine_leases VALUES('%s', '%s', '2999-01-01T00:00:00.000Z')", MACHINE,
+        first);
+    lease_keeper k;
+    ck_assert_int_eq(lease_start(&k, &R.store, MACHINE, 600, 100), 0);
+    ck_assert(lease_state_becomes(1));
+    ck_assert_str_eq(query("SELECT holder FROM engine_leases"), first);
+    lease_stop(&k);
+    engine_id_release();
+}
+END_TEST
+
+/* A second live engine on the same data directory never gets the same name:
+ * the first keeps the id file locked. */
+START_TEST(a_second_engine_on_the_same_data_dir_gets_its_own_name)
+{
+    rig_up();
+    unsetenv("ALD_ENGINE_ID");
+    engine_id_claim(R.dir);
+    char first[96];
+    snprintf(first, sizeof first, "%s", engine_id_name());
+    engine_id_release();
+    char path[600];
+    snprintf(path, sizeof path, "%s/" ENGINE_ID_FILE, R.dir);
+    int other = open(path, O_RDWR); /* another engine's lock */
+    ck_assert_int_ge(other, 0);
+    ck_assert_int_eq(flock(other, LOCK_EX | LOCK_NB), 0);
+    engine_id_claim(R.dir);
+    ck_assert_str_ne(engine_id_name(), first);
+    char pid[32];
+    snprintf(pid, sizeof pid, ":%d", (int)getpid());
+    ck_assert_ptr_nonnull(strstr(engine_id_name(), pid));
+    engine_id_release();
+    close(other);
+    /* ALD_ENGINE_ID wins over the file */
+    setenv("ALD_ENGINE_ID", "green", 1);
+    engine_id_claim(R.dir);
+    ck_assert_str_eq(engine_id_name(), "green");
+    engine_id_release();
+    unsetenv("ALD_ENGINE_ID");
+}
+END_TEST
+
 START_TEST(orphaned_run_is_failed_with_valves_closed_then_cleared)
 {
     rig_up();
@@ -561,6 +622,8 @@ int main(void)
     tcase_add_test(tc, two_processors_execute_each_command_once);
     tcase_add_test(tc, lease_keeper_stands_by_then_takes_over_storing_only_new_cycles);
     tcase_add_test(tc, lease_keeper_with_the_same_engine_id_reclaims_at_once);
+    tcase_add_test(tc, restart_on_the_same_data_dir_reclaims_at_once);
+    tcase_add_test(tc, a_second_engine_on_the_same_data_dir_gets_its_own_name);
     tcase_add_test(tc, orphaned_run_is_failed_with_valves_closed_then_cleared);
     tcase_add_test(tc, shutdown_during_a_run_aborts_it_safely);
     tcase_add_test(tc, readiness_conditions_gate_a_start);

@@ -171,3 +171,30 @@ CONF
     # one engine logging at 1 Hz gives about 5; two would give about 10
     [ $((t1 - t0)) -ge 3 ] && [ $((t1 - t0)) -le 7 ]
 }
+
+@test "kill -9 and an immediate restart on the same data directory: at most 2 cycles lost, none stored twice" {
+    unset ALD_ENGINE_ID
+    load ../deploy/helpers # stored_seconds, missing_seconds_after, max_rows_per_parameter_second
+    shared_db() { echo "$BATS_TEST_TMPDIR/data/ald.db"; }
+    start_engine
+    wait_for_code "http://127.0.0.1:$PORT/health" 200 100
+    wait_cycles 3
+    local id; id=$(cat "$BATS_TEST_TMPDIR/data/engine-id")
+    [ -n "$id" ] && [[ "$id" != *:* ]]
+    local killed_ms; killed_ms=$(date +%s%3N)
+    kill -KILL "$ENGINE_PID"
+    wait "$ENGINE_PID" 2>/dev/null || true
+    "$(engine_bin)" --config "$ALD_TOP_SRCDIR/conf.d" --http-port "$PORT" \
+        >/dev/null 2>"$BATS_TEST_TMPDIR/engine2.log" 3>&- &
+    ENGINE_PID=$!
+    wait_for_code "http://127.0.0.1:$PORT/health" 200 100
+    wait_cycles 3
+    # the same holder: it took the lease on its first answer, never stood by
+    grep -q "engine id \"$id\" read from" "$BATS_TEST_TMPDIR/engine2.log"
+    grep -q "holding the lease of machine .* as \"$id\"" "$BATS_TEST_TMPDIR/engine2.log"
+    ! grep -q 'standing by' "$BATS_TEST_TMPDIR/engine2.log"
+    local gap; gap=$(missing_seconds_after "$killed_ms")
+    echo "restart gap: $gap cycle(s)" >&3
+    [ "$gap" -le 2 ]
+    [ "$(max_rows_per_parameter_second)" -eq 1 ]
+}
