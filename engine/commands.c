@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "engine_id.h"
 #include "log.h"
 #include "metrics.h"
 #include "recipe.h"
@@ -203,8 +204,15 @@ static int check_readiness(command_processor *cp, char *err, size_t len)
 static int begin_process(command_processor *cp, const pending_command *c, recipe *rc,
                          const char *operator_id, char *err, size_t len)
 {
-    char session[64] = "", process[64] = "", params[160];
-    snprintf(params, sizeof params, "{\"command_id\":\"%s\"}", c->id);
+    char session[64] = "", process[64] = "", params[400], owner[96];
+    if (lease_keeper_running())
+        lease_holder_name(owner, sizeof owner);
+    else
+        snprintf(owner, sizeof owner, "%s", cp->holder);
+    /* who drives this run: orphan recovery tells a live owner from a gone one */
+    snprintf(params, sizeof params,
+             "{\"command_id\":\"%s\",\"engine\":\"%s\",\"engine_instance\":\"%s\"}", c->id,
+             owner, engine_id_instance());
     char *snapshot = recipe_snapshot_json(rc);
     if (operator_id)
         storage_port_get_session(cp->storage, operator_id, cp->machine_id, session,
@@ -492,10 +500,33 @@ static int may_take_commands(command_processor *cp)
     return hold_lease(cp);
 }
 
+/* Not the holder: a standby touches no run. Another engine took the lease
+ * (not an outage: that decides nothing) while this one runs a recipe: stop
+ * driving the tool at once (the run aborts, valves closed); the new holder
+ * recovers the run. */
+static void lease_not_held(command_processor *cp)
+{
+    if (atomic_load(&g_state.lease_state) != 0)
+        return;
+    cp->orphans_checked = 0; /* the next term starts with a recovery */
+    if (cp->exec && executor_busy(cp->exec)) {
+        log_error("commands", "another engine took the lease of machine %s: stopping the "
+                  "running recipe (valves closed); the lease holder recovers the run",
+                  cp->machine_id);
+        executor_stop(cp->exec, "another engine took the machine's lease");
+    }
+}
+
 int commands_poll_once(command_processor *cp)
 {
-    if (!may_take_commands(cp))
+    if (!may_take_commands(cp)) {
+        lease_not_held(cp);
         return 0;
+    }
+    if (!cp->orphans_checked) {
+        commands_recover_orphans(cp->storage, cp->plc, cp->tags, cp->machine_id);
+        cp->orphans_checked = 1;
+    }
     pending_list l = {.count = 0};
     ald_status st = storage_port_fetch_commands(cp->storage, cp->machine_id, COMMANDS_BATCH,
                                                 on_command, &l, NULL);
@@ -627,6 +658,7 @@ void commands_stop(command_processor *cp)
 typedef struct orphan_list {
     char ids[8][64];
     char commands[8][64];
+    char owners[8][96];
     size_t count;
 } orphan_list;
 
@@ -635,12 +667,17 @@ static void on_orphan(void *ctx, const ald_process *p)
     orphan_list *l = ctx;
     if (l->count >= 8 || !p->id)
         return;
-    snprintf(l->ids[l->count], 64, "%s", p->id);
-    l->commands[l->count][0] = '\0';
     json_t *js = p->parameters_json ? json_loads(p->parameters_json, 0, NULL) : NULL;
+    const char *life = js ? param_string(js, "engine_instance") : NULL;
+    if (life && !strcmp(life, engine_id_instance())) {
+        json_decref(js); /* the run this process drives: not an orphan */
+        return;
+    }
     const char *cmd = js ? param_string(js, "command_id") : NULL;
-    if (cmd)
-        snprintf(l->commands[l->count], 64, "%s", cmd);
+    const char *owner = js ? param_string(js, "engine") : NULL;
+    snprintf(l->ids[l->count], 64, "%s", p->id);
+    snprintf(l->commands[l->count], 64, "%s", cmd ? cmd : "");
+    snprintf(l->owners[l->count], 96, "%s", owner ? owner : "an unrecorded engine");
     json_decref(js);
     l->count++;
 }
@@ -657,9 +694,9 @@ void commands_recover_orphans(plugin_instance *storage, plugin_instance *plc,
     int failed_closes = plc_port_close_all_valves(plc, tags);
     static const char reason[] = "engine restarted while the recipe was running";
     for (size_t i = 0; i < l.count; i++) {
-        log_warning("commands", "process %s was left running by a previous engine: valves "
-                    "closed%s, marking it failed", l.ids[i],
-                    failed_closes ? " (some close writes failed)" : "");
+        log_warning("commands", "process %s was left running by %s, which is gone (this "
+                    "engine holds the lease): valves closed%s, marking it failed", l.ids[i],
+                    l.owners[i], failed_closes ? " (some close writes failed)" : "");
         storage_port_finish_process(storage, l.ids[i], "failed", reason, clock_realtime_ms(),
                                     NULL);
         if (l.commands[i][0])

@@ -3,12 +3,14 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -106,6 +108,23 @@ void engine_id_claim(const char *data_dir)
 const char *engine_id_name(void)
 {
     return claimed[0] ? claimed : NULL;
+}
+
+static char instance[40];
+static pthread_once_t instance_once = PTHREAD_ONCE_INIT;
+
+static void make_instance(void)
+{
+    unsigned long long r = 0;
+    if (getrandom(&r, sizeof r, 0) != (ssize_t)sizeof r)
+        r = (unsigned long long)time(NULL) ^ ((unsigned long long)getpid() << 32);
+    snprintf(instance, sizeof instance, "%d-%016llx", (int)getpid(), r);
+}
+
+const char *engine_id_instance(void)
+{
+    pthread_once(&instance_once, make_instance);
+    return instance;
 }
 
 void engine_id_release(void)

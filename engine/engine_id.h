@@ -35,4 +35,9 @@ const char *engine_id_name(void);
 /* Unlock the id file (at stop). */
 void engine_id_release(void);
 
+/* This process's life: random, made once, never reused. The engine id is
+ * stable across restarts, so a run recorded as "ours" by a previous life
+ * (crashed, restarted) is told apart from the run this life drives. Any thread. */
+const char *engine_id_instance(void);
+
 #endif

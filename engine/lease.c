@@ -47,6 +47,7 @@ static void become(lease_keeper *k, int held)
          * ended, which was before now; every engine samples mid-interval
          * (logger_first_deadline), so ours fall in later intervals. */
         atomic_store(&store_from_ms, clock_realtime_ms());
+        atomic_store(&g_state.active_since_mono_ns, clock_mono_ns());
         metrics_add(m_takeovers, 1);
     }
     if (held != k->held)
@@ -153,6 +154,7 @@ int lease_start(lease_keeper *k, plugin_instance *storage, const char *machine_i
         log_info("lease", "storage '%s' has no leases: this engine drives machine %s alone",
                  port_instance_name(storage), machine_id);
         atomic_store(&valid_until_ns, UINT64_MAX);
+        atomic_store(&g_state.active_since_mono_ns, clock_mono_ns());
         atomic_store(&g_state.lease_state, 1);
         atomic_store(&keeper_running, 1);
         return 0;
