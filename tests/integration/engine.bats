@@ -84,6 +84,37 @@ CONF
     [ ! -e "$BATS_TEST_TMPDIR/data/ald.db" ] # refused before any store opened
 }
 
+# plugin_setting_refused FILE KEY VALUE [VAR=VALUE...]: --check-config with
+# KEY = VALUE in conf FILE refuses, naming FILE:line of the setting and KEY.
+plugin_setting_refused() {
+    local file=$1 key=$2 value=$3 conf=$BATS_TEST_TMPDIR/pconf
+    shift 3
+    rm -rf "$conf" && mkdir -p "$conf"
+    cp "$ALD_TOP_SRCDIR"/conf.d/*.conf "$conf/"
+    sed -i "s/^\( *$key\) = [0-9]*;/\1 = $value;/" "$conf/$file"
+    local line; line=$(grep -n "^ *$key = $value;" "$conf/$file" | cut -d: -f1)
+    [ -n "$line" ] || { echo "could not set $key in $file" >&2; return 1; }
+    run env "$@" "$(engine_bin)" --check-config --config "$conf"
+    echo "$key = $value: $output"
+    [ "$status" -ne 0 ]
+    [[ "$output" == *"$file:$line"* ]]
+    [[ "$output" == *"$key"* ]] || [[ "$output" == *"syntax error"* ]]
+}
+
+@test "every numeric plugin setting at its extremes is refused by --check-config with file:line" {
+    local v
+    for v in -1 1e12 1e-10 99999999999999999999; do
+        for key in connect_timeout_ms response_timeout_ms pause_after_connect_ms \
+            pause_between_requests_ms backoff_initial_ms backoff_max_ms heartbeat_period_ms; do
+            plugin_setting_refused plc-modbus.conf "$key" "$v" PLC_TYPE=real
+        done
+        for key in timeout_ms connect_timeout_ms retries backoff_initial_ms backoff_max_ms; do
+            plugin_setting_refused storage-supabase.conf "$key" "$v" \
+                SUPABASE_URL=http://127.0.0.1:9 SUPABASE_KEY=test-key
+        done
+    done
+}
+
 @test "PLC_PORT that is not a port is refused naming the variable" {
     PLC_PORT=abc run "$(engine_bin)" --check-config --config "$ALD_TOP_SRCDIR/conf.d"
     [ "$status" -ne 0 ]
