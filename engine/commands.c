@@ -201,18 +201,32 @@ static int check_readiness(command_processor *cp, char *err, size_t len)
 }
 
 /* Process row, machine state, then the run; the command stays processing. */
-static int begin_process(command_processor *cp, const pending_command *c, recipe *rc,
-                         const char *operator_id, char *err, size_t len)
+/* The run's own parameters: its command and who drives it (the lease holder
+ * name and this process's life), so orphan recovery tells a live owner from a
+ * gone one. Malloc'd JSON (names are escaped), NULL out of memory. */
+static char *process_params_json(const command_processor *cp, const pending_command *c)
 {
-    char session[64] = "", process[64] = "", params[400], owner[96];
+    char owner[96];
     if (lease_keeper_running())
         lease_holder_name(owner, sizeof owner);
     else
         snprintf(owner, sizeof owner, "%s", cp->holder);
-    /* who drives this run: orphan recovery tells a live owner from a gone one */
-    snprintf(params, sizeof params,
-             "{\"command_id\":\"%s\",\"engine\":\"%s\",\"engine_instance\":\"%s\"}", c->id,
-             owner, engine_id_instance());
+    json_t *o = json_pack("{s:s, s:s, s:s}", "command_id", c->id, "engine", owner,
+                          "engine_instance", engine_id_instance());
+    char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    json_decref(o);
+    return text;
+}
+
+static int begin_process(command_processor *cp, const pending_command *c, recipe *rc,
+                         const char *operator_id, char *err, size_t len)
+{
+    char session[64] = "", process[64] = "";
+    char *params = process_params_json(cp, c);
+    if (!params) {
+        snprintf(err, len, "out of memory recording the process");
+        return -1;
+    }
     char *snapshot = recipe_snapshot_json(rc);
     if (operator_id)
         storage_port_get_session(cp->storage, operator_id, cp->machine_id, session,
@@ -236,6 +250,7 @@ static int begin_process(command_processor *cp, const pending_command *c, recipe
         snprintf(err, len, "cannot record the process: %s: %s", ald_status_name(st),
                  why.text);
     free(snapshot);
+    free(params);
     if (st != ALD_OK)
         return -1;
     if (executor_run(cp->exec, rc, process, c->id) != 0) {
