@@ -13,6 +13,7 @@
 
 #include "ald/number.h"
 #include "command_age.h"
+#include "engine_id.h"
 #include "log.h"
 #include "metrics.h"
 #include "recipe.h"
@@ -226,11 +227,32 @@ static int check_readiness(command_processor *cp, char *err, size_t len)
 }
 
 /* Process row, machine state, then the run; the command stays processing. */
+/* The run's own parameters: its command and who drives it (the lease holder
+ * name and this process's life), so orphan recovery tells a live owner from a
+ * gone one. Malloc'd JSON (names are escaped), NULL out of memory. */
+static char *process_params_json(const command_processor *cp, const pending_command *c)
+{
+    char owner[96];
+    if (lease_keeper_running())
+        lease_holder_name(owner, sizeof owner);
+    else
+        snprintf(owner, sizeof owner, "%s", cp->holder);
+    json_t *o = json_pack("{s:s, s:s, s:s}", "command_id", c->id, "engine", owner,
+                          "engine_instance", engine_id_instance());
+    char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    json_decref(o);
+    return text;
+}
+
 static int begin_process(command_processor *cp, const pending_command *c, recipe *rc,
                          const char *operator_id, char *err, size_t len)
 {
-    char session[64] = "", process[64] = "", params[160];
-    snprintf(params, sizeof params, "{\"command_id\":\"%s\"}", c->id);
+    char session[64] = "", process[64] = "";
+    char *params = process_params_json(cp, c);
+    if (!params) {
+        snprintf(err, len, "out of memory recording the process");
+        return -1;
+    }
     char *snapshot = recipe_snapshot_json(rc);
     if (operator_id)
         storage_port_get_session(cp->storage, operator_id, cp->machine_id, session,
@@ -254,6 +276,7 @@ static int begin_process(command_processor *cp, const pending_command *c, recipe
         snprintf(err, len, "cannot record the process: %s: %s", ald_status_name(st),
                  why.text);
     free(snapshot);
+    free(params);
     if (st != ALD_OK)
         return -1;
     if (executor_run(cp->exec, rc, process, c->id) != 0) {
@@ -629,10 +652,33 @@ static int take(command_processor *cp, const pending_command *c)
     return 1;
 }
 
+/* Not the holder: a standby touches no run. Another engine took the lease
+ * (not an outage: that decides nothing) while this one runs a recipe: stop
+ * driving the tool at once (the run aborts, valves closed); the new holder
+ * recovers the run. */
+static void lease_not_held(command_processor *cp)
+{
+    if (atomic_load(&g_state.lease_state) != 0)
+        return;
+    cp->orphans_checked = 0; /* the next term starts with a recovery */
+    if (cp->exec && executor_busy(cp->exec)) {
+        log_error("commands", "another engine took the lease of machine %s: stopping the "
+                  "running recipe (valves closed); the lease holder recovers the run",
+                  cp->machine_id);
+        executor_stop(cp->exec, "another engine took the machine's lease");
+    }
+}
+
 int commands_poll_once(command_processor *cp)
 {
-    if (!may_take_commands(cp))
+    if (!may_take_commands(cp)) {
+        lease_not_held(cp);
         return 0;
+    }
+    if (!cp->orphans_checked) {
+        commands_recover_orphans(cp->storage, cp->plc, cp->tags, cp->machine_id);
+        cp->orphans_checked = 1;
+    }
     pending_list l;
     ald_status st = fetch_pending(cp, &l);
     metrics_set(m_queue, (double)l.count);
@@ -759,6 +805,7 @@ void commands_stop(command_processor *cp)
 typedef struct orphan_list {
     char ids[8][64];
     char commands[8][64];
+    char owners[8][96];
     size_t count;
 } orphan_list;
 
@@ -767,12 +814,17 @@ static void on_orphan(void *ctx, const ald_process *p)
     orphan_list *l = ctx;
     if (l->count >= 8 || !p->id)
         return;
-    snprintf(l->ids[l->count], 64, "%s", p->id);
-    l->commands[l->count][0] = '\0';
     json_t *js = p->parameters_json ? json_loads(p->parameters_json, 0, NULL) : NULL;
+    const char *life = js ? param_string(js, "engine_instance") : NULL;
+    if (life && !strcmp(life, engine_id_instance())) {
+        json_decref(js); /* the run this process drives: not an orphan */
+        return;
+    }
     const char *cmd = js ? param_string(js, "command_id") : NULL;
-    if (cmd)
-        snprintf(l->commands[l->count], 64, "%s", cmd);
+    const char *owner = js ? param_string(js, "engine") : NULL;
+    snprintf(l->ids[l->count], 64, "%s", p->id);
+    snprintf(l->commands[l->count], 64, "%s", cmd ? cmd : "");
+    snprintf(l->owners[l->count], 96, "%s", owner ? owner : "an unrecorded engine");
     json_decref(js);
     l->count++;
 }
@@ -789,9 +841,9 @@ void commands_recover_orphans(plugin_instance *storage, plugin_instance *plc,
     int failed_closes = plc_port_close_all_valves(plc, tags);
     static const char reason[] = "engine restarted while the recipe was running";
     for (size_t i = 0; i < l.count; i++) {
-        log_warning("commands", "process %s was left running by a previous engine: valves "
-                    "closed%s, marking it failed", l.ids[i],
-                    failed_closes ? " (some close writes failed)" : "");
+        log_warning("commands", "process %s was left running by %s, which is gone (this "
+                    "engine holds the lease): valves closed%s, marking it failed", l.ids[i],
+                    l.owners[i], failed_closes ? " (some close writes failed)" : "");
         storage_port_finish_process(storage, l.ids[i], "failed", reason, clock_realtime_ms(),
                                     NULL);
         if (l.commands[i][0])

@@ -40,6 +40,7 @@ typedef struct command_processor {
     unsigned poll_ms;
     unsigned max_age_s; /* start/set commands older than this expire (command_age.h) */
     int lease_held; /* 1 held, 0 not held, -1 not asked yet */
+    int orphans_checked; /* runs left by gone engines recovered in this lease term */
     ald_status lease_status; /* the last acquire_lease answer (logged once per change) */
     _Atomic uint64_t busy_since_ms; /* monotonic ms a dispatch began; 0 = idle */
     pthread_t thread;
@@ -70,7 +71,12 @@ int commands_poll_once(command_processor *cp);
 struct json_t;
 struct json_t *commands_parse_params(const char *parameters_json, char *err, size_t len);
 
-/* Close valves and fail runs left open by a crashed engine (at start). */
+/* Close valves and fail runs left open by engines that are gone: every open
+ * run of the machine not driven by this process (its owner, recorded at
+ * creation as {"engine", "engine_instance"} in the process parameters, is a
+ * crashed or stopped engine, or this engine's previous life). Called by the
+ * lease holder only, after it took the lease and before it takes a command:
+ * a standby never touches runs or the PLC. */
 void commands_recover_orphans(plugin_instance *storage, plugin_instance *plc,
                               const tagmap *tags, const char *machine_id);
 

@@ -65,12 +65,20 @@ typedef struct plugin_conf {
     const ald_config *settings; /* never NULL: an empty group when absent */
 } plugin_conf;
 
+/* Bounds of the engine's numeric settings, enforced when the files are read
+ * and again by config_validate (the environment may have changed them). Below
+ * 10 ms the logger would spin (and an interval that truncates to 0 ns divides
+ * by zero); above an hour a stalled logger would go unnoticed. */
+#define CONFIG_LOGGING_INTERVAL_MIN_S 0.01
+#define CONFIG_LOGGING_INTERVAL_MAX_S 3600.0
+#define CONFIG_STATUS_LOG_MAX_S (86400 * 365)
+
 typedef struct engine_config {
     char *config_dir;
     char *machine_id;
     ald_log_level log_level;
-    double logging_interval_s;   /* default 1.0, > 0 */
-    int status_log_interval_s;   /* default 300, 0 = off */
+    double logging_interval_s;   /* default 1.0, CONFIG_LOGGING_INTERVAL_MIN_S..MAX_S */
+    int status_log_interval_s;   /* default 300, 0 = off, at most CONFIG_STATUS_LOG_MAX_S */
     int http_port;               /* default 8000, 0 = HTTP off */
     unsigned command_max_age_s;  /* default 60: older start/set commands expire */
     char *plc_type;              /* default "simulation" */

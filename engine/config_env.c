@@ -61,12 +61,11 @@ static int read_engine_env(env_overrides *env, char *err, size_t errlen)
             text);
     env->status_log_interval = -1;
     if ((text = env_value("STATUS_LOG_INTERVAL")) &&
-        parse_long(text, 0, 86400L * 365, &env->status_log_interval))
-        return cfg_fail(
-            err, errlen,
-            "environment STATUS_LOG_INTERVAL=%s must be a whole number of seconds "
-            ">= 0 (0 = off)",
-            text);
+        parse_long(text, 0, CONFIG_STATUS_LOG_MAX_S, &env->status_log_interval))
+        return cfg_fail(err, errlen,
+                        "environment STATUS_LOG_INTERVAL=%s must be a whole number of seconds "
+                        "from 0 (off) to %d",
+                        text, CONFIG_STATUS_LOG_MAX_S);
     /* Any plc_type a configured instance declares ("replay", a site's own);
      * a value no instance declares is refused by config_validate(), which
      * lists the declared ones. The two shipped names keep matching in any case. */

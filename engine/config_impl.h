@@ -73,6 +73,13 @@ const char *cfg_where_of(const config_setting_t *s, char *buf, size_t len);
 /* Replace a heap string (value may be NULL). 0, or -1 out of memory. */
 int cfg_replace_string(char **slot, const char *value);
 int cfg_is_uuid(const char *text);
+/* The logging interval's bounds (config.h) and how every message states them. */
+#define CONFIG_INTERVAL_RULE "from 0.01 to 3600 (10 ms to 1 h)"
+static inline int config_interval_in_bounds(double seconds)
+{
+    /* also false for NaN */
+    return seconds >= CONFIG_LOGGING_INTERVAL_MIN_S && seconds <= CONFIG_LOGGING_INTERVAL_MAX_S;
+}
 const char *cfg_role_name(plugin_role role);
 /* Derive roles and the active instances from the declarations (see config.h);
  * consult_env: whether requires_env variables count yet. */

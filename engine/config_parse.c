@@ -14,6 +14,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -186,10 +187,10 @@ static int parse_readiness(engine_config *cfg, const config_setting_t *s, const 
         if (config_setting_type(c) != CONFIG_TYPE_GROUP ||
             !config_setting_lookup_string(c, "parameter", &param) || !param[0] ||
             !config_setting_lookup_string(c, "op", &op) ||
-            !config_setting_lookup_float(c, "value", &value))
+            !config_setting_lookup_float(c, "value", &value) || !isfinite(value))
             return cfg_fail(err, errlen,
                             "%s: a readiness condition needs parameter (text), op "
-                            "(text) and value (a number with a decimal point)",
+                            "(text) and value (a finite number with a decimal point)",
                             here);
         for (size_t k = 0; k < sizeof ops / sizeof ops[0]; k++)
             known_op |= !strcmp(op, ops[k]);
@@ -224,19 +225,26 @@ static int parse_engine_setting(engine_config *cfg, int key, const config_settin
                             at);
         cfg->log_level = (ald_log_level)log_level_parse(text);
         return 0;
-    case KEY_LOGGING_INTERVAL:
-        if (!setting_is_number(s) || !(config_setting_get_float(s) > 0 || whole > 0))
+    case KEY_LOGGING_INTERVAL: {
+        double v = setting_is_integer(s) ? (double)whole : config_setting_get_float(s);
+        if (!setting_is_number(s))
             return cfg_fail(err, errlen,
-                            "%s: logging_interval must be a number of seconds > 0", at);
-        cfg->logging_interval_s =
-            setting_is_integer(s) ? (double)whole : config_setting_get_float(s);
-        return 0;
-    case KEY_STATUS_LOG_INTERVAL:
-        if (!setting_is_integer(s) || whole < 0 || whole > 86400 * 365)
-            return cfg_fail(err, errlen,
-                            "%s: status_log_interval must be a whole number of seconds >= 0 "
-                            "(0 = off)",
+                            "%s: logging_interval must be a number of seconds " CONFIG_INTERVAL_RULE,
                             at);
+        if (!config_interval_in_bounds(v))
+            return cfg_fail(err, errlen,
+                            "%s: logging_interval = %g is out of bounds: it must be a number of "
+                            "seconds " CONFIG_INTERVAL_RULE,
+                            at, v);
+        cfg->logging_interval_s = v;
+        return 0;
+    }
+    case KEY_STATUS_LOG_INTERVAL:
+        if (!setting_is_integer(s) || whole < 0 || whole > CONFIG_STATUS_LOG_MAX_S)
+            return cfg_fail(err, errlen,
+                            "%s: status_log_interval must be a whole number of seconds "
+                            "from 0 (off) to %d",
+                            at, CONFIG_STATUS_LOG_MAX_S);
         cfg->status_log_interval_s = (int)whole;
         return 0;
     case KEY_COMMAND_MAX_AGE:

@@ -72,12 +72,14 @@ static int validate_engine(const engine_config *cfg, char *err, size_t errlen)
     if (!cfg->machine_id || !cfg_is_uuid(cfg->machine_id))
         return cfg_fail(err, errlen, "%s: machine_id must be a UUID",
                         impl->origin[KEY_MACHINE_ID]);
-    if (!(cfg->logging_interval_s > 0))
-        return cfg_fail(err, errlen, "%s: logging_interval must be a number of seconds > 0",
-                        impl->origin[KEY_LOGGING_INTERVAL]);
-    if (cfg->status_log_interval_s < 0)
-        return cfg_fail(err, errlen, "%s: status_log_interval must be >= 0",
-                        impl->origin[KEY_STATUS_LOG_INTERVAL]);
+    if (!config_interval_in_bounds(cfg->logging_interval_s))
+        return cfg_fail(err, errlen,
+                        "%s: logging_interval = %g is out of bounds: it must be a number of "
+                        "seconds " CONFIG_INTERVAL_RULE,
+                        impl->origin[KEY_LOGGING_INTERVAL], cfg->logging_interval_s);
+    if (cfg->status_log_interval_s < 0 || cfg->status_log_interval_s > CONFIG_STATUS_LOG_MAX_S)
+        return cfg_fail(err, errlen, "%s: status_log_interval must be from 0 (off) to %d",
+                        impl->origin[KEY_STATUS_LOG_INTERVAL], CONFIG_STATUS_LOG_MAX_S);
     if (cfg->http_port < 0 || cfg->http_port > 65535)
         return cfg_fail(err, errlen, "%s: http_port must be 0..65535",
                         impl->origin[KEY_HTTP_PORT]);

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "engine_id.h"
 #include "log.h"
 #include "procstat.h"
 #include "state.h"
@@ -167,15 +168,38 @@ static int configure_plc(engine *e, char *err, size_t errlen)
     return 0;
 }
 
+/* Open the fallback store. One that does not open keeps nothing during an
+ * outage of the primary: said as an ERROR (health says it too, health.h),
+ * retried from engine_housekeeping, and its return said as an INFO. */
+static void open_fallback(engine *e, uint64_t now)
+{
+    int first = !atomic_load(&g_state.fallback_configured);
+    atomic_store(&g_state.fallback_configured, 1);
+    int open = plugin_instance_start(&e->fallback) == ALD_OK;
+    atomic_store(&g_state.fallback_open, open);
+    if (open && !first)
+        log_info("engine", "fallback store '%s' is open now: samples the primary store "
+                 "cannot take are kept there again", e->fallback.name);
+    else if (!open && first)
+        log_error("engine", "fallback store '%s' is not open: until it opens, samples the "
+                  "primary store '%s' cannot take are NOT kept (retrying after %d s, then "
+                  "less often)",
+                  e->fallback.name, e->storage.name, ENGINE_FALLBACK_RETRY_S);
+    e->fallback_retry_s = first ? ENGINE_FALLBACK_RETRY_S
+                          : e->fallback_retry_s * 2 > ENGINE_FALLBACK_RETRY_MAX_S
+                              ? ENGINE_FALLBACK_RETRY_MAX_S
+                              : e->fallback_retry_s * 2;
+    e->next_fallback_retry_ns = now + e->fallback_retry_s * 1000000000ull;
+}
+
 int engine_start(engine *e, char *err, size_t errlen)
 {
     ald_status st = plugin_instance_start(&e->storage);
     atomic_store(&g_state.db_connected, st == ALD_OK);
     if (e->have_fallback)
-        plugin_instance_start(&e->fallback);
+        open_fallback(e, clock_mono_ns());
     if (load_parameter_map(e, err, errlen) != 0 || configure_plc(e, err, errlen) != 0)
         return -1;
-    commands_recover_orphans(&e->storage, &e->plc, &e->tags, e->cfg->machine_id);
     outbox_register_metrics();
     if (e->have_fallback &&
         outbox_start(&e->ob, &e->storage, &e->fallback, storage_port_replay) == 0)
@@ -184,6 +208,7 @@ int engine_start(engine *e, char *err, size_t errlen)
         log_warning("engine", "fallback '%s' has no outbox: samples the primary cannot take "
                     "are retried in memory only", e->fallback.name);
     const engine_runtime *rt = &e->cfg->runtime;
+    engine_id_claim(e->cfg->data_dir ? e->cfg->data_dir : config_default_data_dir());
     if (lease_start(&e->lease, &e->storage, e->cfg->machine_id, rt->lease_ttl_ms,
                     rt->lease_renew_ms) != 0) {
         snprintf(err, errlen, "cannot start the lease keeper thread (out of memory?)");
@@ -264,6 +289,9 @@ void engine_housekeeping(engine *e, uint64_t now)
         log_status_line();
         e->next_status_ns = now + (uint64_t)e->cfg->status_log_interval_s * 1000000000u;
     }
+    if (e->have_fallback && !atomic_load(&g_state.fallback_open) &&
+        now >= e->next_fallback_retry_ns)
+        open_fallback(e, now);
     if (now >= e->next_health_ns) {
         report_health(e);
         e->next_health_ns = now + ENGINE_HEALTH_REPORT_S * 1000000000ull;
@@ -294,6 +322,7 @@ void engine_stop(engine *e)
     writer_stop(&e->writer);
     sink_set_destroy(&e->sinks); /* after the writer: nothing more is offered */
     lease_stop(&e->lease); /* after the drain: the successor starts where we end */
+    engine_id_release();
     if (e->have_outbox)
         outbox_stop(&e->ob);
     e->have_outbox = 0;

@@ -2,8 +2,9 @@
  * engine.h - wires the configured plugins, the logger and the writer
  * together, and owns the start/stop order:
  *   start: storage (primary, fallback) -> parameter map -> PLC tags -> PLC ->
- *          orphaned runs recovered (valves closed) -> lease keeper -> writer
- *          -> logger -> executor -> command processor -> "started"
+ *          lease keeper -> writer -> logger -> executor -> command processor
+ *          (which, once it holds the lease, recovers runs left by gone
+ *          engines, valves closed, before its first command) -> "started"
  *   stop:  "stopping" -> command processor -> executor (a running recipe is
  *          aborted: valves closed first) -> logger -> writer (drains) ->
  *          lease released (the standby takes over at once) -> PLC -> storage
@@ -27,6 +28,10 @@
 #define ENGINE_QUEUE_BATCHES 120 /* two minutes of 1 Hz cycles */
 #define ENGINE_HEALTH_REPORT_S 10
 #define ENGINE_ALIVE_INTERVALS 3 /* logger cycles (or run-step seconds) of slack */
+/* A fallback that did not open is retried after 10 s, then ever less often
+ * (each retry logs the store's warning), up to every 5 min. */
+#define ENGINE_FALLBACK_RETRY_S 10
+#define ENGINE_FALLBACK_RETRY_MAX_S 300
 
 typedef struct engine {
     const engine_config *cfg;
@@ -47,6 +52,8 @@ typedef struct engine {
     lease_keeper lease;
     uint64_t next_status_ns;
     uint64_t next_health_ns;
+    uint64_t next_fallback_retry_ns; /* while the fallback store is not open */
+    unsigned fallback_retry_s;
     int64_t plc_last_connected_ms;
 } engine;
 

@@ -11,7 +11,7 @@
 #include "procstat.h"
 #include "state.h"
 
-#define MAX_REASONS 6
+#define MAX_REASONS 10
 
 /* One consistent reading of g_state and the rule applied to it. */
 typedef struct health_eval {
@@ -21,6 +21,10 @@ typedef struct health_eval {
     int have_cycle;
     double cycle_age_s; /* valid when have_cycle */
     int stalled;
+    int fallback_configured, fallback_open;
+    int have_stored;
+    double stored_age_s; /* valid when have_stored */
+    int no_data; /* the lease holder stored no sample lately */
     int have_procstat;
     procstat proc;
     int memory_high;
@@ -59,6 +63,28 @@ static void judge_logger(health_eval *e, uint64_t now)
     }
 }
 
+/* No data: the lease holder stored no sample within HEALTH_STALL_INTERVALS
+ * intervals of its last store, or of taking the lease (plus the start-up
+ * grace, as the first cycle and store take a moment). A standby stores
+ * nothing by design; its status says "standby" instead. */
+static void judge_storing(health_eval *e, uint64_t now)
+{
+    uint64_t interval_ns = (uint64_t)(e->interval_s * 1e9);
+    uint64_t last = atomic_load(&g_state.last_stored_mono_ns);
+    uint64_t active = atomic_load(&g_state.active_since_mono_ns);
+    e->have_stored = last != 0;
+    e->stored_age_s = last && now > last ? ns_to_s(now - last) : 0;
+    if (!e->started || e->stopping || e->lease != 1)
+        return;
+    uint64_t limit = HEALTH_STALL_INTERVALS * interval_ns;
+    uint64_t since = last;
+    if (!last || last < active) { /* nothing stored since this engine became active */
+        since = active ? active : g_state.start_mono_ns;
+        limit += (uint64_t)(HEALTH_START_GRACE_SECONDS * 1e9);
+    }
+    e->no_data = now > since && now - since > limit;
+}
+
 static void evaluate(health_eval *e)
 {
     *e = (health_eval){0};
@@ -68,7 +94,11 @@ static void evaluate(health_eval *e)
     e->plc = atomic_load(&g_state.plc_connected);
     e->db = atomic_load(&g_state.db_connected);
     e->lease = atomic_load(&g_state.lease_state);
-    judge_logger(e, clock_mono_ns());
+    e->fallback_configured = atomic_load(&g_state.fallback_configured);
+    e->fallback_open = atomic_load(&g_state.fallback_open);
+    uint64_t now = clock_mono_ns();
+    judge_logger(e, now);
+    judge_storing(e, now);
     e->have_procstat = procstat_read(&e->proc) == 0;
     e->memory_high = e->have_procstat && e->proc.resident_mb > HEALTH_MEMORY_HIGH_MB;
 
@@ -87,6 +117,10 @@ static void evaluate(health_eval *e)
         add_reason(e, "database disconnected");
     if (e->memory_high)
         add_reason(e, "resident memory over 800 MB");
+    if (e->fallback_configured && !e->fallback_open)
+        add_reason(e, "fallback store not open: an outage of the primary would lose samples");
+    if (e->no_data)
+        add_reason(e, "no samples stored for 3 cycles");
     e->level = unhealthy         ? HEALTH_UNHEALTHY
                : e->reason_count ? HEALTH_DEGRADED
                                  : HEALTH_HEALTHY;
@@ -166,9 +200,12 @@ static json_t *data_collection_json(const health_eval *e)
 {
     const char *status = !e->logging_running ? "stopped" : e->stalled ? "stalled" : "running";
     json_t *age = e->have_cycle ? json_real(e->cycle_age_s) : json_null();
-    return json_pack("{s:s, s:o, s:I, s:I, s:f}", "status", status, "last_cycle_age_seconds",
-                     age, "cycles", counter(&g_state.cycles_total), "late_cycles",
-                     counter(&g_state.late_cycles_total), "interval_seconds", e->interval_s);
+    json_t *stored = e->have_stored ? json_real(e->stored_age_s) : json_null();
+    return json_pack("{s:s, s:o, s:o, s:b, s:I, s:I, s:f}", "status", status,
+                     "last_cycle_age_seconds", age, "last_stored_age_seconds", stored,
+                     "storing", !e->no_data, "cycles", counter(&g_state.cycles_total),
+                     "late_cycles", counter(&g_state.late_cycles_total), "interval_seconds",
+                     e->interval_s);
 }
 
 static json_t *resources_json(const health_eval *e)
@@ -193,7 +230,7 @@ static double outbox_oldest_age_s(void)
 
 static json_t *services_json(const health_eval *e)
 {
-    return json_pack("{s:{s:s, s:I}, s:{s:s, s:I, s:I, s:I, s:f}, s:o, s:o}", "plc",
+    json_t *services = json_pack("{s:{s:s, s:I}, s:{s:s, s:I, s:I, s:I, s:f}, s:o, s:o}", "plc",
                      "status", e->plc ? "connected" : "disconnected", "errors_total",
                      counter(&g_state.plc_errors_total), "database", "status",
                      e->db ? "connected" : "disconnected", "logging_errors_total",
@@ -202,6 +239,12 @@ static json_t *services_json(const health_eval *e)
                      counter(&g_state.outbox_depth), "outbox_oldest_age_seconds",
                      outbox_oldest_age_s(), "data_collection", data_collection_json(e),
                      "resources", resources_json(e));
+    const char *fallback = !e->fallback_configured ? "none"
+                           : e->fallback_open      ? "open"
+                                                   : "not open";
+    if (services)
+        json_object_set_new(services, "fallback", json_pack("{s:s}", "status", fallback));
+    return services;
 }
 
 static json_t *metrics_json(void)
@@ -280,6 +323,8 @@ static void judge_ready(health_eval *e)
         add_reason(e, "PLC disconnected");
     if (!e->db)
         add_reason(e, "database disconnected");
+    if (e->fallback_configured && !e->fallback_open)
+        add_reason(e, "fallback store not open");
 }
 
 char *health_ready_json(int *http_status)

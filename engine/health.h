@@ -8,14 +8,20 @@
  *               the logger stalled: its last cycle is older than 3 x the
  *               configured interval (or, before the first cycle, none came
  *               within 3 intervals + 5 s of start);
- *   degraded  - otherwise, but the PLC or the database is disconnected, or
- *               resident memory is over HEALTH_MEMORY_HIGH_MB;
+ *   degraded  - otherwise, but the PLC or the database is disconnected,
+ *               resident memory is over HEALTH_MEMORY_HIGH_MB, the configured
+ *               fallback store is not open, or this engine holds the lease
+ *               and stored no sample for 3 intervals (since its last store,
+ *               or since it took the lease plus the start-up grace): a PLC
+ *               answering every read with an exception, a store refusing
+ *               every write, a writer waiting on the lease;
  *   healthy   - otherwise.
  * /health is 200 only when healthy AND this engine holds the machine's lease
  * (lease.h): a healthy standby answers 503 with status "standby".
  * Can-serve (/health/ready): started, not stopping, the logger cycling, PLC
- * and database connected; the lease is not asked, so a standby that could
- * take over is ready. deploy.sh gates a new colour on it.
+ * and database connected, the configured fallback open; the lease is not
+ * asked, so a standby that could take over is ready (deploy.sh gates a new
+ * colour on it, and a new colour is a standby until the old one stops).
  * Active (/health/active): up and holding a confirmed lease; HAProxy routes
  * to the server that answers 200 here, so it follows the lease by itself.
  *

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "engine_id.h"
 #include "log.h"
 #include "metrics.h"
 #include "state.h"
@@ -27,7 +28,9 @@ static ald_metric *m_takeovers, *m_renew_failures;
 void lease_holder_name(char *out, size_t len)
 {
     const char *id = getenv("ALD_ENGINE_ID");
-    if (id && id[0]) {
+    if (!id || !id[0])
+        id = engine_id_name(); /* the name kept in the data directory */
+    if (id) {
         snprintf(out, len, "%s", id);
         return;
     }
@@ -44,6 +47,7 @@ static void become(lease_keeper *k, int held)
          * ended, which was before now; every engine samples mid-interval
          * (logger_first_deadline), so ours fall in later intervals. */
         atomic_store(&store_from_ms, clock_realtime_ms());
+        atomic_store(&g_state.active_since_mono_ns, clock_mono_ns());
         metrics_add(m_takeovers, 1);
     }
     if (held != k->held)
@@ -150,6 +154,7 @@ int lease_start(lease_keeper *k, plugin_instance *storage, const char *machine_i
         log_info("lease", "storage '%s' has no leases: this engine drives machine %s alone",
                  port_instance_name(storage), machine_id);
         atomic_store(&valid_until_ns, UINT64_MAX);
+        atomic_store(&g_state.active_since_mono_ns, clock_mono_ns());
         atomic_store(&g_state.lease_state, 1);
         atomic_store(&keeper_running, 1);
         return 0;

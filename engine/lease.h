@@ -22,9 +22,9 @@
  *   - an engine that starts while the store is unreachable has no answer
  *     and stores (into its outbox), as a lone engine must: the outage
  *     decides nothing.
- * An engine with a configured id (ALD_ENGINE_ID) reclaims its own lease at
- * once after a restart; without one the holder is host:pid and a restarted
- * engine waits for the old lease to expire.
+ * An engine reclaims its own lease at once after a restart: its holder name
+ * is ALD_ENGINE_ID, or else the id kept in its data directory (engine_id.h),
+ * so a restart on the same data directory is the same holder.
  *
  * THREADING: lease_start/lease_stop from the main thread; lease_gate and
  * lease_role from any thread (atomics only).
@@ -60,7 +60,8 @@ typedef enum lease_gate_result {
     LEASE_WAIT = 2   /* held but not confirmed lately: ask again shortly */
 } lease_gate_result;
 
-/* The holder name: ALD_ENGINE_ID when set, else host:pid. */
+/* The holder name: ALD_ENGINE_ID when set, else the claimed engine id
+ * (engine_id.h), else host:pid. */
 void lease_holder_name(char *out, size_t len);
 
 /* Start the keeper; the first answer comes within one round trip. A store

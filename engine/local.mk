@@ -35,6 +35,7 @@ engine_libaldcore_la_SOURCES = \
 	engine/commands.c engine/commands.h \
 	engine/command_age.c engine/command_age.h \
 	engine/lease.c engine/lease.h \
+	engine/engine_id.c engine/engine_id.h \
 	engine/runtime_env.c engine/runtime_env.h \
 	engine/env_secret.c engine/env_secret.h \
 	engine/sdnotify.c engine/sdnotify.h \

@@ -115,9 +115,14 @@ static ald_status push_record(outbox *o, const char *kind, const char *payload,
 {
     port_error why;
     ald_status st = storage_port_outbox_push(o->fallback, kind, payload, &why);
-    if (st != ALD_OK)
-        log_error("outbox", "could not store a %s record durably: %s: %s", kind,
+    /* One ERROR per episode (a full disk, a fallback that is not open), one
+     * INFO when pushing works again: an outage of hours must not flood. */
+    if (st != ALD_OK && !atomic_exchange(&o->push_failing, 1))
+        log_error("outbox", "could not store a %s record durably in '%s': %s: %s (said once "
+                  "until it works again)", kind, port_instance_name(o->fallback),
                   ald_status_name(st), why.text);
+    if (st == ALD_OK && atomic_exchange(&o->push_failing, 0))
+        log_info("outbox", "storing records in '%s' works again", port_instance_name(o->fallback));
     if (st == ALD_OK && atomic_fetch_add(&g_state.outbox_depth, 1) == 0)
         atomic_store(&g_state.outbox_oldest_ms, (uint64_t)created_ms);
     return st;

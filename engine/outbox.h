@@ -48,6 +48,7 @@ typedef struct outbox {
     plugin_instance *fallback; /* has the outbox operations */
     outbox_apply_fn apply;
     atomic_int primary_down;
+    atomic_int push_failing; /* a failing push already said (one ERROR per episode) */
     pthread_t thread;
     int running;
     pthread_mutex_t lock;

@@ -32,6 +32,13 @@ typedef struct engine_state {
     atomic_uint_fast64_t outbox_depth; /* records waiting for the primary store */
     atomic_uint_fast64_t outbox_oldest_ms; /* wall-clock ms of the oldest, 0 = none */
     uint64_t logging_interval_ns; /* configured; set once before threads start */
+    /* Truthful health (health.h): when samples last reached a store (the
+     * primary or the outbox), when this engine last became the lease holder,
+     * and whether the configured fallback store is open. */
+    atomic_uint_fast64_t last_stored_mono_ns; /* 0 = nothing stored yet */
+    atomic_uint_fast64_t active_since_mono_ns; /* 0 = not active */
+    atomic_int fallback_configured;
+    atomic_int fallback_open;
 
     /* Last errors (ring, guarded by a mutex in state.c: errors are rare). */
     atomic_uint error_seq;

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "lease.h"
 #include "plausibility.h"
 #include "log.h"
@@ -64,8 +65,13 @@ ald_status writer_write_batch(sample_writer *w, const sample_batch *b)
                               .count = count,
                               .replay = 0};
     sinks_offer(&batch); /* copies; never waits on a sink */
-    return storage_port_store_samples(w->storage, w->ob, &batch, w->live, live_count,
-                                      &w->last_error);
+    ald_status st = storage_port_store_samples(w->storage, w->ob, &batch, w->live, live_count,
+                                               &w->last_error);
+    /* A cycle whose every read failed (a PLC answering Modbus exceptions)
+     * stores nothing: health must not count it as data. */
+    if (st == ALD_OK && count > 0)
+        atomic_store(&g_state.last_stored_mono_ns, clock_mono_ns());
+    return st;
 }
 
 /* Sleep up to ms, waking early when asked to stop. */

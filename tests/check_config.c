@@ -611,7 +611,7 @@ START_TEST(wrong_type_names_file_and_line)
                                    "  logging_interval = \"1s\";\n"
                                    "};\n");
     load_fails_with(dir, "engine.conf",
-                    ":3: logging_interval must be a number of seconds > 0");
+                    ":3: logging_interval must be a number of seconds from 0.01 to 3600");
 }
 END_TEST
 
@@ -619,8 +619,112 @@ START_TEST(non_positive_interval_is_rejected)
 {
     const char *dir =
         minimal_with("zero", "engine.conf", "engine: { logging_interval = 0.0; };\n");
-    load_fails_with(dir, "engine.conf",
-                    ":1: logging_interval must be a number of seconds > 0");
+    load_fails_with(dir, "engine.conf", ":1: logging_interval = 0 is out of bounds: it must be "
+                    "a number of seconds from 0.01 to 3600");
+}
+END_TEST
+
+/* ---- every numeric setting at its extremes (issue 9, item 9) -------------------- */
+
+/* Texts no numeric setting may take: zero, negative, huge, tiny, and the
+ * non-numbers (libconfig has no NaN/inf literal, so those are syntax errors). */
+static const char *const extremes[] = {"0",     "0.0",    "-1",    "-0.5", "1e12",
+                                       "1e-10", "1e-9",   "1e300", "1e999", "99999999999999999999",
+                                       "nan",   "inf",    "-inf",  "3600.001", "0.009"};
+
+/* engine.conf line 2 holds key = text: the load fails naming engine.conf:2
+ * and, when libconfig read a number, the bounds. */
+static void engine_setting_refused(const char *key, const char *text, const char *rule)
+{
+    char conf[256];
+    snprintf(conf, sizeof conf, "engine: {\n  %s = %s;\n};\n", key, text);
+    const char *dir = minimal_with("extreme", "engine.conf", conf);
+    char expected[1024];
+    snprintf(expected, sizeof expected, "%s/engine.conf:2: ", dir);
+    config_free(&cfg);
+    ck_assert_msg(config_load_dir(&cfg, dir, err, sizeof err) == -1, "%s = %s was accepted",
+                  key, text);
+    ck_assert_msg(!strncmp(err, expected, strlen(expected)), "%s = %s: \"%s\"", key, text,
+                  err);
+    ck_assert_msg(strstr(err, rule) || strstr(err, "syntax error"), "%s = %s: \"%s\"", key,
+                  text, err);
+}
+
+START_TEST(every_numeric_engine_setting_refuses_its_extremes)
+{
+    for (size_t i = 0; i < sizeof extremes / sizeof extremes[0]; i++) {
+        const char *t = extremes[i];
+        engine_setting_refused("logging_interval", t, "from 0.01 to 3600");
+        /* whole-number settings: 0 is valid (off), the rest are not */
+        if (strcmp(t, "0") != 0) {
+            engine_setting_refused("status_log_interval", t, "from 0 (off) to 31536000");
+            engine_setting_refused("http_port", t, "1..65535 (0 = HTTP off)");
+        }
+        char ready[256];
+        snprintf(ready, sizeof ready, "( { parameter = \"p\"; op = \">=\"; value = %s; } )",
+                 t);
+        if (strstr(t, "999") || strstr(t, "inf") || strstr(t, "nan"))
+            engine_setting_refused("readiness", ready, "finite number");
+    }
+}
+END_TEST
+
+START_TEST(the_bounds_themselves_are_accepted)
+{
+    static const char *const ok[] = {"0.01", "3600", "3600.0", "1", "0.5"};
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        char conf[128];
+        snprintf(conf, sizeof conf, "engine: { logging_interval = %s; };\n", ok[i]);
+        config_free(&cfg);
+        load_ok(minimal_with("bounds-ok", "engine.conf", conf));
+        ck_assert_msg(config_validate(&cfg, err, sizeof err) == 0, "%s: %s", ok[i], err);
+    }
+}
+END_TEST
+
+/* The environment's numbers, at their extremes, are refused naming the variable. */
+START_TEST(every_numeric_variable_refuses_its_extremes)
+{
+    static const char *const vars[] = {"STATUS_LOG_INTERVAL", "ALD_LEASE_TTL_MS",
+                                       "ALD_LEASE_RENEW_MS", "ALD_EXECUTOR_RT_PRIORITY"};
+    static const char *const texts[] = {"-1", "1e12", "1e-10", "99999999999999999999", "nan",
+                                        "inf", "0.5", "abc"};
+    engine_runtime rt;
+    for (size_t v = 0; v < sizeof vars / sizeof vars[0]; v++)
+        for (size_t t = 0; t < sizeof texts / sizeof texts[0]; t++) {
+            clear_env();
+            config_free(&cfg);
+            load_ok(test_srcpath("conf.d"));
+            setenv(vars[v], texts[t], 1);
+            char named[128];
+            snprintf(named, sizeof named, "%s=%s", vars[v], texts[t]);
+            int refused = v == 0 ? config_apply_env(&cfg, err, sizeof err) == -1
+                                 : runtime_env_load(&rt, err, sizeof err) == -1;
+            ck_assert_msg(refused && strstr(err, named), "%s: \"%s\"", named, err);
+        }
+    /* 0 is refused where it would break the lease (TTL, renewal) */
+    clear_env();
+    setenv("ALD_LEASE_TTL_MS", "0", 1);
+    ck_assert_int_eq(runtime_env_load(&rt, err, sizeof err), -1);
+    clear_env();
+    setenv("ALD_LEASE_RENEW_MS", "0", 1);
+    ck_assert_int_eq(runtime_env_load(&rt, err, sizeof err), -1);
+}
+END_TEST
+
+/* The environment cannot bring a value past the bounds either: the check
+ * runs again on the effective configuration. */
+START_TEST(validate_refuses_an_interval_out_of_bounds)
+{
+    load_ok(test_srcpath("conf.d"));
+    static const double bad[] = {0, -1, 1e12, 1e-10, 1e-9, 3600.5};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        cfg.logging_interval_s = bad[i];
+        ck_assert_int_eq(config_validate(&cfg, err, sizeof err), -1);
+        ck_assert_msg(strstr(err, "from 0.01 to 3600"), "%g: %s", bad[i], err);
+    }
+    cfg.logging_interval_s = 0.0 / 0.0;
+    ck_assert_int_eq(config_validate(&cfg, err, sizeof err), -1);
 }
 END_TEST
 
@@ -923,6 +1027,10 @@ static Suite *config_suite(void)
     tcase_add_test(tc, renewal_slower_than_half_the_ttl_is_refused);
     tcase_add_test(tc, errors_never_echo_secret_values);
     tcase_add_test(tc, free_is_safe_after_a_failed_load_and_twice);
+    tcase_add_test(tc, every_numeric_engine_setting_refuses_its_extremes);
+    tcase_add_test(tc, the_bounds_themselves_are_accepted);
+    tcase_add_test(tc, every_numeric_variable_refuses_its_extremes);
+    tcase_add_test(tc, validate_refuses_an_interval_out_of_bounds);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -5,6 +5,7 @@
  * exactly-once claims, crash recovery. Waits poll for states; nothing asserts
  * how long something took, except generous sanity bounds on pulse lengths.
  */
+#include <fcntl.h>
 #include <libconfig.h>
 #include <math.h>
 #include <sqlite3.h>
@@ -12,10 +13,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "clock.h"
 #include "commands.h"
+#include "engine_id.h"
 #include "lease.h"
 #include "executor.h"
 #include "ports/plugin_instance.h"
@@ -206,9 +210,10 @@ START_TEST(nested_recipe_ends_with_exact_counters_and_timeline)
 }
 END_TEST
 
-START_TEST(stop_mid_pulse_closes_the_valve_and_aborts)
+/* Start a recipe of one ten-second pulse of valve 3 ("start") and wait until
+ * the valve is open; e holds the timeline so far. */
+static void start_long_pulse(events *e)
 {
-    rig_up();
     sql("INSERT INTO recipes(id, name) VALUES('long', 'long pulse')");
     sql("INSERT INTO recipe_steps(id, recipe_id, sequence_number, name, type) "
         "VALUES('s1', 'long', 1, 'ten second pulse', 'valve')");
@@ -216,14 +221,20 @@ START_TEST(stop_mid_pulse_closes_the_valve_and_aborts)
         "VALUES('vc1', 's1', 3, 10000)");
     command("start", "start_recipe", "{\"recipe_id\": \"long\"}");
     ck_assert_int_eq(commands_poll_once(&R.cp), 1);
-    events e;
     for (int i = 0; i < 500; i++) { /* until the valve is open */
-        valve_timeline(&e);
-        if (e.count == 1)
+        valve_timeline(e);
+        if (e->count == 1)
             break;
         sleep_ms(10);
     }
-    ck_assert_int_eq(e.count, 1);
+    ck_assert_int_eq(e->count, 1);
+}
+
+START_TEST(stop_mid_pulse_closes_the_valve_and_aborts)
+{
+    rig_up();
+    events e;
+    start_long_pulse(&e);
     ck_assert_str_eq(query("SELECT status FROM machines"), "processing");
     command("stop", "stop_recipe", "{}");
     ck_assert_int_eq(commands_poll_once(&R.cp), 1);
@@ -431,6 +442,129 @@ START_TEST(lease_keeper_with_the_same_engine_id_reclaims_at_once)
 }
 END_TEST
 
+/* Without ALD_ENGINE_ID a restart on the same data directory is the same
+ * holder: the id kept in <data_dir>/engine-id (issue 9, item 3). */
+START_TEST(restart_on_the_same_data_dir_reclaims_at_once)
+{
+    rig_up();
+    state_init(1000000000u);
+    unsetenv("ALD_ENGINE_ID");
+    engine_id_claim(R.dir); /* the first life creates the id */
+    char first[96];
+    snprintf(first, sizeof first, "%s", engine_id_name());
+    ck_assert(!strchr(first, ':')); /* not host:pid */
+    engine_id_release();        /* the kernel drops the lock of a killed engine */
+    engine_id_claim(R.dir);     /* the second life reads it back */
+    ck_assert_str_eq(engine_id_name(), first);
+    /* left by the killed first life: not expired */
+    sql("INSERT INTO engine_leases VALUES('%s', '%s', '2999-01-01T00:00:00.000Z')", MACHINE,
+        first);
+    lease_keeper k;
+    ck_assert_int_eq(lease_start(&k, &R.store, MACHINE, 600, 100), 0);
+    ck_assert(lease_state_becomes(1));
+    ck_assert_str_eq(query("SELECT holder FROM engine_leases"), first);
+    lease_stop(&k);
+    engine_id_release();
+}
+END_TEST
+
+/* A second live engine on the same data directory never gets the same name:
+ * the first keeps the id file locked. */
+START_TEST(a_second_engine_on_the_same_data_dir_gets_its_own_name)
+{
+    rig_up();
+    unsetenv("ALD_ENGINE_ID");
+    engine_id_claim(R.dir);
+    char first[96];
+    snprintf(first, sizeof first, "%s", engine_id_name());
+    engine_id_release();
+    char path[600];
+    snprintf(path, sizeof path, "%s/" ENGINE_ID_FILE, R.dir);
+    int other = open(path, O_RDWR); /* another engine's lock */
+    ck_assert_int_ge(other, 0);
+    ck_assert_int_eq(flock(other, LOCK_EX | LOCK_NB), 0);
+    engine_id_claim(R.dir);
+    ck_assert_str_ne(engine_id_name(), first);
+    char pid[32];
+    snprintf(pid, sizeof pid, ":%d", (int)getpid());
+    ck_assert_ptr_nonnull(strstr(engine_id_name(), pid));
+    engine_id_release();
+    close(other);
+    /* ALD_ENGINE_ID wins over the file */
+    setenv("ALD_ENGINE_ID", "green", 1);
+    engine_id_claim(R.dir);
+    ck_assert_str_eq(engine_id_name(), "green");
+    engine_id_release();
+    unsetenv("ALD_ENGINE_ID");
+}
+END_TEST
+
+/* ---- a second engine during a run (issue 9, item 2) ----------------------------------- */
+
+static void open_run(const char *id, const char *command_id, const char *engine,
+                     const char *instance)
+{
+    sql("INSERT INTO process_executions(id, machine_id, recipe_id, start_time, status, "
+        "parameters) VALUES('%s', '%s', '" QUICK "', '2026-01-01T00:00:00.000Z', 'running', "
+        "'{\"command_id\": \"%s\", \"engine\": \"%s\", \"engine_instance\": \"%s\"}')",
+        id, MACHINE, command_id, engine, instance);
+}
+
+START_TEST(a_standby_leaves_the_live_run_alone_the_holder_recovers_it_once_its_owner_is_gone)
+{
+    rig_up();
+    sql("INSERT INTO engine_leases VALUES('%s', 'blue', '2999-01-01T00:00:00.000Z')", MACHINE);
+    open_run("live", "c-live", "blue", "1-0123456789abcdef");
+    sql("UPDATE machines SET status='processing', current_process_id='live'");
+    /* a newcomer (blue/green, same store): a standby, it touches nothing */
+    ck_assert_int_eq(commands_poll_once(&R.cp), 0);
+    ck_assert_int_eq(R.cp.lease_held, 0);
+    ck_assert_str_eq(query("SELECT status FROM process_executions WHERE id='live'"), "running");
+    ck_assert_str_eq(query("SELECT status FROM machines"), "processing");
+    events e;
+    valve_timeline(&e);
+    ck_assert_int_eq(e.count, 0); /* no PLC write either */
+    /* blue is gone (its lease released or expired): the new holder recovers */
+    sql("DELETE FROM engine_leases");
+    commands_poll_once(&R.cp);
+    ck_assert_int_eq(R.cp.lease_held, 1);
+    ck_assert_str_eq(query("SELECT status FROM process_executions WHERE id='live'"), "failed");
+    ck_assert_str_eq(query("SELECT status FROM machines"), "error");
+}
+END_TEST
+
+START_TEST(the_run_this_process_drives_is_never_an_orphan_its_previous_life_is)
+{
+    rig_up();
+    open_run("mine", "c-mine", "blue", engine_id_instance());
+    open_run("before", "c-before", "blue", "1-0000000000000000"); /* blue before kill -9 */
+    commands_recover_orphans(&R.store, &R.plc, &R.tags, MACHINE);
+    ck_assert_str_eq(query("SELECT status FROM process_executions WHERE id='mine'"), "running");
+    ck_assert_str_eq(query("SELECT status FROM process_executions WHERE id='before'"), "failed");
+}
+END_TEST
+
+START_TEST(a_run_records_its_engine_and_stops_when_another_engine_takes_the_lease)
+{
+    rig_up();
+    events e;
+    start_long_pulse(&e);
+    const char *params = query("SELECT parameters FROM process_executions");
+    ck_assert_msg(strstr(params, R.cp.holder) && strstr(params, engine_id_instance()), "%s",
+                  params);
+    /* another engine holds the lease now (a CONFLICT, not an outage) */
+    sql("UPDATE engine_leases SET holder='green', expires_at='2999-01-01T00:00:00.000Z'");
+    ck_assert_int_eq(commands_poll_once(&R.cp), 0);
+    wait_idle();
+    valve_timeline(&e);
+    ck_assert_int_eq(e.count, 2);
+    ck_assert_int_eq(e.open[1], 0);
+    ck_assert_msg((e.ns[1] - e.ns[0]) / 1000000u < 10000, "the valve stayed open to the end");
+    ck_assert_str_eq(query("SELECT status FROM process_executions"), "aborted");
+    executor_shutdown(&R.exec);
+}
+END_TEST
+
 START_TEST(orphaned_run_is_failed_with_valves_closed_then_cleared)
 {
     rig_up();
@@ -561,6 +695,12 @@ int main(void)
     tcase_add_test(tc, two_processors_execute_each_command_once);
     tcase_add_test(tc, lease_keeper_stands_by_then_takes_over_storing_only_new_cycles);
     tcase_add_test(tc, lease_keeper_with_the_same_engine_id_reclaims_at_once);
+    tcase_add_test(tc, restart_on_the_same_data_dir_reclaims_at_once);
+    tcase_add_test(tc, a_second_engine_on_the_same_data_dir_gets_its_own_name);
+    tcase_add_test(tc,
+                   a_standby_leaves_the_live_run_alone_the_holder_recovers_it_once_its_owner_is_gone);
+    tcase_add_test(tc, the_run_this_process_drives_is_never_an_orphan_its_previous_life_is);
+    tcase_add_test(tc, a_run_records_its_engine_and_stops_when_another_engine_takes_the_lease);
     tcase_add_test(tc, orphaned_run_is_failed_with_valves_closed_then_cleared);
     tcase_add_test(tc, shutdown_during_a_run_aborts_it_safely);
     tcase_add_test(tc, readiness_conditions_gate_a_start);

@@ -155,6 +155,7 @@ static void set_healthy(void)
     g_state.plc_connected = 1;
     g_state.db_connected = 1;
     g_state.last_cycle_mono_ns = mono_now_ns();
+    g_state.last_stored_mono_ns = mono_now_ns();
     g_state.cycles_total = 10;
     g_state.tag_count = 64;
     g_state.last_interval_us = 999000;
@@ -416,6 +417,88 @@ START_TEST(test_undecided_lease_is_starting)
 }
 END_TEST
 
+/* ---- truthful health: data stored, stores open (issue 9, item 10) ------------------- */
+
+static const char *first_reason(json_t *doc)
+{
+    return json_string_value(json_array_get(json_object_get(doc, "reasons"), 0));
+}
+
+START_TEST(test_full_degrades_when_no_sample_was_stored_for_three_cycles)
+{
+    set_healthy();
+    g_state.last_stored_mono_ns = mono_now_ns() - 2 * SECOND_NS; /* within 3 intervals */
+    json_decref(get_json("/health", 200));
+    /* the logger cycles (a PLC answering exceptions), nothing reaches a store */
+    g_state.last_stored_mono_ns = mono_now_ns() - 4 * SECOND_NS;
+    json_t *doc = get_json("/health", 503);
+    ck_assert_str_eq(json_str_at(doc, "status"), "degraded");
+    ck_assert_str_eq(first_reason(doc), "no samples stored for 3 cycles");
+    json_t *dc = json_object_get(json_object_get(doc, "services"), "data_collection");
+    ck_assert(json_is_false(json_object_get(dc, "storing")));
+    ck_assert(json_number_value(json_object_get(dc, "last_stored_age_seconds")) >= 4.0);
+    json_decref(doc);
+}
+END_TEST
+
+START_TEST(test_full_degrades_when_the_holder_never_stored)
+{
+    set_healthy();
+    g_state.last_stored_mono_ns = 0;
+    g_state.active_since_mono_ns = mono_now_ns() - SECOND_NS; /* just took the lease */
+    json_decref(get_json("/health", 200));
+    g_state.active_since_mono_ns = mono_now_ns() - 20 * SECOND_NS; /* 3 x 1 s + 5 s passed */
+    json_t *doc = get_json("/health", 503);
+    ck_assert_str_eq(first_reason(doc), "no samples stored for 3 cycles");
+    json_t *dc = json_object_get(json_object_get(doc, "services"), "data_collection");
+    ck_assert(json_is_null(json_object_get(dc, "last_stored_age_seconds")));
+    json_decref(doc);
+    /* a store from before it stood by is older than the new term: the term
+     * counts, with the grace for its first store */
+    g_state.last_stored_mono_ns = mono_now_ns() - 25 * SECOND_NS;
+    g_state.active_since_mono_ns = mono_now_ns() - SECOND_NS;
+    json_decref(get_json("/health", 200));
+}
+END_TEST
+
+START_TEST(test_standby_storing_nothing_says_standby_never_healthy)
+{
+    set_healthy();
+    g_state.lease_state = 0;
+    g_state.last_stored_mono_ns = 0;
+    g_state.start_mono_ns = mono_now_ns() - 60 * SECOND_NS;
+    json_t *doc = get_json("/health", 503);
+    ck_assert_str_eq(json_str_at(doc, "status"), "standby");
+    ck_assert_str_eq(first_reason(doc), "standby: another engine holds the machine's lease");
+    json_decref(doc);
+}
+END_TEST
+
+START_TEST(test_a_fallback_that_is_not_open_degrades_health_and_readiness)
+{
+    set_healthy();
+    g_state.fallback_configured = 1;
+    g_state.fallback_open = 1;
+    json_t *doc = get_json("/health", 200);
+    ck_assert_str_eq(json_str_at(doc, "services.fallback.status"), "open");
+    json_decref(doc);
+    g_state.fallback_open = 0;
+    doc = get_json("/health", 503);
+    ck_assert_str_eq(json_str_at(doc, "status"), "degraded");
+    ck_assert_str_eq(json_str_at(doc, "services.fallback.status"), "not open");
+    ck_assert_str_eq(first_reason(doc),
+                     "fallback store not open: an outage of the primary would lose samples");
+    json_decref(doc);
+    doc = get_json("/health/ready", 503);
+    ck_assert_str_eq(first_reason(doc), "fallback store not open");
+    json_decref(doc);
+    g_state.fallback_configured = 0; /* none configured: nothing to open */
+    doc = get_json("/health", 200);
+    ck_assert_str_eq(json_str_at(doc, "services.fallback.status"), "none");
+    json_decref(doc);
+}
+END_TEST
+
 /* ---- errors ------------------------------------------------------------------------- */
 
 START_TEST(test_unknown_path_is_404_json)
@@ -551,6 +634,10 @@ static Suite *http_suite(void)
     tcase_add_test(server, test_stop_releases_the_port_for_a_restart);
     tcase_add_test(server, test_bad_bind_address_is_a_clear_error);
     tcase_add_test(server, test_slow_clients_do_not_wedge_the_server);
+    tcase_add_test(server, test_full_degrades_when_no_sample_was_stored_for_three_cycles);
+    tcase_add_test(server, test_full_degrades_when_the_holder_never_stored);
+    tcase_add_test(server, test_standby_storing_nothing_says_standby_never_healthy);
+    tcase_add_test(server, test_a_fallback_that_is_not_open_degrades_health_and_readiness);
     suite_add_tcase(s, server);
     return s;
 }

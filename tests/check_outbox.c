@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "outbox.h"
 #include "ports/plugin_instance.h"
@@ -127,6 +128,67 @@ START_TEST(outage_loses_nothing_and_duplicates_nothing)
     ck_assert_int_eq(depth, 0);
     ck_assert_int_eq(count_rows(primary_path), 30); /* 10 cycles x 3 tags, exactly */
     ck_assert_int_eq(outbox_replay_once(&o), 0);
+    plugin_instance_destroy(&fallback);
+    plugin_instance_destroy(&primary);
+}
+END_TEST
+
+/* How many lines of the file hold text. */
+static int lines_with(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "r");
+    ck_assert_ptr_nonnull(f);
+    char line[2048];
+    int n = 0;
+    while (fgets(line, sizeof line, f))
+        n += strstr(line, text) != NULL;
+    fclose(f);
+    return n;
+}
+
+/* The primary down AND the fallback refusing pushes (a full disk, a store
+ * that is not open): one ERROR for the whole episode, never "storing in"
+ * the fallback until a record really reached it, one INFO when it works. */
+START_TEST(a_failing_fallback_is_one_error_per_episode_and_never_claimed)
+{
+    const char *dir = test_tmpdir("outbox-fail");
+    char primary_path[600], fallback_path[600], log_path[600];
+    snprintf(primary_path, sizeof primary_path, "%s/primary.db", dir);
+    snprintf(fallback_path, sizeof fallback_path, "%s/fallback.db", dir);
+    snprintf(log_path, sizeof log_path, "%s/stderr.log", dir);
+    plugin_instance primary, fallback;
+    create_store(&primary, "primary", primary_path, dir);
+    create_store(&fallback, "local", fallback_path, dir);
+    outbox o;
+    ck_assert_int_eq(outbox_start(&o, &primary, &fallback, storage_port_replay), 0);
+    outbox_stop(&o);
+    sqlite3 *block_primary, *block_fallback;
+    ck_assert_int_eq(sqlite3_open(primary_path, &block_primary), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_open(fallback_path, &block_fallback), SQLITE_OK);
+    sqlite3_exec(block_primary, "BEGIN EXCLUSIVE", NULL, NULL, NULL);
+    sqlite3_exec(block_fallback, "BEGIN EXCLUSIVE", NULL, NULL, NULL);
+    fflush(stderr);
+    int saved = dup(2);
+    ck_assert(freopen(log_path, "w", stderr) != NULL);
+    port_error err;
+    for (int i = 0; i < 5; i++) {
+        ald_sample_batch b = batch_at(1000 + i * 1000);
+        ck_assert_int_ne(storage_port_store_samples(&primary, &o, &b, NULL, 0, &err), ALD_OK);
+        ck_assert(!outbox_primary_down(&o)); /* nothing kept: nothing claimed */
+    }
+    sqlite3_exec(block_fallback, "ROLLBACK", NULL, NULL, NULL);
+    ald_sample_batch b = batch_at(9000);
+    ck_assert_int_eq(storage_port_store_samples(&primary, &o, &b, NULL, 0, &err), ALD_OK);
+    ck_assert(outbox_primary_down(&o));
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    ck_assert_int_eq(lines_with(log_path, "[outbox] could not store a samples record durably"), 1);
+    ck_assert_int_eq(lines_with(log_path, "[outbox] storing records in 'local' works again"), 1);
+    ck_assert_int_eq(lines_with(log_path, "storing in 'local'"), 1);
+    sqlite3_exec(block_primary, "ROLLBACK", NULL, NULL, NULL);
+    sqlite3_close(block_primary);
+    sqlite3_close(block_fallback);
     plugin_instance_destroy(&fallback);
     plugin_instance_destroy(&primary);
 }
@@ -428,6 +490,7 @@ int main(void)
     tcase_add_test(tc, a_replayed_batch_already_stored_adds_nothing);
     tcase_add_test(tc, a_primary_without_the_batch_operation_is_replayed_record_by_record);
     tcase_add_test(tc, a_bad_record_in_a_run_is_skipped_alone);
+    tcase_add_test(tc, a_failing_fallback_is_one_error_per_episode_and_never_claimed);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }

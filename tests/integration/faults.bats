@@ -7,6 +7,9 @@
 #                           one INFO when it clears, committed samples intact
 #   corrupt store file      moved aside (named in one ERROR), fresh store,
 #                           logging goes on
+#   fallback store          corrupt: moved aside the same way, open; cannot
+#                           open: one ERROR, /health and /health/ready 503
+#                           naming it, retried, healthy once it opens
 # (PostgreSQL stopped during a run: tests/integration/supabase.bats.)
 
 load helpers
@@ -145,4 +148,62 @@ stored_cycles() {
     [[ "$output" == *"database $DB is not usable"* ]]
     [[ "$output" == *"moved it to $aside"* ]]
     assert_store_consistent
+}
+
+# conf.d with the embedded store as primary (data/ald.db) and a second
+# SQLite instance "local" as the fallback at $1. Sets CONF.
+make_fallback_conf() {
+    CONF=$BATS_TEST_TMPDIR/conf
+    mkdir -p "$CONF"
+    cp "$ALD_TOP_SRCDIR"/conf.d/*.conf "$CONF/"
+    cat >"$CONF/storage-sqlite.conf" <<CONF
+plugins = (
+    { name = "primary"; plugin = "storage-sqlite"; role = "storage";
+      settings = { seed_demo = true; }; },
+    { name = "local"; plugin = "storage-sqlite"; role = "fallback";
+      settings = { path = "$1"; seed_demo = false; }; }
+);
+CONF
+}
+
+@test "a corrupt fallback store is moved aside with one ERROR naming both paths and opened fresh" {
+    local data=$BATS_TEST_TMPDIR/data
+    mkdir -p "$data"
+    local fb=$data/fallback.db
+    head -c 65536 /dev/urandom >"$fb"
+    make_fallback_conf "$fb"
+    start_engine "$CONF"
+    DB=$data/ald.db
+    wait_for_code "http://127.0.0.1:$PORT/health" 200 100
+    [ "$(curl -s "http://127.0.0.1:$PORT/health" | jq -r .services.fallback.status)" = open ]
+    local aside; aside=$(ls "$fb".corrupt-* | grep -v -- '-wal$\|-shm$')
+    run grep "ERROR" "$BATS_TEST_TMPDIR/engine.log"
+    echo "$output"
+    [ "${#lines[@]}" -eq 1 ]
+    [[ "$output" == *"database $fb is not usable"*"moved it to $aside"* ]]
+    sqlite3 "$fb" "PRAGMA integrity_check;" | grep -qx ok # the fresh one
+}
+
+@test "a fallback store that cannot open: one ERROR, health and readiness 503 naming it, healthy once it opens" {
+    local data=$BATS_TEST_TMPDIR/data
+    local fb=$data/fallback.db
+    mkdir -p "$fb" # a directory where the file should be: SQLite cannot open it
+    make_fallback_conf "$fb"
+    start_engine "$CONF"
+    DB=$data/ald.db
+    wait_for_code "http://127.0.0.1:$PORT/health/basic" 200 100
+    wait_rows "SELECT count(DISTINCT timestamp) FROM parameter_value_history;" 2 30
+    local body; body=$(curl -s "http://127.0.0.1:$PORT/health")
+    echo "$body"
+    [ "$(echo "$body" | jq -r .status)" = degraded ]
+    [ "$(echo "$body" | jq -r .services.fallback.status)" = "not open" ]
+    echo "$body" | jq -e '.reasons | index("fallback store not open: an outage of the primary would lose samples")'
+    [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/health")" = 503 ]
+    curl -s "http://127.0.0.1:$PORT/health/ready" | jq -e '.reasons | index("fallback store not open")'
+    [ "$(grep -c "ERROR.*fallback store 'local' is not open" "$BATS_TEST_TMPDIR/engine.log")" -eq 1 ]
+    ! grep -q "storing in 'local'" "$BATS_TEST_TMPDIR/engine.log"
+    rmdir "$fb" # now it can be created: the engine's retry opens it
+    wait_for_code "http://127.0.0.1:$PORT/health" 200 400
+    grep -q "INFO.*fallback store 'local' is open now" "$BATS_TEST_TMPDIR/engine.log"
+    [ "$(grep -c "ERROR" "$BATS_TEST_TMPDIR/engine.log")" -eq 1 ]
 }

@@ -407,3 +407,31 @@ start_pulse_recipe() {
     [ -n "$trip" ] && [ "$trip" -lt "$closed" ]
     grep "valve coil:0 pulse" "$log"
 }
+
+@test "a PLC answering every read with a Modbus exception: /health degrades naming why, nothing stored" {
+    start_plcsim "$(free_port)"
+    start_modbus_engine
+    wait_for_code "http://127.0.0.1:$PORT/health" 200 100 # the store exists and logs
+    kill -TERM "$ENGINE_PID"
+    wait_exit "$ENGINE_PID" 15
+    # every readable tag at an address ald-plcsim does not serve: each read is
+    # answered with an exception (illegal data address)
+    db "UPDATE component_parameters SET read_modbus_address = read_modbus_address + 20000
+        WHERE read_modbus_address IS NOT NULL;"
+    local rows; rows=$(db "SELECT count(*) FROM parameter_value_history;")
+    start_modbus_engine
+    local body=
+    for _ in $(seq 300); do
+        body=$(curl -s "http://127.0.0.1:$PORT/health")
+        [[ "$body" == *'"no samples stored for 3 cycles"'* ]] && break
+        sleep 0.1
+    done
+    echo "$body"
+    [[ "$body" == *'"no samples stored for 3 cycles"'* ]]
+    [ "$(echo "$body" | jq -r .status)" != healthy ]
+    [ "$(echo "$body" | jq -r .services.data_collection.storing)" = false ]
+    [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/health")" = 503 ]
+    [ "$(db "SELECT count(*) FROM parameter_value_history;")" -eq "$rows" ]
+    # the logger kept cycling: it is the storing that stopped
+    [ "$(echo "$body" | jq -r .services.data_collection.status)" = running ]
+}

@@ -8,6 +8,10 @@ MACHINE=e3e6e280-0000-4000-8000-000000000001
 
 teardown() {
     stop_engine
+    if [ -n "${SECOND_PID:-}" ]; then
+        kill -TERM "$SECOND_PID" 2>/dev/null && wait "$SECOND_PID" 2>/dev/null
+        SECOND_PID=
+    fi
 }
 
 db() {
@@ -174,4 +178,39 @@ long_recipe() {
     n=$(db "SELECT count(*) FROM parameter_value_history WHERE parameter_id = '$valve1'")
     wait_sql "SELECT count(*) >= $n + 2 FROM parameter_value_history WHERE parameter_id = '$valve1'" 1 100
     [ "$(db "SELECT count(*) FROM parameter_value_history WHERE parameter_id = '$valve1' AND value != 0")" -eq 0 ]
+}
+
+@test "a second engine starting during a run leaves it alone; the holder recovers it once its engine is gone" {
+    unset ALD_ENGINE_ID
+    start_and_wait_healthy
+    db "INSERT INTO recipes (id, name) VALUES ('r-long', 'long purge');
+        INSERT INTO recipe_steps (id, recipe_id, sequence_number, name, type)
+          VALUES ('r-long-p', 'r-long', 1, 'purge', 'purge');
+        INSERT INTO purge_step_config (id, step_id, duration_ms) VALUES ('r-long-c', 'r-long-p', 600000);"
+    command c-long start_recipe '{"recipe_id": "r-long"}'
+    wait_sql "SELECT status FROM process_executions WHERE recipe_id = 'r-long'" running 100
+    local first_id; first_id=$(cat "$BATS_TEST_TMPDIR/data/engine-id")
+    db "SELECT parameters FROM process_executions WHERE recipe_id = 'r-long'" | grep -q "\"engine\":\"$first_id\""
+    # blue/green: a second engine on the same store and PLC
+    local port2; port2=$(free_port)
+    "$(engine_bin)" --config "$ALD_TOP_SRCDIR/conf.d" --http-port "$port2" \
+        >/dev/null 2>"$BATS_TEST_TMPDIR/engine2.log" 3>&- &
+    SECOND_PID=$!
+    wait_for_code "http://127.0.0.1:$port2/health/basic" 200 100
+    for _ in $(seq 100); do grep -q 'standing by' "$BATS_TEST_TMPDIR/engine2.log" && break; sleep 0.1; done
+    grep -q 'standing by' "$BATS_TEST_TMPDIR/engine2.log"
+    # the standby's command poller runs every 0.5 s: give it several rounds
+    for _ in $(seq 20); do
+        [ "$(db "SELECT status FROM process_executions WHERE recipe_id = 'r-long'")" = running ]
+        [ "$(db "SELECT status FROM machines WHERE id = '$MACHINE'")" = processing ]
+        sleep 0.1
+    done
+    ! grep -q 'left running by' "$BATS_TEST_TMPDIR/engine2.log"
+    # the first engine dies: the second takes the lease and recovers the run
+    kill -KILL "$ENGINE_PID"
+    wait "$ENGINE_PID" 2>/dev/null || true
+    ENGINE_PID=
+    wait_sql "SELECT status FROM process_executions WHERE recipe_id = 'r-long'" failed 200
+    wait_sql "SELECT status FROM machines WHERE id = '$MACHINE'" error 100
+    grep -q "process .* was left running by $first_id, which is gone" "$BATS_TEST_TMPDIR/engine2.log"
 }
