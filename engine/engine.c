@@ -173,6 +173,10 @@ int engine_start(engine *e, char *err, size_t errlen)
         plugin_instance_start(&e->fallback);
     if (load_parameter_map(e, err, errlen) != 0 || configure_plc(e, err, errlen) != 0)
         return -1;
+    if (valve_guard_start(&e->guard, &e->plc, &e->tags) != 0) {
+        snprintf(err, errlen, "cannot start the valve guard thread (out of memory?)");
+        return -1;
+    }
     commands_recover_orphans(&e->storage, &e->plc, &e->tags, e->cfg->machine_id);
     outbox_register_metrics();
     if (e->have_fallback &&
@@ -285,6 +289,7 @@ void engine_stop(engine *e)
     if (e->exec_ready)
         executor_shutdown(&e->exec); /* aborts a run: valves close before we go on */
     e->exec_ready = 0;
+    valve_guard_stop(&e->guard);
     logger_stop(&e->logger);
     writer_stop(&e->writer);
     lease_stop(&e->lease); /* after the drain: the successor starts where we end */

@@ -2,10 +2,12 @@
  * engine.h - wires the configured plugins, the logger and the writer
  * together, and owns the start/stop order:
  *   start: storage (primary, fallback) -> parameter map -> PLC tags -> PLC ->
- *          orphaned runs recovered (valves closed) -> lease keeper -> writer
+ *          every valve closed and read back (valve guard; unconfirmed ones are
+ *          owed) -> orphaned runs recovered -> lease keeper -> writer
  *          -> logger -> executor -> command processor -> "started"
  *   stop:  "stopping" -> command processor -> executor (a running recipe is
- *          aborted: valves closed first) -> logger -> writer (drains) ->
+ *          aborted: valves closed first) -> valve guard (owed valves retried
+ *          up to 2 s, else an ERROR names them) -> logger -> writer (drains) ->
  *          lease released (the standby takes over at once) -> PLC -> storage
  */
 #ifndef ALD_ENGINE_ENGINE_H
@@ -21,6 +23,7 @@
 #include "logger.h"
 #include "ports/plugin_instance.h"
 #include "tagmap.h"
+#include "valve_guard.h"
 #include "writer.h"
 
 #define ENGINE_QUEUE_BATCHES 120 /* two minutes of 1 Hz cycles */
@@ -43,6 +46,7 @@ typedef struct engine {
     int exec_ready;
     command_processor commands;
     lease_keeper lease;
+    valve_guard guard;
     uint64_t next_status_ns;
     uint64_t next_health_ns;
     int64_t plc_last_connected_ms;

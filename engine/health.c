@@ -8,10 +8,11 @@
 #include <time.h>
 
 #include "lease.h"
+#include "ports/plc_port.h"
 #include "procstat.h"
 #include "state.h"
 
-#define MAX_REASONS 6
+#define MAX_REASONS 8
 
 /* One consistent reading of g_state and the rule applied to it. */
 typedef struct health_eval {
@@ -27,6 +28,7 @@ typedef struct health_eval {
     health_level level;
     const char *reasons[MAX_REASONS];
     unsigned reason_count;
+    char owed_reason[256]; /* the owed-valve reason's text (reasons[] points here) */
 } health_eval;
 
 static double ns_to_s(uint64_t ns)
@@ -87,6 +89,13 @@ static void evaluate(health_eval *e)
         add_reason(e, "database disconnected");
     if (e->memory_high)
         add_reason(e, "resident memory over 800 MB");
+    char owed[160];
+    plc_port_owed_names(owed, sizeof owed);
+    if (owed[0]) {
+        snprintf(e->owed_reason, sizeof e->owed_reason,
+                 "%s owed closed (commanded closed, not confirmed OFF by the PLC)", owed);
+        add_reason(e, e->owed_reason);
+    }
     e->level = unhealthy         ? HEALTH_UNHEALTHY
                : e->reason_count ? HEALTH_DEGRADED
                                  : HEALTH_HEALTHY;

@@ -32,6 +32,10 @@ typedef struct engine_state {
     atomic_uint_fast64_t outbox_depth; /* records waiting for the primary store */
     atomic_uint_fast64_t outbox_oldest_ms; /* wall-clock ms of the oldest, 0 = none */
     uint64_t logging_interval_ns; /* configured; set once before threads start */
+    /* Owed valves (engine/ports/plc_port.c): bit N-1 set while valve N was
+     * commanded closed and the PLC has not confirmed it OFF (valves 64 and
+     * above share bit 63). Read by /health, /metrics and clear_error. */
+    atomic_uint_fast64_t valves_owed;
 
     /* Last errors (ring, guarded by a mutex in state.c: errors are rare). */
     atomic_uint error_seq;
