@@ -28,6 +28,7 @@ engine_libaldcore_la_SOURCES = \
 	engine/setpoint.c engine/setpoint.h \
 	engine/executor.c engine/executor.h \
 	engine/valve_guard.c engine/valve_guard.h \
+	engine/local_stop.c engine/local_stop.h \
 	engine/commands.c engine/commands.h \
 	engine/lease.c engine/lease.h \
 	engine/runtime_env.c engine/runtime_env.h \
