@@ -477,3 +477,27 @@ queue_command() {
     eventually 100 sql_is "SELECT status FROM recipe_commands WHERE id = 'owed-clear-2'" completed
     [ "$(db "SELECT status FROM machines WHERE id = 'e3e6e280-0000-4000-8000-000000000001'")" = idle ]
 }
+
+@test "SIGTERM with the link down names the owed valves; the next engine closes the coil at start" {
+    local log=$BATS_TEST_TMPDIR/plcsim.log r=71717171-0000-4000-8000-000000000001
+    start_plcsim "$(free_port)"
+    local sim=$SIM_PORT proxy
+    proxy=$(free_port)
+    start_proxy "$proxy" "$sim"
+    SIM_PORT=$proxy start_modbus_engine
+    eventually 100 plc_connected
+    start_pulse_recipe "$r" 60000
+    eventually 100 grep -q "valve coil:0 opened" "$log"
+    kill_proxy
+    kill -TERM "$ENGINE_PID"
+    wait_exit "$ENGINE_PID" 30
+    ENGINE_PID=
+    grep "exiting with valves still owed closed" "$BATS_TEST_TMPDIR/engine.log"
+    grep -q "exiting with valves still owed closed: valve 1, " "$BATS_TEST_TMPDIR/engine.log"
+    ! grep -q "valve coil:0 closed" "$log" # left ON: nothing else would close it
+    # a new engine, the link back: every valve is closed and confirmed at start
+    start_proxy "$proxy" "$sim"
+    SIM_PORT=$proxy start_modbus_engine
+    eventually 100 grep -q "valve coil:0 closed" "$log"
+    eventually 50 [ "$(metric ald_valves_owed)" = 0 ]
+}
