@@ -430,28 +430,37 @@ kill_proxy() {
 
 sql_is() { [ "$(db "$1")" = "$2" ]; }
 
+owed_is() { [ "$(metric ald_valves_owed)" = "$1" ]; }
+
 # command ID TYPE: queue a recipe command for the machine.
 queue_command() {
     db "INSERT INTO recipe_commands (id, type, parameters, status, machine_id)
         VALUES ('$1', '$2', '{}', 'pending', 'e3e6e280-0000-4000-8000-000000000001');"
 }
 
+# pulse_through_proxy RECIPE MS: ald-plcsim, a proxy to it, the engine through
+# the proxy, and a valve-1 pulse of MS started and open at the server. Sets
+# SIM (the server's port) and PROXY (the proxy's).
+pulse_through_proxy() {
+    start_plcsim "$(free_port)"
+    SIM=$SIM_PORT
+    PROXY=$(free_port)
+    start_proxy "$PROXY" "$SIM"
+    SIM_PORT=$PROXY start_modbus_engine
+    eventually 100 plc_connected
+    start_pulse_recipe "$1" "$2"
+    eventually 100 grep -q "valve coil:0 opened" "$BATS_TEST_TMPDIR/plcsim.log"
+}
+
 @test "PLC link lost mid-pulse: the valve is owed, kept in error, and closed once the link returns" {
     local log=$BATS_TEST_TMPDIR/plcsim.log r=70707070-0000-4000-8000-000000000001
-    start_plcsim "$(free_port)"
-    local sim=$SIM_PORT proxy
-    proxy=$(free_port)
-    start_proxy "$proxy" "$sim"
-    SIM_PORT=$proxy start_modbus_engine
-    eventually 100 plc_connected
-    start_pulse_recipe "$r" 5000
-    eventually 100 grep -q "valve coil:0 opened" "$log"
+    pulse_through_proxy "$r" 5000
     sleep 1
     kill_proxy
     # the pulse ends with the link down: the run fails, valve 1 is owed, and
     # so is every other valve: the failed run's close-all could confirm none
     eventually 200 sql_is "SELECT status FROM process_executions WHERE recipe_id = '$r'" failed
-    eventually 50 [ "$(metric ald_valves_owed)" = 6 ]
+    eventually 50 owed_is 6
     run curl -s --max-time 2 "http://127.0.0.1:$PORT/health"
     echo "$output"
     [[ "$output" == *'"status": "degraded"'* || "$output" == *'"status":"degraded"'* ]]
@@ -468,10 +477,10 @@ queue_command() {
     sleep 3 # the link stays down 5 s in all
     local back
     back=$(date +%s.%N)
-    start_proxy "$proxy" "$sim"
+    start_proxy "$PROXY" "$SIM"
     eventually 200 grep -q "valve coil:0 closed" "$log"
     echo "coil 0 closed $(awk -v a="$back" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }') s after the link returned" >&3
-    eventually 50 [ "$(metric ald_valves_owed)" = 0 ]
+    eventually 50 owed_is 0
     grep -q "valve 1 confirmed closed by the PLC" "$BATS_TEST_TMPDIR/engine.log"
     queue_command owed-clear-2 clear_error
     eventually 100 sql_is "SELECT status FROM recipe_commands WHERE id = 'owed-clear-2'" completed
@@ -480,14 +489,7 @@ queue_command() {
 
 @test "SIGTERM with the link down names the owed valves; the next engine closes the coil at start" {
     local log=$BATS_TEST_TMPDIR/plcsim.log r=71717171-0000-4000-8000-000000000001
-    start_plcsim "$(free_port)"
-    local sim=$SIM_PORT proxy
-    proxy=$(free_port)
-    start_proxy "$proxy" "$sim"
-    SIM_PORT=$proxy start_modbus_engine
-    eventually 100 plc_connected
-    start_pulse_recipe "$r" 60000
-    eventually 100 grep -q "valve coil:0 opened" "$log"
+    pulse_through_proxy "$r" 60000
     kill_proxy
     kill -TERM "$ENGINE_PID"
     wait_exit "$ENGINE_PID" 30
@@ -496,8 +498,8 @@ queue_command() {
     grep -q "exiting with valves still owed closed: valve 1, " "$BATS_TEST_TMPDIR/engine.log"
     ! grep -q "valve coil:0 closed" "$log" # left ON: nothing else would close it
     # a new engine, the link back: every valve is closed and confirmed at start
-    start_proxy "$proxy" "$sim"
-    SIM_PORT=$proxy start_modbus_engine
+    start_proxy "$PROXY" "$SIM"
+    SIM_PORT=$PROXY start_modbus_engine
     eventually 100 grep -q "valve coil:0 closed" "$log"
-    eventually 50 [ "$(metric ald_valves_owed)" = 0 ]
+    eventually 50 owed_is 0
 }
