@@ -2,8 +2,8 @@
  * engine.h - wires the configured plugins, the logger and the writer
  * together, and owns the start/stop order:
  *   start: storage (primary, fallback) -> parameter map -> PLC tags -> PLC ->
- *          every valve closed and read back (valve guard; unconfirmed ones are
- *          owed) -> orphaned runs recovered -> lease keeper -> writer
+ *          valve guard (once not a standby: every valve closed and read back,
+ *          unconfirmed ones owed) -> orphaned runs recovered -> lease keeper -> writer
  *          -> logger -> executor -> command processor -> "started"
  *   stop:  "stopping" -> command processor -> executor (a running recipe is
  *          aborted: valves closed first) -> valve guard (owed valves retried

@@ -439,9 +439,16 @@ int executor_is_alive(const executor *x, uint64_t now_ns, uint64_t grace_ns)
     return now_ns < sched + grace_ns;
 }
 
-/* No recipe runs while a valve is owed closed: it may be open at the PLC. */
+/* No recipe runs while a valve is owed closed (it may be open at the PLC),
+ * nor before the valve guard's start-up close of every valve. */
 static run_outcome refuse_while_owed(executor *x)
 {
+    /* the guard's first pass is due within one period of the lease: wait for it */
+    for (int i = 0; i < 150 && atomic_load(&g_state.valves_unchecked); i++)
+        wait_until(x, clock_mono_ns() + 20000000u);
+    if (atomic_load(&g_state.valves_unchecked))
+        return failed(x, "the engine has not yet closed and confirmed every valve since it "
+                      "started (is it a standby?): nothing was opened");
     char owed[256];
     plc_port_owed_names(owed, sizeof owed);
     if (!owed[0])

@@ -7,6 +7,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "ports/plc_port.h"
+#include "state.h"
 
 static ald_metric *m_owed;
 
@@ -22,10 +23,26 @@ static void sleep_ms(unsigned ms)
     nanosleep(&ts, NULL);
 }
 
+/* Once, when this engine may drive the tool (not a standby): after a crash
+ * or restart a valve may still be ON at the PLC, so close every valve and
+ * confirm it; what is not confirmed is owed. Runs refuse until then. */
+static void initial_close(valve_guard *g)
+{
+    int unconfirmed = plc_port_close_all_valves(g->plc, g->tags);
+    if (unconfirmed)
+        log_error("safety", "start: %d valve(s) not confirmed closed; they stay owed and are "
+                  "retried every %d ms", unconfirmed, VALVE_GUARD_PERIOD_MS);
+    else
+        log_info("safety", "start: every valve commanded closed and confirmed OFF");
+    atomic_store(&g_state.valves_unchecked, 0);
+}
+
 static void *guard_main(void *arg)
 {
     valve_guard *g = arg;
     while (!atomic_load(&g->quit)) {
+        if (atomic_load(&g_state.valves_unchecked) && atomic_load(&g_state.lease_state) != 0)
+            initial_close(g);
         plc_port_retry_owed(g->plc, g->tags); /* no I/O while nothing is owed */
         sleep_ms(VALVE_GUARD_PERIOD_MS);
     }
@@ -41,12 +58,7 @@ int valve_guard_start(valve_guard *g, plugin_instance *plc, const tagmap *tags)
                            "Valves commanded closed whose close the PLC has not confirmed "
                            "(the engine keeps closing them)", NULL);
     metrics_add_collector(collect_owed, NULL);
-    /* After a crash or restart a valve may still be ON at the PLC: close
-     * every valve and confirm it before any command can open one. */
-    int unconfirmed = plc_port_close_all_valves(plc, tags);
-    if (unconfirmed)
-        log_error("safety", "start: %d valve(s) not confirmed closed; they stay owed and are "
-                  "retried every %d ms", unconfirmed, VALVE_GUARD_PERIOD_MS);
+    atomic_store(&g_state.valves_unchecked, 1);
     if (pthread_create(&g->thread, NULL, guard_main, g) != 0)
         return -1;
     g->started = 1;

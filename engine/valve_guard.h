@@ -6,7 +6,8 @@
  * write failed, or the read-back was not 0. The guard's thread re-commands
  * every owed valve closed each VALVE_GUARD_PERIOD_MS while any is owed, so
  * after the link returns the valve is closed within one period plus the
- * plugin's reconnect. It also exports ald_valves_owed.
+ * plugin's reconnect. It also exports ald_valves_owed. A standby engine
+ * writes no valve: it would cut the active engine's pulse short.
  *
  * THREADING: valve_guard_start/valve_guard_stop from the main thread only.
  */
@@ -30,8 +31,10 @@ typedef struct valve_guard {
     int started;
 } valve_guard;
 
-/* Command every valve closed and read each back (unconfirmed ones are owed),
- * then start the retry thread. Run before the engine takes commands. */
+/* Start the thread. Its first act, as soon as this engine is not a standby
+ * (g_state.lease_state != 0), is to command every valve closed and read each
+ * back (unconfirmed ones are owed); until then g_state.valves_unchecked is 1
+ * and no recipe runs. Call before the engine takes commands. */
 int valve_guard_start(valve_guard *g, plugin_instance *plc, const tagmap *tags);
 
 /* Stop the thread; then, while valves are owed, keep closing them for up to
