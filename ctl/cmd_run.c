@@ -11,6 +11,7 @@
 #include <strings.h>
 
 #include "ctl.h"
+#include "local_stop.h"
 #include "render.h"
 
 #define PICKUP_DEFAULT_S 30.0
@@ -236,25 +237,52 @@ static int wait_stopped(ctl *c, const char *process_id)
     return CTL_EXIT_OK;
 }
 
+/* stop --local: signal the engine on this host; no database involved. */
+static int stop_local(ctl *c)
+{
+    char err[CTL_ERR_LEN];
+    if (ctl_load_config(c, err, sizeof err) != 0)
+        return ctl_fail(CTL_EXIT_STORE, "%s", err);
+    const char *data_dir = c->cfg.data_dir ? c->cfg.data_dir : config_default_data_dir();
+    long pid = local_stop_signal(data_dir, err, sizeof err);
+    if (pid < 0)
+        return ctl_fail(CTL_EXIT_FAILED, "stop --local: %s", err);
+    if (c->json)
+        printf("{\"signalled_pid\": %ld}\n", pid);
+    else
+        printf("stop signalled to ald-engine (pid %ld): a running recipe is aborted, valves "
+               "closed; its outcome is recorded when storage answers (see the engine log)\n",
+               pid);
+    return CTL_EXIT_OK;
+}
+
 int cmd_stop(ctl *c, int argc, char **argv)
 {
     static const struct option opts[] = {CTL_COMMON_LONGOPTS,
                                          {"process", required_argument, NULL, 'P'},
                                          {"wait", no_argument, NULL, 'w'},
+                                         {"local", no_argument, NULL, 'L'},
                                          {NULL, 0, NULL, 0}};
     const char *process_id = NULL;
-    int wait = 0, o, rc;
+    int wait = 0, local = 0, o, rc;
     optind = 0;
     while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         if (o == 'P')
             process_id = optarg;
         else if (o == 'w')
             wait = 1;
+        else if (o == 'L')
+            local = 1;
         else if ((rc = ctl_common_option(c, "stop", o, optarg)) != 0)
             return rc;
     }
     if (argc != optind)
         return ctl_usage_error("stop", "unexpected argument '%s'", argv[optind]);
+    if (local && (wait || process_id))
+        return ctl_usage_error("stop", "--local stops whatever runs and cannot wait: it "
+                               "takes neither --process nor --wait");
+    if (local)
+        return stop_local(c);
     char err[CTL_ERR_LEN], running[CTL_ID_LEN] = "";
     storage_machine m;
     if (ctl_open_store(c, err, sizeof err) != 0)

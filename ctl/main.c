@@ -33,10 +33,13 @@ static const ctl_command COMMANDS[] = {
      "  --wait          follow the run: wait until an engine takes the command, show\n"
      "                  live progress, exit 0 only if the run completed\n"
      "Default --timeout with --wait: the recipe's nominal duration + 60 s.\n"},
-    {"stop", cmd_stop, "[--process ID] [--wait]",
+    {"stop", cmd_stop, "[--process ID] [--wait] | --local",
      "Queue a stop_recipe command (the running recipe is aborted, valves closed).\n"
      "  --process ID    stop only if this process is the running one\n"
-     "  --wait          wait for the engine's answer and for the run to end\n"},
+     "  --wait          wait for the engine's answer and for the run to end\n"
+     "  --local         no database: signal the engine on this host (SIGUSR1 to the\n"
+     "                  pid in DATA_DIR/ald-engine.pid); it aborts the run, closes\n"
+     "                  the valves and records the outcome when storage answers\n"},
     {"set", cmd_set, "PARAMETER VALUE",
      "Write a setpoint through the engine (set_parameter) and wait for the outcome.\n"
      "PARAMETER is a parameter id or \"Component Name/parameter_name\",\n"

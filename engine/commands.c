@@ -454,6 +454,14 @@ static void do_clear_error(command_processor *cp, const pending_command *c)
         finish(cp, c->id, "error", err);
         return;
     }
+    char owed[160];
+    plc_port_owed_names(owed, sizeof owed);
+    if (owed[0]) { /* a valve may be open: the error stays until the PLC confirms */
+        snprintf(err, sizeof err, "cannot clear the error: %s owed closed (commanded closed, "
+                 "not confirmed OFF by the PLC); the engine keeps closing it", owed);
+        finish(cp, c->id, "error", err);
+        return;
+    }
     ald_machine_update mu = {.struct_size = sizeof mu, .machine_id = cp->machine_id,
                              .status = "idle", .process_id = NULL};
     ald_status st = storage_port_set_machine_state(cp->storage, &mu, NULL);

@@ -200,6 +200,10 @@ int engine_start(engine *e, char *err, size_t errlen)
         open_fallback(e, clock_mono_ns());
     if (load_parameter_map(e, err, errlen) != 0 || configure_plc(e, err, errlen) != 0)
         return -1;
+    if (valve_guard_start(&e->guard, &e->plc, &e->tags) != 0) {
+        snprintf(err, errlen, "cannot start the valve guard thread (out of memory?)");
+        return -1;
+    }
     outbox_register_metrics();
     if (e->have_fallback &&
         outbox_start(&e->ob, &e->storage, &e->fallback, storage_port_replay) == 0)
@@ -318,6 +322,7 @@ void engine_stop(engine *e)
     if (e->exec_ready)
         executor_shutdown(&e->exec); /* aborts a run: valves close before we go on */
     e->exec_ready = 0;
+    valve_guard_stop(&e->guard);
     logger_stop(&e->logger);
     writer_stop(&e->writer);
     sink_set_destroy(&e->sinks); /* after the writer: nothing more is offered */

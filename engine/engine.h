@@ -2,11 +2,14 @@
  * engine.h - wires the configured plugins, the logger and the writer
  * together, and owns the start/stop order:
  *   start: storage (primary, fallback) -> parameter map -> PLC tags -> PLC ->
- *          lease keeper -> writer -> logger -> executor -> command processor
- *          (which, once it holds the lease, recovers runs left by gone
- *          engines, valves closed, before its first command) -> "started"
+ *          valve guard (once not a standby: every valve closed and read back,
+ *          unconfirmed ones owed) -> lease keeper -> writer -> logger -> executor
+ *          -> command processor (which, once it holds the lease, recovers runs
+ *          left by gone engines, valves closed, before its first command)
+ *          -> "started"
  *   stop:  "stopping" -> command processor -> executor (a running recipe is
- *          aborted: valves closed first) -> logger -> writer (drains) ->
+ *          aborted: valves closed first) -> valve guard (owed valves retried
+ *          up to 2 s, else an ERROR names them) -> logger -> writer (drains) ->
  *          lease released (the standby takes over at once) -> PLC -> storage
  */
 #ifndef ALD_ENGINE_ENGINE_H
@@ -23,6 +26,7 @@
 #include "ports/plugin_instance.h"
 #include "tagmap.h"
 #include "sink.h"
+#include "valve_guard.h"
 #include "writer.h"
 
 #define ENGINE_QUEUE_BATCHES 120 /* two minutes of 1 Hz cycles */
@@ -50,6 +54,7 @@ typedef struct engine {
     int exec_ready;
     command_processor commands;
     lease_keeper lease;
+    valve_guard guard;
     uint64_t next_status_ns;
     uint64_t next_health_ns;
     uint64_t next_fallback_retry_ns; /* while the fallback store is not open */

@@ -167,11 +167,12 @@ static run_outcome close_valve(executor *x, int valve)
     ald_status st = ALD_OK;
     port_error err;
     for (int attempt = 0; attempt < 3; attempt++) { /* closing matters most */
-        st = plc_port_valve_set(x->plc, x->tags, valve, 0, &err);
+        st = plc_port_close_valve(x->plc, x->tags, valve, &err); /* owed if unconfirmed */
         if (st == ALD_OK)
             return RUN_COMPLETED;
     }
-    return failed(x, "valve %d did not close: %s: %s", valve, ald_status_name(st), err.text);
+    return failed(x, "valve %d not confirmed closed (owed: the engine keeps closing it): "
+                     "%s: %s", valve, ald_status_name(st), err.text);
 }
 
 /* Open a valve: a PLC-timed pulse where the plugin has one for this valve,
@@ -321,17 +322,31 @@ static void store_outcome(executor *x, const char *kind, json_t *js)
                            ald_status_name(why));
 }
 
+/* The machine's state after a run: error when the run failed or when a valve
+ * is still owed closed (a valve may be open: nothing may start until the PLC
+ * confirms it and an operator clears the error). */
+static int machine_in_error(run_outcome r, const char *reason, char *failure, size_t len)
+{
+    char owed[256];
+    plc_port_owed_names(owed, sizeof owed);
+    if (owed[0])
+        snprintf(failure, len, "Valve not confirmed closed: %s owed closed (%s)", owed,
+                 reason[0] ? reason : "run completed");
+    else
+        snprintf(failure, len, "Recipe execution error: %s", reason);
+    return r == RUN_FAILED || owed[0];
+}
+
 static void record_outcome(executor *x, run_outcome r, const char *reason)
 {
     static const char *const process_status[] = {"completed", "aborted", "failed"};
     char failure[600];
-    snprintf(failure, sizeof failure, "Recipe execution error: %s", reason);
+    int in_error = machine_in_error(r, reason, failure, sizeof failure);
     json_t *fp = json_pack("{s:s, s:s, s:s?, s:I}", "id", x->process_id, "status",
                            process_status[r], "error", r == RUN_COMPLETED ? NULL : reason,
                            "end_ms", (json_int_t)clock_realtime_ms());
     json_t *ms = json_pack("{s:s, s:s, s:s?}", "machine_id", x->machine_id, "status",
-                           r == RUN_FAILED ? "error" : "idle", "failure",
-                           r == RUN_FAILED ? failure : NULL);
+                           in_error ? "error" : "idle", "failure", in_error ? failure : NULL);
     store_outcome(x, "finish_process", fp);
     store_outcome(x, "machine_state", ms);
     if (x->command_id[0]) {
@@ -354,7 +369,7 @@ static void finish_run(executor *x, run_outcome r)
         int failed_closes = plc_port_close_all_valves(x->plc, x->tags); /* safety first */
         log_warning("executor", "process %s %s: %s; all valves commanded closed%s",
                     x->process_id, r == RUN_FAILED ? "failed" : "aborted", reason,
-                    failed_closes ? " (SOME CLOSE WRITES FAILED)" : "");
+                    failed_closes ? " (SOME NOT CONFIRMED: owed, retried until closed)" : "");
     }
     x->st.current_step_type = r == RUN_COMPLETED ? "completed" : "error";
     x->st.current_step_name = r == RUN_COMPLETED ? "Recipe Completed"
@@ -426,6 +441,24 @@ int executor_is_alive(const executor *x, uint64_t now_ns, uint64_t grace_ns)
     return now_ns < sched + grace_ns;
 }
 
+/* No recipe runs while a valve is owed closed (it may be open at the PLC),
+ * nor before the valve guard's start-up close of every valve. */
+static run_outcome refuse_while_owed(executor *x)
+{
+    /* the guard's first pass is due within one period of the lease: wait for it */
+    for (int i = 0; i < 150 && atomic_load(&g_state.valves_unchecked); i++)
+        wait_until(x, clock_mono_ns() + 20000000u);
+    if (atomic_load(&g_state.valves_unchecked))
+        return failed(x, "the engine has not yet closed and confirmed every valve since it "
+                      "started (is it a standby?): nothing was opened");
+    char owed[256];
+    plc_port_owed_names(owed, sizeof owed);
+    if (!owed[0])
+        return RUN_COMPLETED;
+    return failed(x, "%s owed closed (not confirmed OFF by the PLC): no recipe may run until "
+                  "the PLC confirms it closed", owed);
+}
+
 static void *run_main(void *arg)
 {
     executor *x = arg;
@@ -443,7 +476,9 @@ static void *run_main(void *arg)
              "%.1f s)",
              x->process_id, x->rc.name, (long long)x->rc.total_steps,
              (long long)x->rc.total_cycles, x->rc.nominal_ms / 1000.0);
-    run_outcome r = run_steps(x, x->rc.steps, x->rc.step_count, 1);
+    run_outcome r = refuse_while_owed(x);
+    if (r == RUN_COMPLETED)
+        r = run_steps(x, x->rc.steps, x->rc.step_count, 1);
     finish_run(x, r);
     recipe_free(&x->rc);
     atomic_store(&x->busy, 0);

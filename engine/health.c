@@ -8,10 +8,11 @@
 #include <time.h>
 
 #include "lease.h"
+#include "ports/plc_port.h"
 #include "procstat.h"
 #include "state.h"
 
-#define MAX_REASONS 10
+#define MAX_REASONS 12
 
 /* One consistent reading of g_state and the rule applied to it. */
 typedef struct health_eval {
@@ -31,6 +32,7 @@ typedef struct health_eval {
     health_level level;
     const char *reasons[MAX_REASONS];
     unsigned reason_count;
+    char owed_reason[256]; /* the owed-valve reason's text (reasons[] points here) */
 } health_eval;
 
 static double ns_to_s(uint64_t ns)
@@ -121,6 +123,13 @@ static void evaluate(health_eval *e)
         add_reason(e, "fallback store not open: an outage of the primary would lose samples");
     if (e->no_data)
         add_reason(e, "no samples stored for 3 cycles");
+    char owed[160];
+    plc_port_owed_names(owed, sizeof owed);
+    if (owed[0]) {
+        snprintf(e->owed_reason, sizeof e->owed_reason,
+                 "%s owed closed (commanded closed, not confirmed OFF by the PLC)", owed);
+        add_reason(e, e->owed_reason);
+    }
     e->level = unhealthy         ? HEALTH_UNHEALTHY
                : e->reason_count ? HEALTH_DEGRADED
                                  : HEALTH_HEALTHY;

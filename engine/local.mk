@@ -32,6 +32,8 @@ engine_libaldcore_la_SOURCES = \
 	engine/recipe.c engine/recipe.h \
 	engine/setpoint.c engine/setpoint.h \
 	engine/executor.c engine/executor.h \
+	engine/valve_guard.c engine/valve_guard.h \
+	engine/local_stop.c engine/local_stop.h \
 	engine/commands.c engine/commands.h \
 	engine/command_age.c engine/command_age.h \
 	engine/lease.c engine/lease.h \

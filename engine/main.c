@@ -16,6 +16,7 @@
 #include "config.h"
 #include "engine.h"
 #include "http.h"
+#include "local_stop.h"
 #include "log.h"
 #include "metrics.h"
 #include "sdnotify.h"
@@ -48,6 +49,8 @@ static void usage(FILE *out)
             "PLC_BYTE_ORDER, SUPABASE_URL, SUPABASE_KEY (or SUPABASE_KEY_FILE), LOG_LEVEL,\n"
             "STATUS_LOG_INTERVAL, ALD_DATA_DIR, ALD_PLUGIN_DIR, HTTP_BIND (default 127.0.0.1),\n"
             "ALD_ENGINE_ID, ALD_LEASE_TTL_MS, ALD_LEASE_RENEW_MS, ALD_EXECUTOR_RT_PRIORITY.\n"
+            "Signals: SIGTERM/SIGINT stop the engine (valves closed); SIGUSR1 aborts the\n"
+            "running recipe (aldctl stop --local; pid in DATA_DIR/ald-engine.pid).\n"
             "See README.md.\n",
             config_default_dir());
 }
@@ -146,6 +149,7 @@ static void block_signals(sigset_t *set)
     sigaddset(set, SIGINT);
     sigaddset(set, SIGTERM);
     sigaddset(set, SIGHUP);
+    sigaddset(set, SIGUSR1); /* aldctl stop --local */
     pthread_sigmask(SIG_BLOCK, set, NULL);
     signal(SIGPIPE, SIG_IGN);
 }
@@ -168,6 +172,22 @@ static void feed_watchdog(const engine *e, uint64_t watchdog_ns, uint64_t now)
     starving = !alive;
 }
 
+/* SIGUSR1 (aldctl stop --local): abort the running recipe without the
+ * database; the executor closes the valves and records the outcome through
+ * the outbox when the store cannot take it. */
+static void stop_locally(engine *e)
+{
+    char running[64] = "";
+    if (e->exec_ready)
+        executor_process_id(&e->exec, running, sizeof running);
+    if (!running[0]) {
+        log_info("engine", "SIGUSR1 (aldctl stop --local): no recipe is running");
+        return;
+    }
+    log_warning("engine", "SIGUSR1 (aldctl stop --local): aborting process %s", running);
+    executor_stop(&e->exec, LOCAL_STOP_REASON);
+}
+
 static void run_until_signal(engine *e, const sigset_t *set)
 {
     const struct timespec tick = {1, 0};
@@ -186,6 +206,8 @@ static void run_until_signal(engine *e, const sigset_t *set)
         feed_watchdog(e, watchdog_ns, clock_mono_ns());
         if (sig == SIGHUP)
             log_info("engine", "SIGHUP: configuration reload needs a restart; ignoring");
+        if (sig == SIGUSR1)
+            stop_locally(e);
         engine_housekeeping(e, clock_mono_ns());
     }
 }
@@ -215,7 +237,11 @@ static int run(const engine_config *cfg)
         log_error("engine", "cannot start: %s", err);
         rc = EXIT_FAILURE;
     } else {
+        const char *data_dir = cfg->data_dir ? cfg->data_dir : config_default_data_dir();
+        if (local_stop_write_pidfile(data_dir, err, sizeof err) != 0)
+            log_warning("engine", "%s", err);
         run_until_signal(&e, &set);
+        local_stop_remove_pidfile(data_dir);
     }
     uint64_t t0 = clock_mono_ns();
     engine_stop(&e);

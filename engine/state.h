@@ -39,6 +39,14 @@ typedef struct engine_state {
     atomic_uint_fast64_t active_since_mono_ns; /* 0 = not active */
     atomic_int fallback_configured;
     atomic_int fallback_open;
+    /* Owed valves (engine/ports/plc_port.c): bit N-1 set while valve N was
+     * commanded closed and the PLC has not confirmed it OFF (valves 64 and
+     * above share bit 63). Read by /health, /metrics and clear_error. */
+    atomic_uint_fast64_t valves_owed;
+    /* 1 from engine start until the valve guard has commanded every valve
+     * closed and read it back once (it waits while this engine is a
+     * standby, so it never cuts the active engine's pulse short). */
+    atomic_int valves_unchecked;
 
     /* Last errors (ring, guarded by a mutex in state.c: errors are rare). */
     atomic_uint error_seq;

@@ -92,7 +92,49 @@ START_TEST(a_run_that_fails_with_a_valve_open_sends_a_close_write_to_every_valve
     ck_assert_str_eq(rig_query("SELECT status FROM process_executions"), "failed");
     ck_assert_str_eq(rig_query("SELECT status FROM machines"), "error");
     const char *why = rig_query("SELECT error_message FROM recipe_commands WHERE id='start'");
-    ck_assert_msg(strstr(why, "valve 2 did not close"), "%s", why);
+    ck_assert_msg(strstr(why, "valve 2 not confirmed closed"), "%s", why);
+    executor_shutdown(&R.exec);
+}
+END_TEST
+
+/* Owed valves (docs/safety.md): an unconfirmed close is owed, an owed valve
+ * cannot be opened, and a retry that lands clears it. */
+START_TEST(an_unconfirmed_close_is_owed_until_a_retry_lands)
+{
+    rig_up();
+    size_t v3 = rig_valve_tag(3);
+    R.fault->fail_writes(R.plc.inst, v3, CLOSED, 2, ALD_ERR_DISCONNECTED);
+    ck_assert_int_eq(plc_port_close_all_valves(&R.plc, &R.tags), 1);
+    ck_assert_int_eq(plc_port_owed_count(), 1);
+    char names[64];
+    plc_port_owed_names(names, sizeof names);
+    ck_assert_str_eq(names, "valve 3");
+    port_error why;
+    ck_assert_int_eq(plc_port_valve_set(&R.plc, &R.tags, 3, 1, &why), ALD_ERR_CONFLICT);
+    ck_assert_msg(strstr(why.text, "valve 3 is owed closed"), "%s", why.text);
+    ck_assert_int_eq(R.fault->writes_of(R.plc.inst, v3, OPEN), 0);
+    ck_assert_int_eq(plc_port_retry_owed(&R.plc, &R.tags), 1); /* the second failure */
+    ck_assert_int_eq(plc_port_retry_owed(&R.plc, &R.tags), 0); /* this one lands */
+    ck_assert_double_eq(R.fault->value(R.plc.inst, v3), CLOSED);
+    ck_assert_int_eq(plc_port_valve_set(&R.plc, &R.tags, 3, 1, NULL), ALD_OK);
+    executor_shutdown(&R.exec);
+}
+END_TEST
+
+START_TEST(no_recipe_runs_while_a_valve_is_owed)
+{
+    rig_up();
+    size_t v1 = rig_valve_tag(1);
+    R.fault->fail_writes(R.plc.inst, v1, CLOSED, 1, ALD_ERR_DISCONNECTED);
+    ck_assert_int_eq(plc_port_close_all_valves(&R.plc, &R.tags), 1);
+    rig_valve_recipe("r", 1, 20);
+    start_recipe("r");
+    rig_wait_idle();
+    ck_assert_int_eq(R.exec.last_outcome, RUN_FAILED);
+    ck_assert_int_eq(R.fault->writes_of(R.plc.inst, v1, OPEN), 0);
+    const char *why = rig_query("SELECT error_message FROM recipe_commands WHERE id='start'");
+    ck_assert_msg(strstr(why, "valve 1 owed closed"), "%s", why);
+    ck_assert_str_eq(rig_query("SELECT status FROM machines"), "error");
     executor_shutdown(&R.exec);
 }
 END_TEST
@@ -170,6 +212,8 @@ int main(void)
     tcase_add_test(tc, a_close_that_fails_twice_is_retried_and_the_run_completes_closed);
     tcase_add_test(tc, an_aborted_run_sends_a_close_write_to_every_valve);
     tcase_add_test(tc, a_run_that_fails_with_a_valve_open_sends_a_close_write_to_every_valve);
+    tcase_add_test(tc, an_unconfirmed_close_is_owed_until_a_retry_lands);
+    tcase_add_test(tc, no_recipe_runs_while_a_valve_is_owed);
     tcase_add_test(tc, close_all_closes_every_open_valve_including_valve_1);
     tcase_add_test(tc, close_all_goes_on_past_a_failed_close_and_counts_it);
     tcase_add_test(tc, the_recipe_validator_refuses_valve_0);

@@ -2,6 +2,7 @@
  * (see plc_port.h for the locking policy). */
 #include "ports/plc_port.h"
 
+#include <math.h>
 #include <stdio.h>
 
 #include "log.h"
@@ -85,12 +86,74 @@ static ald_status no_such_valve(int valve_number, port_error *err)
     return ALD_ERR_NOT_FOUND;
 }
 
+/* ---- owed valves ----------------------------------------------------------------- */
+
+static uint_fast64_t owed_bit(int valve_number)
+{
+    return (uint_fast64_t)1 << (valve_number > 64 ? 63 : valve_number - 1);
+}
+
+static int is_owed(int valve_number)
+{
+    return (atomic_load(&g_state.valves_owed) & owed_bit(valve_number)) != 0;
+}
+
+static void set_owed(int valve_number, int owed)
+{
+    uint_fast64_t before =
+        owed ? atomic_fetch_or(&g_state.valves_owed, owed_bit(valve_number))
+             : atomic_fetch_and(&g_state.valves_owed, ~owed_bit(valve_number));
+    int was = (before & owed_bit(valve_number)) != 0;
+    if (owed && !was)
+        log_error("safety", "valve %d is OWED closed: commanded closed, not confirmed OFF; "
+                  "the engine keeps closing it until the PLC confirms", valve_number);
+    else if (!owed && was)
+        log_info("safety", "valve %d confirmed closed by the PLC: no longer owed",
+                 valve_number);
+}
+
+static ald_status refuse_owed(int valve_number, port_error *err)
+{
+    if (err)
+        snprintf(err->text, sizeof err->text,
+                 "valve %d is owed closed (its close was not confirmed by the PLC); it "
+                 "cannot be opened until the PLC reads it OFF", valve_number);
+    return ALD_ERR_CONFLICT;
+}
+
+int plc_port_owed_count(void)
+{
+    uint_fast64_t m = atomic_load(&g_state.valves_owed);
+    int n = 0;
+    for (; m; m &= m - 1)
+        n++;
+    return n;
+}
+
+void plc_port_owed_names(char *buf, size_t len)
+{
+    uint_fast64_t m = atomic_load(&g_state.valves_owed);
+    size_t used = 0;
+    buf[0] = '\0';
+    for (int bit = 0; bit < 64 && used < len; bit++) {
+        if (!(m & ((uint_fast64_t)1 << bit)))
+            continue;
+        int n = snprintf(buf + used, len - used, "%svalve %d%s", used ? ", " : "", bit + 1,
+                         bit == 63 ? " (or above)" : "");
+        used += n > 0 ? (size_t)n : 0;
+    }
+}
+
+/* ---- valve writes ------------------------------------------------------------------ */
+
 ald_status plc_port_valve_set(plugin_instance *plc, const tagmap *tags, int valve_number,
                               int open, port_error *err)
 {
     size_t tag = valve_tag(tags, valve_number);
     if (tag == SIZE_MAX)
         return no_such_valve(valve_number, err);
+    if (open && is_owed(valve_number))
+        return refuse_owed(valve_number, err);
     return control_write(plc, tag, open ? 1.0 : 0.0, err);
 }
 
@@ -102,26 +165,73 @@ ald_status plc_port_pulse(plugin_instance *plc, const tagmap *tags, int valve_nu
         return no_such_valve(valve_number, err);
     if (!plc_ops(plc)->pulse)
         return plugin_call_unsupported(plc, "pulse", err);
+    if (is_owed(valve_number))
+        return refuse_owed(valve_number, err);
     pthread_mutex_lock(&plc->control_lock);
     return control_done(plc, plc_ops(plc)->pulse(plc->inst, tag, duration_ms), err);
 }
 
-int plc_port_close_all_valves(plugin_instance *plc, const tagmap *tags)
+/* Write OFF, then read the valve back: only a read OFF confirms the close. */
+static ald_status write_and_confirm_off(plugin_instance *plc, size_t tag, port_error *err)
 {
-    int failed = 0;
+    ald_status st = control_write(plc, tag, 0.0, err);
+    if (st != ALD_OK || !plc_port_can_read_tags(plc))
+        return st; /* without single-tag reads a successful write is all we know */
+    double state = NAN;
+    st = plc_port_read_tag(plc, tag, &state, err);
+    if (st == ALD_OK && state != 0.0) {
+        snprintf(err->text, sizeof err->text, "read back %g after the close, not 0", state);
+        st = ALD_ERR_PROTOCOL;
+    }
+    return st;
+}
+
+ald_status plc_port_close_valve(plugin_instance *plc, const tagmap *tags, int valve_number,
+                                port_error *err)
+{
+    size_t tag = valve_tag(tags, valve_number);
+    if (tag == SIZE_MAX)
+        return no_such_valve(valve_number, err);
+    port_error local;
+    port_error *why = err ? err : &local;
+    ald_status st = write_and_confirm_off(plc, tag, why);
+    set_owed(valve_number, st != ALD_OK);
+    return st;
+}
+
+/* Close the valves of the map, all of them or only the owed ones.
+ * Returns how many are not confirmed OFF. */
+static int close_valves(plugin_instance *plc, const tagmap *tags, int only_owed)
+{
+    int unconfirmed = 0;
     for (size_t i = 0; i < tags->param_count; i++) {
         const tag_param *p = &tags->params[i];
         if (p->valve_number <= 0 || p->write_tag == SIZE_MAX)
             continue;
+        if (only_owed && !is_owed(p->valve_number))
+            continue;
         port_error why;
-        ald_status st = control_write(plc, p->write_tag, 0.0, &why);
+        ald_status st = plc_port_close_valve(plc, tags, p->valve_number, &why);
         if (st != ALD_OK) {
-            failed++;
-            log_error("safety", "could not close valve %d: %s: %s", p->valve_number,
-                      ald_status_name(st), why.text);
+            unconfirmed++;
+            if (!only_owed) /* the retry path would log every 250 ms */
+                log_error("safety", "could not confirm valve %d closed: %s: %s",
+                          p->valve_number, ald_status_name(st), why.text);
         }
     }
-    return failed;
+    return unconfirmed;
+}
+
+int plc_port_close_all_valves(plugin_instance *plc, const tagmap *tags)
+{
+    return close_valves(plc, tags, 0);
+}
+
+int plc_port_retry_owed(plugin_instance *plc, const tagmap *tags)
+{
+    if (atomic_load(&g_state.valves_owed))
+        close_valves(plc, tags, 1);
+    return plc_port_owed_count();
 }
 
 ald_status plc_port_write_setpoint(plugin_instance *plc, size_t write_tag, double value,

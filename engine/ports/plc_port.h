@@ -44,7 +44,9 @@ int plc_port_can_read_tags(const plugin_instance *plc);
 ald_status plc_port_read_tag(plugin_instance *plc, size_t tag, double *value,
                              port_error *err);
 
-/* Open (1) or close (0) valve N. ALD_ERR_NOT_FOUND: no such valve. */
+/* Open (1) or close (0) valve N. ALD_ERR_NOT_FOUND: no such valve;
+ * ALD_ERR_CONFLICT: opening a valve that is owed closed. A plain write: a
+ * close that must be confirmed is plc_port_close_valve. */
 ald_status plc_port_valve_set(plugin_instance *plc, const tagmap *tags, int valve_number,
                               int open, port_error *err);
 /* Open valve N with the PLC's own timer closing it after duration_ms.
@@ -52,9 +54,26 @@ ald_status plc_port_valve_set(plugin_instance *plc, const tagmap *tags, int valv
  * caller then opens with plc_port_valve_set and closes at its deadline. */
 ald_status plc_port_pulse(plugin_instance *plc, const tagmap *tags, int valve_number,
                           uint32_t duration_ms, port_error *err);
-/* Command every valve of the map closed (best effort, each failure logged).
- * Returns how many close writes failed. */
+/* OWED VALVES (docs/safety.md, "Owed valves"): every close goes through
+ * plc_port_close_valve, which writes OFF and reads the valve back. A close
+ * whose write fails or whose read-back is not OFF marks the valve *owed*
+ * (g_state.valves_owed); a confirmed OFF clears it. An owed valve cannot be
+ * opened (plc_port_valve_set/plc_port_pulse refuse with ALD_ERR_CONFLICT);
+ * plc_port_retry_owed re-commands owed valves closed until confirmed. */
+
+/* Close valve N and confirm it: ALD_OK only when the PLC reads it OFF (or,
+ * for a plugin that cannot read single tags, when the write succeeded). */
+ald_status plc_port_close_valve(plugin_instance *plc, const tagmap *tags, int valve_number,
+                                port_error *err);
+/* Command every valve of the map closed and confirm each (each failure
+ * logged; unconfirmed valves are owed). Returns how many are not confirmed. */
 int plc_port_close_all_valves(plugin_instance *plc, const tagmap *tags);
+/* One more close of every owed valve. Returns how many are still owed. */
+int plc_port_retry_owed(plugin_instance *plc, const tagmap *tags);
+/* How many valves are owed now (bits of g_state.valves_owed). */
+int plc_port_owed_count(void);
+/* "valve 1, valve 3" for the owed valves ("" when none). */
+void plc_port_owed_names(char *buf, size_t len);
 
 /* Write value to the tag and read it back (one attempt; the caller retries
  * and compares). Without single-tag reads the write is trusted: *readback

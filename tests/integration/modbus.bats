@@ -161,9 +161,11 @@ setup() {
     export ALD_DATA_DIR=$BATS_TEST_TMPDIR/data
     SIM_PID=
     ENGINE_PID=
+    PROXY_PID=
 }
 
 teardown() {
+    [ -n "${PROXY_PID:-}" ] && kill_proxy
     # A stopped server must run again to take its SIGTERM.
     [ -n "${SIM_PID:-}" ] && kill -CONT "$SIM_PID" 2>/dev/null
     if [ -n "${ENGINE_PID:-}" ] && ! exited "$ENGINE_PID"; then
@@ -434,4 +436,99 @@ start_pulse_recipe() {
     [ "$(db "SELECT count(*) FROM parameter_value_history;")" -eq "$rows" ]
     # the logger kept cycling: it is the storing that stopped
     [ "$(echo "$body" | jq -r .services.data_collection.status)" = running ]
+}
+
+# ---- owed valves: the PLC link lost during a pulse (docs/safety.md) ---------
+
+# start_proxy LISTEN TARGET: a TCP proxy (socat, one child per connection)
+# from loopback port LISTEN to TARGET. Sets PROXY_PID.
+start_proxy() {
+    socat "TCP-LISTEN:$1,bind=127.0.0.1,reuseaddr,fork" "TCP:127.0.0.1:$2" 3>&- &
+    PROXY_PID=$!
+    eventually 50 bash -c "exec 9<>/dev/tcp/127.0.0.1/$1"
+}
+
+# Cut the link: the proxy and every connection it carries.
+kill_proxy() {
+    local kids
+    kids=$(pgrep -P "$PROXY_PID" || true)
+    kill -KILL "$PROXY_PID" $kids 2>/dev/null || true
+    wait "$PROXY_PID" 2>/dev/null || true
+    PROXY_PID=
+}
+
+sql_is() { [ "$(db "$1")" = "$2" ]; }
+
+owed_is() { [ "$(metric ald_valves_owed)" = "$1" ]; }
+
+# command ID TYPE: queue a recipe command for the machine.
+queue_command() {
+    db "INSERT INTO recipe_commands (id, type, parameters, status, machine_id)
+        VALUES ('$1', '$2', '{}', 'pending', 'e3e6e280-0000-4000-8000-000000000001');"
+}
+
+# pulse_through_proxy RECIPE MS: ald-plcsim, a proxy to it, the engine through
+# the proxy, and a valve-1 pulse of MS started and open at the server. Sets
+# SIM (the server's port) and PROXY (the proxy's).
+pulse_through_proxy() {
+    start_plcsim "$(free_port)"
+    SIM=$SIM_PORT
+    PROXY=$(free_port)
+    start_proxy "$PROXY" "$SIM"
+    SIM_PORT=$PROXY start_modbus_engine
+    eventually 100 plc_connected
+    start_pulse_recipe "$1" "$2"
+    eventually 100 grep -q "valve coil:0 opened" "$BATS_TEST_TMPDIR/plcsim.log"
+}
+
+@test "PLC link lost mid-pulse: the valve is owed, kept in error, and closed once the link returns" {
+    local log=$BATS_TEST_TMPDIR/plcsim.log r=70707070-0000-4000-8000-000000000001
+    pulse_through_proxy "$r" 5000
+    sleep 1
+    kill_proxy
+    # the pulse ends with the link down: the run fails, valve 1 is owed, and
+    # so is every other valve: the failed run's close-all could confirm none
+    eventually 200 sql_is "SELECT status FROM process_executions WHERE recipe_id = '$r'" failed
+    eventually 50 owed_is 6
+    run curl -s --max-time 2 "http://127.0.0.1:$PORT/health"
+    echo "$output"
+    [[ "$output" == *'"status": "degraded"'* || "$output" == *'"status":"degraded"'* ]]
+    [[ "$output" == *"valve 1, "*" owed closed"* ]]
+    [ "$(db "SELECT status FROM machines WHERE id = 'e3e6e280-0000-4000-8000-000000000001'")" = error ]
+    ! grep -q "valve coil:0 closed" "$log" # still ON at the PLC: the outage is real
+    queue_command owed-clear-1 clear_error
+    eventually 100 sql_is "SELECT status FROM recipe_commands WHERE id = 'owed-clear-1'" error
+    run db "SELECT error_message FROM recipe_commands WHERE id = 'owed-clear-1'"
+    echo "$output"
+    [[ "$output" == *"valve 1, "*" owed closed"* ]]
+    [ "$(db "SELECT status FROM machines WHERE id = 'e3e6e280-0000-4000-8000-000000000001'")" = error ]
+
+    sleep 3 # the link stays down 5 s in all
+    local back
+    back=$(date +%s.%N)
+    start_proxy "$PROXY" "$SIM"
+    eventually 200 grep -q "valve coil:0 closed" "$log"
+    echo "coil 0 closed $(awk -v a="$back" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }') s after the link returned" >&3
+    eventually 50 owed_is 0
+    grep -q "valve 1 confirmed closed by the PLC" "$BATS_TEST_TMPDIR/engine.log"
+    queue_command owed-clear-2 clear_error
+    eventually 100 sql_is "SELECT status FROM recipe_commands WHERE id = 'owed-clear-2'" completed
+    [ "$(db "SELECT status FROM machines WHERE id = 'e3e6e280-0000-4000-8000-000000000001'")" = idle ]
+}
+
+@test "SIGTERM with the link down names the owed valves; the next engine closes the coil at start" {
+    local log=$BATS_TEST_TMPDIR/plcsim.log r=71717171-0000-4000-8000-000000000001
+    pulse_through_proxy "$r" 60000
+    kill_proxy
+    kill -TERM "$ENGINE_PID"
+    wait_exit "$ENGINE_PID" 30
+    ENGINE_PID=
+    grep "exiting with valves still owed closed" "$BATS_TEST_TMPDIR/engine.log"
+    grep -q "exiting with valves still owed closed: valve 1, " "$BATS_TEST_TMPDIR/engine.log"
+    ! grep -q "valve coil:0 closed" "$log" # left ON: nothing else would close it
+    # a new engine, the link back: every valve is closed and confirmed at start
+    start_proxy "$PROXY" "$SIM"
+    SIM_PORT=$PROXY start_modbus_engine
+    eventually 100 grep -q "valve coil:0 closed" "$log"
+    eventually 50 owed_is 0
 }

@@ -197,6 +197,52 @@ wait_drained() {
     assert_complete_history
 }
 
+# aldctl with the engine's environment (store, data dir).
+aldctl_here() {
+    SUPABASE_URL=$FIXTURE_URL SUPABASE_KEY=test-key ALD_DATA_DIR=$WORK/data timeout 60 \
+        "$ALD_TOP_BUILDDIR/aldctl" "$@" --config "$ALD_TOP_SRCDIR/conf.d" 3>&-
+}
+
+@test "aldctl stop --local stops a long run while the database is down; the abort is recorded when it is back" {
+    local demo=b0000000-0000-4000-8000-000000000001 valve1=a0000000-0000-4000-8000-000000000101
+    sql "INSERT INTO recipe_commands (type, parameters, status, machine_id) VALUES ('start_recipe', '{\"recipe_id\": \"$demo\"}', 'pending', '$MACHINE')"
+    for _ in $(seq 150); do
+        [ "$(metric ald_recipe_running)" = 1 ] && break
+        sleep 0.1
+    done
+    [ "$(metric ald_recipe_running)" = 1 ]
+    pkill -f "server.py --port $FIXTURE_PORT"
+    # the database route cannot take the stop
+    run aldctl_here stop
+    echo "$output"
+    [ "$status" -ne 0 ]
+    [ "$(metric ald_recipe_running)" = 1 ] # the 400 s recipe goes on
+    run aldctl_here stop --local
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [[ "$output" == *"stop signalled to ald-engine (pid $(cat "$WORK/engine.pid"))"* ]]
+    for _ in $(seq 300); do
+        [ "$(metric ald_recipe_running)" = 0 ] && break
+        sleep 0.1
+    done
+    [ "$(metric ald_recipe_running)" = 0 ]
+    grep -q "aborted: stopped on the host (aldctl stop --local); all valves commanded closed$" "$WORK/engine.log"
+    [ "$(metric ald_valves_owed)" = 0 ] # every valve read back OFF from the simulator
+    [ "$(sql "SELECT status FROM process_executions WHERE recipe_id = '$demo'")" = running ]
+    start_fixture
+    wait_drained
+    wait_sql "SELECT status FROM process_executions WHERE recipe_id = '$demo'" aborted 30
+    wait_sql "SELECT error_message FROM process_executions WHERE recipe_id = '$demo'" "stopped on the host (aldctl stop --local)" 30
+    wait_sql "SELECT status FROM machines WHERE id = '$MACHINE'" idle 30
+    # the valve's own reading, logged after the stop, is closed
+    wait_sql "SELECT value FROM parameter_value_history WHERE parameter_id = '$valve1' ORDER BY timestamp DESC LIMIT 1" 0 30
+    # a stale or missing pid file is refused, naming the file
+    run env ALD_DATA_DIR="$WORK/nowhere" "$ALD_TOP_BUILDDIR/aldctl" stop --local --config "$ALD_TOP_SRCDIR/conf.d"
+    echo "$output"
+    [ "$status" -eq 1 ]
+    [[ "$output" == *"no engine pid in $WORK/nowhere/ald-engine.pid"* ]]
+}
+
 @test "the key never appears in the engine's log or metrics" {
     ! grep -q "test-key" "$WORK/engine.log"
     ! curl -s "http://127.0.0.1:$ENGINE_PORT/metrics" | grep -q "test-key"
