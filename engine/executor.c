@@ -18,7 +18,7 @@
 #include "state.h"
 
 static ald_metric *m_started, *m_completed, *m_failed, *m_aborted, *m_running, *m_duration,
-    *m_expected, *m_pulse_error, *m_steps;
+    *m_expected, *m_pulse_error, *m_steps, *m_progress_dropped;
 
 static void register_metrics(void)
 {
@@ -39,6 +39,9 @@ static void register_metrics(void)
         "Commanded valve pulse length minus nominal, as timed by the engine", NULL,
         pulse_buckets, sizeof pulse_buckets / sizeof pulse_buckets[0]);
     m_steps = metrics_counter("ald_recipe_steps_total", "Recipe steps executed", NULL);
+    m_progress_dropped = metrics_counter(
+        "ald_progress_dropped_total",
+        "Step transitions not written because the store lagged a full queue behind", NULL);
 }
 
 /* ---- cancellable waits ------------------------------------------------------ */
@@ -73,64 +76,93 @@ static void copy_str(char *dst, size_t len, const char *src)
     snprintf(dst, len, "%s", src ? src : "");
 }
 
-/* Hand the current state to the publisher; never waits for storage. */
+/* Queue the current state for the publisher; never waits for storage. When
+ * the ring is full the oldest queued transition is dropped and counted: the
+ * run never blocks on the store. */
 static void publish(executor *x)
 {
     pthread_mutex_lock(&x->pub_lock);
-    progress_slot *p = &x->pending;
+    if (x->q_count == PROGRESS_QUEUE_LEN) {
+        x->q_head = (x->q_head + 1) % PROGRESS_QUEUE_LEN;
+        x->q_count--;
+        x->pub_dropped++;
+        metrics_add(m_progress_dropped, 1);
+    }
+    progress_slot *p = &x->queue[(x->q_head + x->q_count) % PROGRESS_QUEUE_LEN];
+    x->q_count++;
     p->st = x->st;
     copy_str(p->execution_id, sizeof p->execution_id, x->st.execution_id);
     copy_str(p->step_type, sizeof p->step_type, x->st.current_step_type);
     copy_str(p->step_name, sizeof p->step_name, x->st.current_step_name);
     copy_str(p->parameter_id, sizeof p->parameter_id, x->st.current_parameter_id);
     p->st.last_updated_ms = clock_realtime_ms();
-    p->dirty = 1;
     pthread_cond_signal(&x->pub_wake);
     pthread_mutex_unlock(&x->pub_lock);
 }
 
-static void write_state(executor *x, progress_slot *s)
+/* 1 when written (or the store keeps no progress), 0 when refused. */
+static int write_state(executor *x, progress_slot *s)
 {
     s->st.execution_id = s->execution_id;
     s->st.current_step_type = s->step_type;
     s->st.current_step_name = s->step_name;
     s->st.current_parameter_id = s->parameter_id[0] ? s->parameter_id : NULL;
     if (!storage_port_has(x->storage, STORAGE_PROGRESS))
-        return;
+        return 1;
     port_error err;
-    if (storage_port_update_progress(x->storage, &s->st, &err) != ALD_OK)
-        log_debug("executor", "progress not written: %s", err.text);
+    if (storage_port_update_progress(x->storage, &s->st, &err) == ALD_OK)
+        return 1;
+    log_debug("executor", "progress not written: %s", err.text);
+    return 0;
 }
 
+/* Take the oldest queued transition into *out; 0 when none. pub_lock held. */
+static int pop_transition(executor *x, progress_slot *out)
+{
+    if (x->q_count == 0)
+        return 0;
+    *out = x->queue[x->q_head];
+    x->q_head = (x->q_head + 1) % PROGRESS_QUEUE_LEN;
+    x->q_count--;
+    return 1;
+}
+
+/* Writes every queued transition in order; pub_writing is set while one is
+ * on its way and pub_failing after a write the store refused. */
 static void *publisher_main(void *arg)
 {
     executor *x = arg;
     progress_slot local;
     pthread_mutex_lock(&x->pub_lock);
     for (;;) {
-        while (!x->pending.dirty && !x->pub_quit)
+        while (x->q_count == 0 && !x->pub_quit)
             pthread_cond_wait(&x->pub_wake, &x->pub_lock);
-        if (!x->pending.dirty && x->pub_quit)
-            break;
-        local = x->pending;
-        x->pending.dirty = 0;
+        if (!pop_transition(x, &local))
+            break; /* quit, and nothing left */
+        x->pub_writing = 1;
         pthread_mutex_unlock(&x->pub_lock);
-        write_state(x, &local);
+        int ok = write_state(x, &local);
         pthread_mutex_lock(&x->pub_lock);
+        x->pub_writing = 0;
+        x->pub_failing = !ok;
+        pthread_cond_broadcast(&x->pub_idle);
     }
     pthread_mutex_unlock(&x->pub_lock);
     return NULL;
 }
 
-/* Write the latest state now, on the calling thread (end of a run). */
+/* End of a run: queue the final state and wait until the store has every
+ * step and the end marker, so they land before the process is marked
+ * finished. A store that refuses writes is not waited for: the publisher
+ * keeps the rest, in order, and the end of the run goes on (valves are
+ * already closed; the outcome has the outbox). */
 static void publish_now(executor *x)
 {
     publish(x);
     pthread_mutex_lock(&x->pub_lock);
-    progress_slot local = x->pending;
-    x->pending.dirty = 0;
+    while (x->pub_started && !x->pub_failing && (x->q_count > 0 || x->pub_writing))
+        pthread_cond_wait(&x->pub_idle, &x->pub_lock);
     pthread_mutex_unlock(&x->pub_lock);
-    write_state(x, &local);
 }
 
 /* ---- steps ------------------------------------------------------------------------- */
@@ -157,6 +189,23 @@ static void enter_step(executor *x, const recipe_step *s)
     x->st.current_parameter_id = s->parameter_id;
     x->st.current_parameter_value =
         s->kind == STEP_SET_PARAMETER || s->kind == STEP_WAIT ? s->target_value : NAN;
+    publish(x);
+}
+
+/* A loop's own state at the start of each iteration, as the Python system
+ * wrote it (src/step_flow/loop_step.py): type "loop", the loop's name, count
+ * and iteration; the step counters are those of the last leaf step. */
+static void enter_loop_iteration(executor *x, const recipe_step *s, int64_t iteration)
+{
+    x->st.current_step_type = recipe_step_kind_name(s->kind);
+    x->st.current_step_name = s->name;
+    x->st.current_valve_number = -1;
+    x->st.current_valve_duration_ms = -1;
+    x->st.current_purge_duration_ms = -1;
+    x->st.current_parameter_id = NULL;
+    x->st.current_parameter_value = NAN;
+    x->st.current_loop_count = s->iterations;
+    x->st.current_loop_iteration = iteration;
     publish(x);
 }
 
@@ -278,8 +327,7 @@ static run_outcome run_loop(executor *x, const recipe_step *s, int top_level)
     int64_t outer_count = x->st.current_loop_count, outer_iter = x->st.current_loop_iteration;
     run_outcome r = RUN_COMPLETED;
     for (int64_t i = 1; i <= s->iterations && r == RUN_COMPLETED; i++) {
-        x->st.current_loop_count = s->iterations;
-        x->st.current_loop_iteration = i;
+        enter_loop_iteration(x, s, i);
         r = run_steps(x, s->children, s->child_count, 0);
         if (r == RUN_COMPLETED && top_level)
             x->st.progress_completed_cycles++;
@@ -354,10 +402,15 @@ static void finish_run(executor *x, run_outcome r)
                     x->process_id, r == RUN_FAILED ? "failed" : "aborted", reason,
                     failed_closes ? " (SOME CLOSE WRITES FAILED)" : "");
     }
+    /* End markers as the Python system wrote them (executor.py complete_recipe,
+     * handle_recipe_error: "Error: " and the first 100 characters of the
+     * message); a stop, which Python never marked, is "Recipe Aborted". */
+    char marker[128];
+    snprintf(marker, sizeof marker, "Error: %.100s", reason);
     x->st.current_step_type = r == RUN_COMPLETED ? "completed" : "error";
     x->st.current_step_name = r == RUN_COMPLETED ? "Recipe Completed"
                               : r == RUN_ABORTED ? "Recipe Aborted"
-                                                 : "Recipe Failed";
+                                                 : marker;
     x->st.current_parameter_id = NULL;
     publish_now(x);
     record_outcome(x, r, reason);
@@ -430,8 +483,7 @@ static void *run_main(void *arg)
     apply_rt_priority();
     x->run_started_mono = clock_mono_ns();
     x->sched_ns = x->run_started_mono;
-    begin_state(x);
-    publish(x);
+    begin_state(x); /* not written: create_process stored the start row */
     if (x->writer)
         writer_set_process(x->writer, x->process_id);
     metrics_add(m_started, 1);
@@ -479,6 +531,7 @@ int executor_init(executor *x, plugin_instance *plc, plugin_instance *storage,
     pthread_cond_init(&x->wake, &attr);
     pthread_condattr_destroy(&attr);
     pthread_cond_init(&x->pub_wake, NULL);
+    pthread_cond_init(&x->pub_idle, NULL);
     register_metrics();
     metrics_add_collector(collect_duration, x);
     if (pthread_create(&x->pub_thread, NULL, publisher_main, x) != 0)

@@ -12,7 +12,12 @@
  * (aborted / failed), then the machine (idle / error), then the start command.
  *
  * Progress: process_execution_state goes to storage on a separate publisher
- * thread, latest state wins, so a step costs microseconds, not round trips.
+ * thread, so a step costs microseconds, not round trips. Every step
+ * transition is queued (a bounded ring, in order), so each step reaches the
+ * store and its step_execution_history row, as the Python system's
+ * synchronous writes did; when the store lags by PROGRESS_QUEUE_LEN
+ * transitions the oldest queued one is dropped and counted
+ * (ald_progress_dropped_total), never blocking the run.
  */
 #ifndef ALD_ENGINE_EXECUTOR_H
 #define ALD_ENGINE_EXECUTOR_H
@@ -37,8 +42,10 @@ typedef struct progress_slot {
     char step_type[32];
     char step_name[128];
     char parameter_id[64];
-    int dirty;
 } progress_slot;
+
+/* Step transitions waiting for the store; a ring buffer. */
+#define PROGRESS_QUEUE_LEN 128
 
 typedef struct executor {
     plugin_instance *plc;
@@ -68,8 +75,13 @@ typedef struct executor {
 
     /* progress publisher */
     pthread_mutex_t pub_lock;
-    pthread_cond_t pub_wake;
-    progress_slot pending;
+    pthread_cond_t pub_wake; /* a transition was queued, or quit */
+    pthread_cond_t pub_idle; /* a write ended */
+    int pub_writing;         /* a transition is on its way to the store */
+    int pub_failing;         /* the last write was refused */
+    progress_slot queue[PROGRESS_QUEUE_LEN];
+    size_t q_head, q_count; /* oldest queued transition, how many */
+    uint64_t pub_dropped;   /* transitions dropped because the ring was full */
     int pub_quit;
     pthread_t pub_thread;
     int pub_started;
