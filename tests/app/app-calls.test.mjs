@@ -507,23 +507,14 @@ for (const db of DATABASES) {
       // rows that start in the same millisecond tie on started_at: order by step_number
       const rows = data.sort((a, b) => a.step_number - b.step_number || a.started_at.localeCompare(b.started_at));
       const names = rows.map((h) => `${h.step_type}:${h.step_name}`);
-      // The engine's "starting" state and no row for the loop itself are engine-core
-      // differences from Python (docs/supabase.md, "Python semantics: status").
-      // The engine writes progress asynchronously, latest state wins: a state
-      // (its "starting" one, a short step) may be overtaken before it lands, so
-      // the rows are those states that landed, in order (an engine-core
-      // difference, docs/supabase.md "Python semantics: status").
-      const expected = ['starting:Site Al2O3', 'set parameter:Set flow',
-        'valve:TMA pulse', 'purge:Purge', 'valve:TMA pulse', 'purge:Purge',
-        'valve:TMA pulse', 'purge:Purge', 'completed:Recipe Completed'];
-      let at = 0;
-      for (const n of names) {
-        while (at < expected.length && expected[at] !== n) at++;
-        assert.ok(at < expected.length, `history out of order or unknown: ${JSON.stringify(names)}`);
-        at++;
-      }
-      assert.equal(names.at(-1), 'completed:Recipe Completed');
-      assert.ok(names.length >= 4, JSON.stringify(names));
+      // As the Python system recorded it: every step in order (the engine queues
+      // each transition, none is overtaken), a row for the loop at each
+      // iteration (src/step_flow/loop_step.py), no state before the first step.
+      assert.deepEqual(names, ['set parameter:Set flow',
+        'loop:ALD cycle', 'valve:TMA pulse', 'purge:Purge',
+        'loop:ALD cycle', 'valve:TMA pulse', 'purge:Purge',
+        'loop:ALD cycle', 'valve:TMA pulse', 'purge:Purge',
+        'completed:Recipe Completed'], JSON.stringify(rows));
       assert.ok(data.every((h) => h.ended_at), 'the end of the run closes every row');
     });
 
