@@ -396,11 +396,13 @@ static void record_outcome(executor *x, run_outcome r, const char *reason)
 static void finish_run(executor *x, run_outcome r)
 {
     const char *reason = r == RUN_FAILED ? x->failure : r == RUN_ABORTED ? x->stop_reason : "";
+    atomic_store(&x->valves_owed, 0);
     if (r != RUN_COMPLETED) {
         int failed_closes = plc_port_close_all_valves(x->plc, x->tags); /* safety first */
         log_warning("executor", "process %s %s: %s; all valves commanded closed%s",
                     x->process_id, r == RUN_FAILED ? "failed" : "aborted", reason,
                     failed_closes ? " (SOME CLOSE WRITES FAILED)" : "");
+        atomic_store(&x->valves_owed, failed_closes); /* a start must not clear this error */
     }
     /* End markers as the Python system wrote them (executor.py complete_recipe,
      * handle_recipe_error: "Error: " and the first 100 characters of the
@@ -468,6 +470,35 @@ static void apply_rt_priority(void)
                     priority, strerror(rc));
 }
 
+static atomic_int start_clears_error = 1;
+
+void executor_set_start_clears_error(int on)
+{
+    atomic_store(&start_clears_error, on != 0);
+}
+
+int executor_start_over_error(executor *x, char *err, size_t len)
+{
+    if (!atomic_load(&start_clears_error)) {
+        snprintf(err, len, "machine is in error; clear it first (command clear_error)");
+        return -1;
+    }
+    int owed = atomic_load(&x->valves_owed);
+    if (owed < 0) { /* this engine did not end the run in error: it cannot vouch */
+        snprintf(err, len, "machine is in error from before this engine ran a recipe; "
+                 "clear it first (command clear_error)");
+        return -1;
+    }
+    if (owed > 0) { /* safety: never start over a valve that may still be open */
+        snprintf(err, len, "machine is in error and the last run could not close %d valve "
+                 "output(s): check the valves, then send clear_error", owed);
+        return -1;
+    }
+    log_warning("executor", "the machine is in error; this start clears it, as the Python "
+                "recipe service did (ALD_START_CLEARS_ERROR=0 requires clear_error)");
+    return 0;
+}
+
 int executor_is_alive(const executor *x, uint64_t now_ns, uint64_t grace_ns)
 {
     if (!atomic_load(&x->busy))
@@ -523,6 +554,7 @@ int executor_init(executor *x, plugin_instance *plc, plugin_instance *storage,
     x->tags = tags;
     x->writer = writer;
     x->machine_id = machine_id;
+    atomic_store(&x->valves_owed, -1); /* unknown until a run of ours ends */
     pthread_mutex_init(&x->lock, NULL);
     pthread_mutex_init(&x->pub_lock, NULL);
     pthread_condattr_t attr;

@@ -86,11 +86,25 @@ typedef struct executor {
     pthread_t pub_thread;
     int pub_started;
 
+    atomic_int valves_owed;   /* closes the last run's close-all could not land; -1: no run
+                               * of this engine has ended yet */
     run_outcome last_outcome; /* for tests */
 } executor;
 
 /* SCHED_FIFO priority (1..99) for every run thread started later; 0 = off. */
 void executor_set_rt_priority(int priority);
+
+/* Whether a start_recipe may clear a machine's error (default 1): the Python
+ * system's recipe service (simple_recipe_service.py) started a recipe on a
+ * machine in error, and the operator app cannot send clear_error. 0 = only
+ * clear_error / reset does. Set once at start-up (ALD_START_CLEARS_ERROR). */
+void executor_set_start_clears_error(int on);
+
+/* Called by a start on a machine in `error`: 0 when the start may clear it,
+ * else -1 with why in err: the setting is off; or no run of this engine has
+ * ended (an error left by a crash or another engine: the valves are not
+ * vouched for); or the last run could not close every valve. */
+int executor_start_over_error(executor *x, char *err, size_t len);
 
 /* 1 unless a run is in progress and its thread is more than grace_ns past its
  * next deadline (stuck in a call). For the systemd watchdog. Any thread. */
