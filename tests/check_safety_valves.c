@@ -97,19 +97,25 @@ START_TEST(a_run_that_fails_with_a_valve_open_sends_a_close_write_to_every_valve
 }
 END_TEST
 
+/* Run a valve-2 pulse whose first `failed_closes` close writes fail: the run
+ * fails (3 or more: the pulse's own close attempts all fail). */
+static void fail_a_run(unsigned failed_closes)
+{
+    R.fault->fail_writes(R.plc.inst, rig_valve_tag(2), CLOSED, failed_closes, ALD_ERR_TIMEOUT);
+    rig_valve_recipe("r", 2, 20);
+    start_recipe("r");
+    rig_wait_idle();
+    ck_assert_int_eq(R.exec.last_outcome, RUN_FAILED);
+    ck_assert_str_eq(rig_query("SELECT status FROM machines"), "error");
+}
+
 /* After a failed run whose close-all landed, the app's next start clears the
  * machine's error and runs (the Python recipe service started over an error;
  * the app cannot send clear_error). With the setting off it is refused. */
 START_TEST(a_start_clears_the_error_of_a_failed_run_whose_valves_closed)
 {
     rig_up();
-    size_t v2 = rig_valve_tag(2);
-    R.fault->fail_writes(R.plc.inst, v2, CLOSED, 3, ALD_ERR_TIMEOUT);
-    rig_valve_recipe("r", 2, 20);
-    start_recipe("r");
-    rig_wait_idle();
-    ck_assert_int_eq(R.exec.last_outcome, RUN_FAILED);
-    ck_assert_str_eq(rig_query("SELECT status FROM machines"), "error");
+    fail_a_run(3);
     executor_set_start_clears_error(0);
     rig_command("again", "start_recipe", "{\"recipe_id\": \"r\"}");
     ck_assert_int_eq(commands_poll_once(&R.cp), 1);
@@ -132,13 +138,7 @@ END_TEST
 START_TEST(a_start_never_clears_the_error_of_a_run_that_left_a_valve_unclosed)
 {
     rig_up();
-    size_t v2 = rig_valve_tag(2);
-    R.fault->fail_writes(R.plc.inst, v2, CLOSED, 4, ALD_ERR_TIMEOUT); /* the close-all's too */
-    rig_valve_recipe("r", 2, 20);
-    start_recipe("r");
-    rig_wait_idle();
-    ck_assert_int_eq(R.exec.last_outcome, RUN_FAILED);
-    ck_assert_str_eq(rig_query("SELECT status FROM machines"), "error");
+    fail_a_run(4); /* the close-all's close fails too */
     size_t writes = R.fault->write_count(R.plc.inst);
     rig_command("retry", "start_recipe", "{\"recipe_id\": \"r\"}");
     ck_assert_int_eq(commands_poll_once(&R.cp), 1);
