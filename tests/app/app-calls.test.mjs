@@ -518,6 +518,30 @@ for (const db of DATABASES) {
       assert.ok(data.every((h) => h.ended_at), 'the end of the run closes every row');
     });
 
+    test('process_execution_state at the end: the fields as Python wrote them', async () => {
+      const run = sql(db, `SELECT id FROM process_executions WHERE machine_id = '${MACHINE}'
+                           AND id <> '51730000-0000-4000-8000-000000000042'
+                           ORDER BY start_time DESC LIMIT 1`);
+      const { data, error } = await client(db).from('process_execution_state')
+        .select('current_step_index, current_step_type, current_step_name, total_overall_steps, '
+                + 'current_loop_count, current_loop_iteration, progress')
+        .eq('execution_id', run).maybeSingle();
+      assert.equal(error, null, JSON.stringify(error));
+      // executor.py: the index of the last top-level step (the loop), complete_recipe's
+      // marker; totals of a one-level loop: 1 step + 2 children x 3 = 7, 3 cycles
+      assert.equal(data.current_step_index, 1);
+      assert.equal(data.current_step_type, 'completed');
+      assert.equal(data.current_step_name, 'Recipe Completed');
+      assert.equal(data.total_overall_steps, 7);
+      assert.deepEqual(data.progress, { total_steps: 7, completed_steps: 7, total_cycles: 3,
+                                        completed_cycles: 3 });
+      const p = JSON.parse(sql(db, `SELECT row_to_json(p) FROM process_executions p
+                                    WHERE id = '${run}'`));
+      assert.equal(p.status, 'completed');
+      assert.ok(p.end_time, 'complete_recipe sets end_time');
+      assert.equal(sql(db, `SELECT status FROM machines WHERE id = '${MACHINE}'`), 'idle');
+    });
+
     test('a setpoint with machine_id NULL is taken; its failure sets completed_at', async () => {
       const id = sql(db, `INSERT INTO parameter_control_commands (parameter_name, target_value,
                             machine_id) VALUES ('no_such_parameter', 1, NULL) RETURNING id`)
