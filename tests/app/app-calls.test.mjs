@@ -14,7 +14,7 @@
 // ALD_TOP_BUILDDIR set; node's TAP reporter feeds automake's TAP driver.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, chmodSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -581,6 +581,34 @@ for (const db of DATABASES) {
     });
   });
 }
+
+// ---- ald-engine --doctor: the live check of a project ------------------------------------
+
+function doctor(db) {
+  return spawnSync(path.join(BUILD, 'ald-engine'), ['--config', path.join(SRC, 'conf.d'), '--doctor'], {
+    encoding: 'utf8',
+    env: { ...process.env, SUPABASE_URL: env[db].url, SUPABASE_KEY: KEY, MACHINE_ID: MACHINE,
+           PLC_TYPE: 'simulation', ALD_DATA_DIR: path.join(work, `doctor-${db}`), LOG_LEVEL: 'warning' },
+  });
+}
+
+for (const db of DATABASES) {
+  test(`${db}: ald-engine --doctor finds the migrated project healthy`, () => {
+    const r = doctor(db);
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, new RegExp(`machine ${MACHINE}: status \\w+`));
+    assert.match(r.stdout, /parameter map: [1-9]\d* parameter\(s\)/);
+    assert.match(r.stdout, /^doctor: OK$/m);
+  });
+}
+
+test('site_bare: ald-engine --doctor names the missing objects and the command, exit 1', () => {
+  const r = doctor('site_bare');
+  assert.equal(r.status, 1, r.stdout + r.stderr);
+  assert.match(r.stdout, /PROBLEM: .*the project lacks what deploy\/supabase\/migrations create: rpc\/acquire_engine_lease, rpc\/batch_update_parameter_values, rpc\/ald_set_machine_state, rpc\/ald_save_recipe, engine_leases/);
+  assert.match(r.stdout, /psql "\$DATABASE_URL" -v ON_ERROR_STOP=1/);
+  assert.match(r.stdout, /^doctor: [1-9]\d* problem\(s\)$/m);
+});
 
 // ---- a site without the project's migrations -------------------------------------------
 
