@@ -137,6 +137,11 @@ static void *publisher_main(void *arg)
     for (;;) {
         while (x->q_count == 0 && !x->pub_quit)
             pthread_cond_wait(&x->pub_wake, &x->pub_lock);
+        if (x->pub_quit && x->pub_failing) { /* shutting down, store refusing: */
+            x->pub_dropped += x->q_count;    /* do not hold the stop for each */
+            metrics_add(m_progress_dropped, (double)x->q_count);
+            x->q_count = 0;
+        }
         if (!pop_transition(x, &local))
             break; /* quit, and nothing left */
         x->pub_writing = 1;
