@@ -542,6 +542,45 @@ for (const db of DATABASES) {
       assert.equal(sql(db, `SELECT status FROM machines WHERE id = '${MACHINE}'`), 'idle');
     });
 
+    test('a failed run: Python\'s marker and machine error; the app\'s next start clears it and runs', async () => {
+      // a recipe that fails at run time: a wait that cannot be met in 300 ms
+      const site = JSON.parse(aldctl(db, ['export', RECIPE]));
+      const pid = site.steps.find((x) => x.type === 'set parameter').parameter_id;
+      const failing = aldctl(db, ['import', '-'], JSON.stringify({ name: 'Never there',
+        // sites keep these NOT NULL
+        chamber_temperature_set_point: site.chamber_temperature_set_point ?? 150,
+        pressure_set_point: site.pressure_set_point ?? 1, steps: [
+        { type: 'wait', name: 'wait for it', parameter_id: pid, operator: '>=', value: 1e9,
+          timeout_ms: 300 }] })).trim();
+      const supabase = client(db);
+      const finished = (id) => waitFor('the start command to finish', async () => {
+        const r = await supabase.from('recipe_commands').select('status, error_message')
+          .eq('id', id).single();
+        return ['completed', 'error'].includes(r.data?.status) ? r.data : null;
+      }, 60);
+      const bad = await supabase.from('recipe_commands').insert(command('start_recipe', failing)).select();
+      assert.equal(bad.error, null, JSON.stringify(bad.error));
+      const failed = await finished(bad.data[0].id);
+      assert.equal(failed.status, 'error');
+      const run = JSON.parse(sql(db, `SELECT row_to_json(p) FROM process_executions p
+                                      WHERE recipe_id = '${failing}'`));
+      assert.equal(run.status, 'failed');
+      assert.match(run.error_message, /wait for it/);
+      const state = JSON.parse(sql(db, `SELECT row_to_json(s) FROM process_execution_state s
+                                        WHERE execution_id = '${run.id}'`));
+      assert.equal(state.current_step_type, 'error'); // executor.py handle_recipe_error
+      assert.match(state.current_step_name, /^Error: step 'wait for it'/);
+      assert.ok(state.current_step_name.length <= 'Error: '.length + 100);
+      assert.equal(sql(db, `SELECT status FROM machines WHERE id = '${MACHINE}'`), 'error');
+      // simple_recipe_service.py started over an error; the app cannot send clear_error
+      const again = await supabase.from('recipe_commands').insert(command('start_recipe', RECIPE)).select();
+      assert.equal(again.error, null, JSON.stringify(again.error));
+      const done = await finished(again.data[0].id);
+      assert.equal(done.status, 'completed', `${done.error_message}\n${engine.log()}`);
+      await waitFor('the machine idle again', () =>
+        sql(db, `SELECT status FROM machines WHERE id = '${MACHINE}'`) === 'idle' ? 1 : null, 30);
+    });
+
     test('a setpoint with machine_id NULL is taken; its failure sets completed_at', async () => {
       const id = sql(db, `INSERT INTO parameter_control_commands (parameter_name, target_value,
                             machine_id) VALUES ('no_such_parameter', 1, NULL) RETURNING id`)
