@@ -194,7 +194,8 @@ static void enter_step(executor *x, const recipe_step *s)
     x->st.current_parameter_id = s->parameter_id;
     x->st.current_parameter_value =
         s->kind == STEP_SET_PARAMETER || s->kind == STEP_WAIT ? s->target_value : NAN;
-    publish(x);
+    if (s->kind != STEP_VALVE)
+        publish(x); /* a valve step publishes once its open write is out (run_valve) */
 }
 
 /* A loop's own state at the start of each iteration, as the Python system
@@ -242,6 +243,7 @@ static run_outcome run_valve(executor *x, const recipe_step *s)
     uint64_t opened = clock_mono_ns();
     port_error err;
     ald_status st = open_valve(x, s, &err);
+    publish(x); /* after the open: waking the publisher never delays a valve opening */
     if (st != ALD_OK)
         return failed(x, "step '%s': opening valve %d failed: %s: %s", s->name,
                       s->valve_number, ald_status_name(st),
