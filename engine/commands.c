@@ -168,11 +168,14 @@ static int check_against_map(const tagmap *tags, const recipe_step *steps, size_
     return 0;
 }
 
-static int machine_can_start(const storage_machine *m, char *err, size_t len)
+static int machine_can_start(executor *exec, const storage_machine *m, char *err,
+                             size_t len)
 {
     int idle = !strcasecmp(m->status, "idle") || !strcasecmp(m->status, "offline");
     if (idle && !m->process_id[0])
         return 0;
+    if (!strcasecmp(m->status, "error") && !m->process_id[0])
+        return executor_start_over_error(exec, err, len);
     if (!strcasecmp(m->status, "error"))
         snprintf(err, len, "machine is in error; clear it first (command clear_error)");
     else
@@ -328,7 +331,7 @@ static void do_start(command_processor *cp, const pending_command *c, json_t *pa
         executor_process_id(cp->exec, pid, sizeof pid);
         snprintf(err, sizeof err, "a recipe is already running (process %s)", pid);
     } else if (read_machine(cp, &m, err, sizeof err) == 0 &&
-               machine_can_start(&m, err, sizeof err) == 0 &&
+               machine_can_start(cp->exec, &m, err, sizeof err) == 0 &&
                load_recipe(cp, recipe_id, &rc, err, sizeof err) == 0 &&
                check_against_map(cp->tags, rc.steps, rc.step_count, err, sizeof err) == 0 &&
                check_readiness(cp, err, sizeof err) == 0 &&

@@ -19,7 +19,7 @@
 #include "state.h"
 
 static ald_metric *m_started, *m_completed, *m_failed, *m_aborted, *m_running, *m_duration,
-    *m_expected, *m_pulse_error, *m_steps;
+    *m_expected, *m_pulse_error, *m_steps, *m_progress_dropped;
 
 static void register_metrics(void)
 {
@@ -40,6 +40,9 @@ static void register_metrics(void)
         "Commanded valve pulse length minus nominal, as timed by the engine", NULL,
         pulse_buckets, sizeof pulse_buckets / sizeof pulse_buckets[0]);
     m_steps = metrics_counter("ald_recipe_steps_total", "Recipe steps executed", NULL);
+    m_progress_dropped = metrics_counter(
+        "ald_progress_dropped_total",
+        "Step transitions not written because the store lagged a full queue behind", NULL);
 }
 
 /* ---- cancellable waits ------------------------------------------------------ */
@@ -74,23 +77,32 @@ static void copy_str(char *dst, size_t len, const char *src)
     snprintf(dst, len, "%s", src ? src : "");
 }
 
-/* Hand the current state to the publisher; never waits for storage. */
+/* Queue the current state for the publisher; never waits for storage. When
+ * the ring is full the oldest queued transition is dropped and counted: the
+ * run never blocks on the store. */
 static void publish(executor *x)
 {
     pthread_mutex_lock(&x->pub_lock);
-    progress_slot *p = &x->pending;
+    if (x->q_count == PROGRESS_QUEUE_LEN) {
+        x->q_head = (x->q_head + 1) % PROGRESS_QUEUE_LEN;
+        x->q_count--;
+        x->pub_dropped++;
+        metrics_add(m_progress_dropped, 1);
+    }
+    progress_slot *p = &x->queue[(x->q_head + x->q_count) % PROGRESS_QUEUE_LEN];
+    x->q_count++;
     p->st = x->st;
     copy_str(p->execution_id, sizeof p->execution_id, x->st.execution_id);
     copy_str(p->step_type, sizeof p->step_type, x->st.current_step_type);
     copy_str(p->step_name, sizeof p->step_name, x->st.current_step_name);
     copy_str(p->parameter_id, sizeof p->parameter_id, x->st.current_parameter_id);
     p->st.last_updated_ms = clock_realtime_ms();
-    p->dirty = 1;
     pthread_cond_signal(&x->pub_wake);
     pthread_mutex_unlock(&x->pub_lock);
 }
 
-static void write_state(executor *x, progress_slot *s)
+/* 1 when written (or the store keeps no progress), 0 when refused. */
+static int write_state(executor *x, progress_slot *s)
 {
     s->st.execution_id = s->execution_id;
     s->st.current_step_type = s->step_type;
@@ -98,41 +110,66 @@ static void write_state(executor *x, progress_slot *s)
     s->st.current_parameter_id = s->parameter_id[0] ? s->parameter_id : NULL;
     sinks_offer_progress(&s->st); /* sinks that keep progress; never blocks */
     if (!storage_port_has(x->storage, STORAGE_PROGRESS))
-        return;
+        return 1;
     port_error err;
-    if (storage_port_update_progress(x->storage, &s->st, &err) != ALD_OK)
-        log_debug("executor", "progress not written: %s", err.text);
+    if (storage_port_update_progress(x->storage, &s->st, &err) == ALD_OK)
+        return 1;
+    log_debug("executor", "progress not written: %s", err.text);
+    return 0;
 }
 
+/* Take the oldest queued transition into *out; 0 when none. pub_lock held. */
+static int pop_transition(executor *x, progress_slot *out)
+{
+    if (x->q_count == 0)
+        return 0;
+    *out = x->queue[x->q_head];
+    x->q_head = (x->q_head + 1) % PROGRESS_QUEUE_LEN;
+    x->q_count--;
+    return 1;
+}
+
+/* Writes every queued transition in order; pub_writing is set while one is
+ * on its way and pub_failing after a write the store refused. */
 static void *publisher_main(void *arg)
 {
     executor *x = arg;
     progress_slot local;
     pthread_mutex_lock(&x->pub_lock);
     for (;;) {
-        while (!x->pending.dirty && !x->pub_quit)
+        while (x->q_count == 0 && !x->pub_quit)
             pthread_cond_wait(&x->pub_wake, &x->pub_lock);
-        if (!x->pending.dirty && x->pub_quit)
-            break;
-        local = x->pending;
-        x->pending.dirty = 0;
+        if (x->pub_quit && x->pub_failing) { /* shutting down, store refusing: */
+            x->pub_dropped += x->q_count;    /* do not hold the stop for each */
+            metrics_add(m_progress_dropped, (double)x->q_count);
+            x->q_count = 0;
+        }
+        if (!pop_transition(x, &local))
+            break; /* quit, and nothing left */
+        x->pub_writing = 1;
         pthread_mutex_unlock(&x->pub_lock);
-        write_state(x, &local);
+        int ok = write_state(x, &local);
         pthread_mutex_lock(&x->pub_lock);
+        x->pub_writing = 0;
+        x->pub_failing = !ok;
+        pthread_cond_broadcast(&x->pub_idle);
     }
     pthread_mutex_unlock(&x->pub_lock);
     return NULL;
 }
 
-/* Write the latest state now, on the calling thread (end of a run). */
+/* End of a run: queue the final state and wait until the store has every
+ * step and the end marker, so they land before the process is marked
+ * finished. A store that refuses writes is not waited for: the publisher
+ * keeps the rest, in order, and the end of the run goes on (valves are
+ * already closed; the outcome has the outbox). */
 static void publish_now(executor *x)
 {
     publish(x);
     pthread_mutex_lock(&x->pub_lock);
-    progress_slot local = x->pending;
-    x->pending.dirty = 0;
+    while (x->pub_started && !x->pub_failing && (x->q_count > 0 || x->pub_writing))
+        pthread_cond_wait(&x->pub_idle, &x->pub_lock);
     pthread_mutex_unlock(&x->pub_lock);
-    write_state(x, &local);
 }
 
 /* ---- steps ------------------------------------------------------------------------- */
@@ -159,6 +196,24 @@ static void enter_step(executor *x, const recipe_step *s)
     x->st.current_parameter_id = s->parameter_id;
     x->st.current_parameter_value =
         s->kind == STEP_SET_PARAMETER || s->kind == STEP_WAIT ? s->target_value : NAN;
+    if (s->kind != STEP_VALVE)
+        publish(x); /* a valve step publishes once its open write is out (run_valve) */
+}
+
+/* A loop's own state at the start of each iteration, as the Python system
+ * wrote it (src/step_flow/loop_step.py): type "loop", the loop's name, count
+ * and iteration; the step counters are those of the last leaf step. */
+static void enter_loop_iteration(executor *x, const recipe_step *s, int64_t iteration)
+{
+    x->st.current_step_type = recipe_step_kind_name(s->kind);
+    x->st.current_step_name = s->name;
+    x->st.current_valve_number = -1;
+    x->st.current_valve_duration_ms = -1;
+    x->st.current_purge_duration_ms = -1;
+    x->st.current_parameter_id = NULL;
+    x->st.current_parameter_value = NAN;
+    x->st.current_loop_count = s->iterations;
+    x->st.current_loop_iteration = iteration;
     publish(x);
 }
 
@@ -191,6 +246,7 @@ static run_outcome run_valve(executor *x, const recipe_step *s)
     uint64_t opened = clock_mono_ns();
     port_error err;
     ald_status st = open_valve(x, s, &err);
+    publish(x); /* after the open: waking the publisher never delays a valve opening */
     if (st != ALD_OK)
         return failed(x, "step '%s': opening valve %d failed: %s: %s", s->name,
                       s->valve_number, ald_status_name(st),
@@ -281,8 +337,7 @@ static run_outcome run_loop(executor *x, const recipe_step *s, int top_level)
     int64_t outer_count = x->st.current_loop_count, outer_iter = x->st.current_loop_iteration;
     run_outcome r = RUN_COMPLETED;
     for (int64_t i = 1; i <= s->iterations && r == RUN_COMPLETED; i++) {
-        x->st.current_loop_count = s->iterations;
-        x->st.current_loop_iteration = i;
+        enter_loop_iteration(x, s, i);
         r = run_steps(x, s->children, s->child_count, 0);
         if (r == RUN_COMPLETED && top_level)
             x->st.progress_completed_cycles++;
@@ -330,7 +385,7 @@ static int machine_in_error(run_outcome r, const char *reason, char *failure, si
     char owed[256];
     plc_port_owed_names(owed, sizeof owed);
     if (owed[0])
-        snprintf(failure, len, "Valve not confirmed closed: %s owed closed (%s)", owed,
+        snprintf(failure, len, "Valve not confirmed closed: %s owed closed (%.200s)", owed,
                  reason[0] ? reason : "run completed");
     else
         snprintf(failure, len, "Recipe execution error: %s", reason);
@@ -365,16 +420,23 @@ static void record_outcome(executor *x, run_outcome r, const char *reason)
 static void finish_run(executor *x, run_outcome r)
 {
     const char *reason = r == RUN_FAILED ? x->failure : r == RUN_ABORTED ? x->stop_reason : "";
+    atomic_store(&x->valves_owed, 0);
     if (r != RUN_COMPLETED) {
         int failed_closes = plc_port_close_all_valves(x->plc, x->tags); /* safety first */
         log_warning("executor", "process %s %s: %s; all valves commanded closed%s",
                     x->process_id, r == RUN_FAILED ? "failed" : "aborted", reason,
                     failed_closes ? " (SOME NOT CONFIRMED: owed, retried until closed)" : "");
+        atomic_store(&x->valves_owed, failed_closes); /* a start must not clear this error */
     }
+    /* End markers as the Python system wrote them (executor.py complete_recipe,
+     * handle_recipe_error: "Error: " and the first 100 characters of the
+     * message); a stop, which Python never marked, is "Recipe Aborted". */
+    char marker[128];
+    snprintf(marker, sizeof marker, "Error: %.100s", reason);
     x->st.current_step_type = r == RUN_COMPLETED ? "completed" : "error";
     x->st.current_step_name = r == RUN_COMPLETED ? "Recipe Completed"
                               : r == RUN_ABORTED ? "Recipe Aborted"
-                                                 : "Recipe Failed";
+                                                 : marker;
     x->st.current_parameter_id = NULL;
     publish_now(x);
     record_outcome(x, r, reason);
@@ -432,6 +494,35 @@ static void apply_rt_priority(void)
                     priority, strerror(rc));
 }
 
+static atomic_int start_clears_error = 1;
+
+void executor_set_start_clears_error(int on)
+{
+    atomic_store(&start_clears_error, on != 0);
+}
+
+int executor_start_over_error(executor *x, char *err, size_t len)
+{
+    if (!atomic_load(&start_clears_error)) {
+        snprintf(err, len, "machine is in error; clear it first (command clear_error)");
+        return -1;
+    }
+    int owed = atomic_load(&x->valves_owed);
+    if (owed < 0) { /* this engine did not end the run in error: it cannot vouch */
+        snprintf(err, len, "machine is in error from before this engine ran a recipe; "
+                 "clear it first (command clear_error)");
+        return -1;
+    }
+    if (owed > 0) { /* safety: never start over a valve that may still be open */
+        snprintf(err, len, "machine is in error and the last run could not close %d valve "
+                 "output(s): check the valves, then send clear_error", owed);
+        return -1;
+    }
+    log_warning("executor", "the machine is in error; this start clears it, as the Python "
+                "recipe service did (ALD_START_CLEARS_ERROR=0 requires clear_error)");
+    return 0;
+}
+
 int executor_is_alive(const executor *x, uint64_t now_ns, uint64_t grace_ns)
 {
     if (!atomic_load(&x->busy))
@@ -465,8 +556,7 @@ static void *run_main(void *arg)
     apply_rt_priority();
     x->run_started_mono = clock_mono_ns();
     x->sched_ns = x->run_started_mono;
-    begin_state(x);
-    publish(x);
+    begin_state(x); /* not written: create_process stored the start row */
     if (x->writer)
         writer_set_process(x->writer, x->process_id);
     metrics_add(m_started, 1);
@@ -508,6 +598,7 @@ int executor_init(executor *x, plugin_instance *plc, plugin_instance *storage,
     x->tags = tags;
     x->writer = writer;
     x->machine_id = machine_id;
+    atomic_store(&x->valves_owed, -1); /* unknown until a run of ours ends */
     pthread_mutex_init(&x->lock, NULL);
     pthread_mutex_init(&x->pub_lock, NULL);
     pthread_condattr_t attr;
@@ -516,6 +607,7 @@ int executor_init(executor *x, plugin_instance *plc, plugin_instance *storage,
     pthread_cond_init(&x->wake, &attr);
     pthread_condattr_destroy(&attr);
     pthread_cond_init(&x->pub_wake, NULL);
+    pthread_cond_init(&x->pub_idle, NULL);
     register_metrics();
     metrics_add_collector(collect_duration, x);
     if (pthread_create(&x->pub_thread, NULL, publisher_main, x) != 0)

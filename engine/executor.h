@@ -12,7 +12,12 @@
  * (aborted / failed), then the machine (idle / error), then the start command.
  *
  * Progress: process_execution_state goes to storage on a separate publisher
- * thread, latest state wins, so a step costs microseconds, not round trips.
+ * thread, so a step costs microseconds, not round trips. Every step
+ * transition is queued (a bounded ring, in order), so each step reaches the
+ * store and its step_execution_history row, as the Python system's
+ * synchronous writes did; when the store lags by PROGRESS_QUEUE_LEN
+ * transitions the oldest queued one is dropped and counted
+ * (ald_progress_dropped_total), never blocking the run.
  */
 #ifndef ALD_ENGINE_EXECUTOR_H
 #define ALD_ENGINE_EXECUTOR_H
@@ -37,8 +42,10 @@ typedef struct progress_slot {
     char step_type[32];
     char step_name[128];
     char parameter_id[64];
-    int dirty;
 } progress_slot;
+
+/* Step transitions waiting for the store; a ring buffer. */
+#define PROGRESS_QUEUE_LEN 128
 
 typedef struct executor {
     plugin_instance *plc;
@@ -68,17 +75,36 @@ typedef struct executor {
 
     /* progress publisher */
     pthread_mutex_t pub_lock;
-    pthread_cond_t pub_wake;
-    progress_slot pending;
+    pthread_cond_t pub_wake; /* a transition was queued, or quit */
+    pthread_cond_t pub_idle; /* a write ended */
+    int pub_writing;         /* a transition is on its way to the store */
+    int pub_failing;         /* the last write was refused */
+    progress_slot queue[PROGRESS_QUEUE_LEN];
+    size_t q_head, q_count; /* oldest queued transition, how many */
+    uint64_t pub_dropped;   /* transitions dropped because the ring was full */
     int pub_quit;
     pthread_t pub_thread;
     int pub_started;
 
+    atomic_int valves_owed;   /* closes the last run's close-all could not land; -1: no run
+                               * of this engine has ended yet */
     run_outcome last_outcome; /* for tests */
 } executor;
 
 /* SCHED_FIFO priority (1..99) for every run thread started later; 0 = off. */
 void executor_set_rt_priority(int priority);
+
+/* Whether a start_recipe may clear a machine's error (default 1): the Python
+ * system's recipe service (simple_recipe_service.py) started a recipe on a
+ * machine in error, and the operator app cannot send clear_error. 0 = only
+ * clear_error / reset does. Set once at start-up (ALD_START_CLEARS_ERROR). */
+void executor_set_start_clears_error(int on);
+
+/* Called by a start on a machine in `error`: 0 when the start may clear it,
+ * else -1 with why in err: the setting is off; or no run of this engine has
+ * ended (an error left by a crash or another engine: the valves are not
+ * vouched for); or the last run could not close every valve. */
+int executor_start_over_error(executor *x, char *err, size_t len);
 
 /* 1 unless a run is in progress and its thread is more than grace_ns past its
  * next deadline (stuck in a call). For the systemd watchdog. Any thread. */

@@ -41,7 +41,8 @@ engine_libaldcore_la_SOURCES = \
 	engine/runtime_env.c engine/runtime_env.h \
 	engine/env_secret.c engine/env_secret.h \
 	engine/sdnotify.c engine/sdnotify.h \
-	engine/engine.c engine/engine.h
+	engine/engine.c engine/engine.h \
+	engine/doctor.c engine/doctor.h
 engine_libaldcore_la_CFLAGS = $(AM_CFLAGS) $(LIBCONFIG_CFLAGS) $(MHD_CFLAGS) $(JANSSON_CFLAGS)
 engine_libaldcore_la_LIBADD = $(LIBCONFIG_LIBS) $(MHD_LIBS) $(JANSSON_LIBS)
 

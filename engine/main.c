@@ -18,6 +18,7 @@
 #include "http.h"
 #include "local_stop.h"
 #include "log.h"
+#include "doctor.h"
 #include "metrics.h"
 #include "sdnotify.h"
 #include "state.h"
@@ -29,6 +30,7 @@ typedef struct options {
     const char *config_dir;
     int http_port; /* -1 = from config */
     int check_only;
+    int doctor;
 } options;
 
 static void usage(FILE *out)
@@ -41,6 +43,9 @@ static void usage(FILE *out)
             "                       default: %s\n"
             "  -p, --http-port N    port of /health and /metrics (0 = off; default 8000)\n"
             "      --check-config   validate the configuration and plugins, then exit\n"
+            "      --doctor         connect to the store and check it (the migrations'\n"
+            "                       objects, the machine row, the parameter map); exit 1\n"
+            "                       when something is wrong\n"
             "  -V, --version        print the version and ABI, then exit\n"
             "  -h, --help           print this help, then exit\n"
             "\n"
@@ -48,7 +53,8 @@ static void usage(FILE *out)
             "PLC_HOST/PLC_IP, PLC_PORT, ALD_ARCHIVE_DIR (JSON-lines archive sink),\n"
             "PLC_BYTE_ORDER, SUPABASE_URL, SUPABASE_KEY (or SUPABASE_KEY_FILE), LOG_LEVEL,\n"
             "STATUS_LOG_INTERVAL, ALD_DATA_DIR, ALD_PLUGIN_DIR, HTTP_BIND (default 127.0.0.1),\n"
-            "ALD_ENGINE_ID, ALD_LEASE_TTL_MS, ALD_LEASE_RENEW_MS, ALD_EXECUTOR_RT_PRIORITY.\n"
+            "ALD_ENGINE_ID, ALD_LEASE_TTL_MS, ALD_LEASE_RENEW_MS, ALD_EXECUTOR_RT_PRIORITY,\n"
+            "ALD_START_CLEARS_ERROR.\n"
             "Signals: SIGTERM/SIGINT stop the engine (valves closed); SIGUSR1 aborts the\n"
             "running recipe (aldctl stop --local; pid in DATA_DIR/ald-engine.pid).\n"
             "See README.md.\n",
@@ -71,9 +77,10 @@ static int parse_args(int argc, char **argv, options *o)
 {
     static const struct option longopts[] = {
         {"config", required_argument, NULL, 'c'}, {"http-port", required_argument, NULL, 'p'},
-        {"check-config", no_argument, NULL, 'k'}, {"version", no_argument, NULL, 'V'},
+        {"check-config", no_argument, NULL, 'k'}, {"doctor", no_argument, NULL, 'D'},
+        {"version", no_argument, NULL, 'V'},
         {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
-    *o = (options){.config_dir = NULL, .http_port = -1, .check_only = 0};
+    *o = (options){.config_dir = NULL, .http_port = -1, .check_only = 0, .doctor = 0};
     int c;
     while ((c = getopt_long(argc, argv, "c:p:Vh", longopts, NULL)) != -1) {
         switch (c) {
@@ -89,6 +96,9 @@ static int parse_args(int argc, char **argv, options *o)
             break;
         case 'k':
             o->check_only = 1;
+            break;
+        case 'D':
+            o->doctor = 1;
             break;
         case 'V':
             printf("ald-engine %s (plugin ABI %d.%d)\n", PACKAGE_VERSION, ALD_ABI_MAJOR,
@@ -263,7 +273,9 @@ int main(int argc, char **argv)
         config_free(&cfg);
         return EXIT_FAILURE;
     }
-    int rc = opts.check_only ? check_configuration(&cfg) : run(&cfg);
+    int rc = opts.doctor       ? (doctor_run(&cfg) == 0 ? EXIT_SUCCESS : EXIT_FAILURE)
+             : opts.check_only ? check_configuration(&cfg)
+                               : run(&cfg);
     config_free(&cfg);
     return rc;
 }

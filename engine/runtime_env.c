@@ -54,11 +54,12 @@ int runtime_env_load(engine_runtime *rt, char *err, size_t errlen)
     memset(rt, 0, sizeof *rt);
     rt->lease_ttl_ms = LEASE_DEFAULT_TTL_MS;
     rt->lease_renew_ms = LEASE_DEFAULT_RENEW_MS;
-    unsigned priority = 0;
+    unsigned priority = 0, clears = 1;
     if (load_http_bind(rt, err, errlen) ||
         env_whole("ALD_LEASE_TTL_MS", 300, 60000, &rt->lease_ttl_ms, err, errlen) ||
         env_whole("ALD_LEASE_RENEW_MS", 50, 30000, &rt->lease_renew_ms, err, errlen) ||
-        env_whole("ALD_EXECUTOR_RT_PRIORITY", 0, 99, &priority, err, errlen))
+        env_whole("ALD_EXECUTOR_RT_PRIORITY", 0, 99, &priority, err, errlen) ||
+        env_whole("ALD_START_CLEARS_ERROR", 0, 1, &clears, err, errlen))
         return -1;
     if (rt->lease_renew_ms * 2 > rt->lease_ttl_ms) {
         snprintf(err, errlen,
@@ -69,5 +70,6 @@ int runtime_env_load(engine_runtime *rt, char *err, size_t errlen)
         return -1;
     }
     rt->executor_rt_priority = (int)priority;
+    rt->start_clears_error = (int)clears;
     return 0;
 }

@@ -9,6 +9,11 @@
  *   ALD_LEASE_RENEW_MS        renewal period (default 500; at most TTL/2)
  *   ALD_EXECUTOR_RT_PRIORITY  SCHED_FIFO priority of the recipe executor
  *                             thread (1..99; default 0 = normal scheduling)
+ *   ALD_START_CLEARS_ERROR    1 (default): a start_recipe on a machine in
+ *                             error clears it and runs, as the Python
+ *                             system's recipe service did, unless the last
+ *                             run could not close a valve; 0: only
+ *                             clear_error does (executor.h)
  *   ALD_ENGINE_ID             the lease holder name (lease.h)
  *
  * A bad value is an error naming the variable and what a good one looks like.
@@ -25,6 +30,7 @@ typedef struct engine_runtime {
     unsigned lease_ttl_ms;
     unsigned lease_renew_ms;
     int executor_rt_priority; /* 0 = off */
+    int start_clears_error;   /* ALD_START_CLEARS_ERROR, 0 or 1 */
 } engine_runtime;
 
 /* Defaults, then the environment. 0, or -1 with a message in err. */

@@ -210,6 +210,70 @@ START_TEST(nested_recipe_ends_with_exact_counters_and_timeline)
 }
 END_TEST
 
+/* A store slower than the steps: every step transition still reaches it, in
+ * order (step_execution_history depends on it), and none is dropped. The
+ * trigger stands in for a site's history trigger and makes each state write
+ * take a long while (a self-join over 1500 rows). */
+START_TEST(every_step_reaches_a_slow_store_in_order)
+{
+    rig_up();
+    sql("CREATE TABLE burn(n INTEGER);"
+        "WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c WHERE n < 1500) "
+        "INSERT INTO burn SELECT n FROM c;"
+        "CREATE TABLE step_log(seq INTEGER PRIMARY KEY, overall INTEGER, type TEXT, "
+        "name TEXT, iteration INTEGER, burnt INTEGER);"
+        "CREATE TRIGGER log_state AFTER UPDATE ON process_execution_state "
+        "WHEN NEW.current_step_type IS NOT OLD.current_step_type "
+        "OR NEW.current_step_name IS NOT OLD.current_step_name "
+        "OR NEW.current_overall_step IS NOT OLD.current_overall_step "
+        "OR NEW.current_loop_iteration IS NOT OLD.current_loop_iteration BEGIN "
+        "INSERT INTO step_log(overall, type, name, iteration, burnt) VALUES("
+        "NEW.current_overall_step, NEW.current_step_type, NEW.current_step_name, "
+        "NEW.current_loop_iteration, (SELECT count(*) FROM burn a, burn b)); END;");
+    command("c1", "start_recipe", "{\"recipe_id\": \"" NESTED "\"}");
+    ck_assert_int_eq(commands_poll_once(&R.cp), 1);
+    wait_idle();
+    ck_assert_int_eq(R.exec.last_outcome, RUN_COMPLETED);
+    ck_assert_uint_eq(R.exec.pub_dropped, 0);
+    /* 19 leaf steps, numbered 1..19 in order; the loops' rows: 3 outer
+     * iterations and 2 inner ones in each; then the end marker, last. */
+    ck_assert_msg(strcmp(query("SELECT count(*) FROM step_log WHERE type NOT IN ('loop', "
+                               "'completed')"), "19") == 0, "%s",
+                  query("SELECT group_concat(overall || ':' || type || ':' || name || ':' || "
+                        "ifnull(iteration, '-'), ' | ') FROM step_log"));
+    ck_assert_str_eq(query("SELECT group_concat(overall, ',') FROM (SELECT overall FROM "
+                           "step_log WHERE type NOT IN ('loop', 'completed') ORDER BY seq)"),
+                     "1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19");
+    ck_assert_str_eq(query("SELECT count(*) FROM step_log WHERE type = 'loop'"), "9");
+    ck_assert_str_eq(query("SELECT type || '/' || name FROM step_log ORDER BY seq DESC"),
+                     "completed/Recipe Completed");
+    ck_assert_str_eq(query("SELECT count(*) FROM step_log WHERE type = 'starting'"), "0");
+    /* the whole run is in the store before the process is marked finished */
+    ck_assert_str_eq(query("SELECT status FROM process_executions"), "completed");
+    executor_shutdown(&R.exec);
+}
+END_TEST
+
+/* A failed run ends with Python's marker: type error, "Error: <message>". */
+START_TEST(failed_run_ends_with_pythons_error_marker)
+{
+    rig_up();
+    sql("INSERT INTO recipes(id, name) VALUES('w', 'never there');"
+        "INSERT INTO recipe_steps(id, recipe_id, sequence_number, name, type, parameters) "
+        "VALUES('s', 'w', 1, 'wait for pressure', 'wait', '{\"parameter_id\": \"" PG1 "\", "
+        "\"operator\": \">=\", \"value\": 1e9, \"timeout_ms\": 200}');");
+    command("c1", "start_recipe", "{\"recipe_id\": \"w\"}");
+    ck_assert_int_eq(commands_poll_once(&R.cp), 1);
+    wait_idle();
+    ck_assert_int_eq(R.exec.last_outcome, RUN_FAILED);
+    ck_assert_str_eq(query("SELECT current_step_type FROM process_execution_state"), "error");
+    const char *name = query("SELECT current_step_name FROM process_execution_state");
+    ck_assert_msg(strncmp(name, "Error: step 'wait for pressure': ", 33) == 0, "%s", name);
+    ck_assert_uint_le(strlen(name), strlen("Error: ") + 100);
+    executor_shutdown(&R.exec);
+}
+END_TEST
+
 /* Start a recipe of one ten-second pulse of valve 3 ("start") and wait until
  * the valve is open; e holds the timeline so far. */
 static void start_long_pulse(events *e)
@@ -686,6 +750,8 @@ int main(void)
     TCase *tc = tcase_create("recipes and commands");
     tcase_set_timeout(tc, 90);
     tcase_add_test(tc, nested_recipe_ends_with_exact_counters_and_timeline);
+    tcase_add_test(tc, every_step_reaches_a_slow_store_in_order);
+    tcase_add_test(tc, failed_run_ends_with_pythons_error_marker);
     tcase_add_test(tc, stop_mid_pulse_closes_the_valve_and_aborts);
     tcase_add_test(tc, malformed_recipes_end_the_command_in_error);
     tcase_add_test(tc, unknown_valve_and_out_of_range_setpoint_are_refused);

@@ -139,6 +139,61 @@ START_TEST(no_recipe_runs_while_a_valve_is_owed)
 }
 END_TEST
 
+/* Run a valve-2 pulse whose first `failed_closes` close writes fail: the run
+ * fails (3 or more: the pulse's own close attempts all fail). */
+static void fail_a_run(unsigned failed_closes)
+{
+    R.fault->fail_writes(R.plc.inst, rig_valve_tag(2), CLOSED, failed_closes, ALD_ERR_TIMEOUT);
+    rig_valve_recipe("r", 2, 20);
+    start_recipe("r");
+    rig_wait_idle();
+    ck_assert_int_eq(R.exec.last_outcome, RUN_FAILED);
+    ck_assert_str_eq(rig_query("SELECT status FROM machines"), "error");
+}
+
+/* After a failed run whose close-all landed, the app's next start clears the
+ * machine's error and runs (the Python recipe service started over an error;
+ * the app cannot send clear_error). With the setting off it is refused. */
+START_TEST(a_start_clears_the_error_of_a_failed_run_whose_valves_closed)
+{
+    rig_up();
+    fail_a_run(3);
+    executor_set_start_clears_error(0);
+    rig_command("again", "start_recipe", "{\"recipe_id\": \"r\"}");
+    ck_assert_int_eq(commands_poll_once(&R.cp), 1);
+    ck_assert_str_eq(rig_query("SELECT status FROM recipe_commands WHERE id='again'"), "error");
+    ck_assert_str_eq(rig_query("SELECT status FROM machines"), "error");
+    executor_set_start_clears_error(1);
+    rig_command("retry", "start_recipe", "{\"recipe_id\": \"r\"}");
+    ck_assert_int_eq(commands_poll_once(&R.cp), 1);
+    rig_wait_idle();
+    ck_assert_int_eq(R.exec.last_outcome, RUN_COMPLETED);
+    ck_assert_str_eq(rig_query("SELECT status FROM recipe_commands WHERE id='retry'"),
+                     "completed");
+    ck_assert_str_eq(rig_query("SELECT status FROM machines"), "idle");
+    executor_shutdown(&R.exec);
+}
+END_TEST
+
+/* A failed run whose close-all could not close a valve: no start clears that
+ * error, whatever the setting; nothing is written to the valves. */
+START_TEST(a_start_never_clears_the_error_of_a_run_that_left_a_valve_unclosed)
+{
+    rig_up();
+    fail_a_run(4); /* the close-all's close fails too */
+    size_t writes = R.fault->write_count(R.plc.inst);
+    rig_command("retry", "start_recipe", "{\"recipe_id\": \"r\"}");
+    ck_assert_int_eq(commands_poll_once(&R.cp), 1);
+    ck_assert(!executor_busy(&R.exec));
+    ck_assert_str_eq(rig_query("SELECT status FROM recipe_commands WHERE id='retry'"), "error");
+    const char *why = rig_query("SELECT error_message FROM recipe_commands WHERE id='retry'");
+    ck_assert_msg(strstr(why, "could not close 1 valve output"), "%s", why);
+    ck_assert_str_eq(rig_query("SELECT status FROM machines"), "error");
+    ck_assert_uint_eq(R.fault->write_count(R.plc.inst), writes);
+    executor_shutdown(&R.exec);
+}
+END_TEST
+
 START_TEST(close_all_closes_every_open_valve_including_valve_1)
 {
     rig_up();
@@ -214,6 +269,8 @@ int main(void)
     tcase_add_test(tc, a_run_that_fails_with_a_valve_open_sends_a_close_write_to_every_valve);
     tcase_add_test(tc, an_unconfirmed_close_is_owed_until_a_retry_lands);
     tcase_add_test(tc, no_recipe_runs_while_a_valve_is_owed);
+    tcase_add_test(tc, a_start_clears_the_error_of_a_failed_run_whose_valves_closed);
+    tcase_add_test(tc, a_start_never_clears_the_error_of_a_run_that_left_a_valve_unclosed);
     tcase_add_test(tc, close_all_closes_every_open_valve_including_valve_1);
     tcase_add_test(tc, close_all_goes_on_past_a_failed_close_and_counts_it);
     tcase_add_test(tc, the_recipe_validator_refuses_valve_0);

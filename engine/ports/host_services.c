@@ -1,6 +1,7 @@
 /* host_services.c - the services every plugin instance gets (see sdk ald/host.h). */
 #include "ports/host_services.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
@@ -15,12 +16,23 @@
 typedef struct host_instance {
     ald_host table; /* first: a pointer to it is a pointer to this */
     char name[64];
+    atomic_uint warnings;     /* warnings and errors the instance logged */
+    atomic_int first_ready;   /* first_warning is written */
+    char first_warning[1024]; /* the first of them */
 } host_instance;
 
 __attribute__((format(printf, 3, 0))) static void host_vlog(const ald_host *host,
                                                             ald_log_level level,
                                                             const char *fmt, va_list ap)
 {
+    host_instance *h = host->host_ctx;
+    if (level <= ALD_LOG_WARNING && atomic_fetch_add(&h->warnings, 1) == 0) {
+        va_list copy; /* only the first warning's thread writes the text */
+        va_copy(copy, ap);
+        vsnprintf(h->first_warning, sizeof h->first_warning, fmt, copy);
+        va_end(copy);
+        atomic_store(&h->first_ready, 1);
+    }
     log_vmsg(level, host_instance_name(host), fmt, ap);
 }
 
@@ -147,4 +159,13 @@ void host_free(ald_host *host)
 const char *host_instance_name(const ald_host *host)
 {
     return host ? ((const host_instance *)host->host_ctx)->name : "plugin";
+}
+
+unsigned host_warnings(const ald_host *host, char *first, size_t len)
+{
+    const host_instance *h = host->host_ctx;
+    unsigned n = atomic_load(&h->warnings);
+    if (first && len)
+        snprintf(first, len, "%s", atomic_load(&h->first_ready) ? h->first_warning : "");
+    return n;
 }

@@ -12,5 +12,9 @@ ald_host *host_new(const char *instance_name);
 void host_free(ald_host *host);
 /* The instance name a table was made for. */
 const char *host_instance_name(const ald_host *host);
+/* Warnings and errors the instance has logged so far, and the first of them
+ * into first ("" while its text is being written): for --doctor, a
+ * plugin's own diagnosis at start. */
+unsigned host_warnings(const ald_host *host, char *first, size_t len);
 
 #endif

@@ -1,6 +1,7 @@
 /*
  * sqlite_process.c - process_executions (one row per run) and
- * process_execution_state (the live progress row, latest state wins).
+ * process_execution_state (the live progress row: a start row with the
+ * process, then each state the executor writes).
  */
 #include <string.h>
 
@@ -10,6 +11,17 @@ static const char SQL_CREATE[] =
     "INSERT INTO process_executions (id, session_id, machine_id, recipe_id, recipe_version,"
     " start_time, operator_id, status, parameters, created_at, updated_at)"
     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'running', ?8, ?9, ?9)";
+/* The state row at start, as the Python system's starter inserted it: step 0,
+ * the totals (from the engine's recipe snapshot), nothing completed. */
+static const char SQL_START_STATE[] =
+    "INSERT INTO process_execution_state (execution_id, current_step_index,"
+    " current_overall_step, total_overall_steps, progress, last_updated)"
+    " SELECT ?1, 0, 0, t.steps, json_object('total_steps', t.steps, 'completed_steps', 0,"
+    "  'total_cycles', t.cycles, 'completed_cycles', 0), ?3"
+    " FROM (SELECT CASE WHEN json_valid(?2) THEN coalesce(json_extract(?2, '$.total_steps'),"
+    "  0) ELSE 0 END AS steps, CASE WHEN json_valid(?2) THEN"
+    "  coalesce(json_extract(?2, '$.total_cycles'), 0) ELSE 0 END AS cycles) t"
+    " WHERE true ON CONFLICT (execution_id) DO NOTHING";
 static const char SQL_FINISH[] =
     "UPDATE process_executions SET status = ?2, error_message = ?3, end_time = ?4,"
     " updated_at = ?5 WHERE id = ?1";
@@ -59,6 +71,18 @@ static int is_final_status(const char *s)
                  strcmp(s, "aborted") == 0);
 }
 
+static ald_status insert_start_state(sq_store *sq, const char *id, const char *version,
+                                     const char *now)
+{
+    sqlite3_stmt *st = sq_stmt(sq, SQL_START_STATE);
+    if (!st)
+        return ALD_ERR_INTERNAL;
+    sq_bind_text(st, 1, id);
+    sq_bind_text(st, 2, version);
+    sq_bind_text(st, 3, now);
+    return sq_run(sq, st, "inserting the start row of process_execution_state");
+}
+
 static ald_status create_locked(sq_store *sq, const ald_process_start *p, char *out,
                                 size_t out_len)
 {
@@ -77,9 +101,15 @@ static ald_status create_locked(sq_store *sq, const ald_process_start *p, char *
     sq_bind_text(st, 7, p->operator_id);
     sq_bind_text(st, 8, p->parameters_json);
     sq_bind_text(st, 9, sq_iso_time(now_ms, now));
-    ald_status rc = sq_run(sq, st,
-                           "inserting process_executions (are machine, recipe and "
-                           "session known?)");
+    ald_status rc = sq_begin(sq, "create_process");
+    if (rc == ALD_OK)
+        rc = sq_run(sq, st,
+                    "inserting process_executions (are machine, recipe and session known?)");
+    if (rc == ALD_OK)
+        rc = insert_start_state(sq, id, p->recipe_version_json, now);
+    if (rc != ALD_OK)
+        return sq_rollback(sq, rc);
+    rc = sq_commit(sq, "committing create_process");
     return rc == ALD_OK ? sq_copy_out(sq, id, out, out_len) : rc;
 }
 

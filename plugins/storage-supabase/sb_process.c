@@ -1,6 +1,7 @@
 /*
  * sb_process.c - process_executions (one row per run) and
- * process_execution_state (live progress, upserted: latest state wins).
+ * process_execution_state (live progress, upserted: each state the executor
+ * writes, in order).
  */
 #include <math.h>
 #include <stdlib.h>

@@ -14,7 +14,7 @@
 // ALD_TOP_BUILDDIR set; node's TAP reporter feeds automake's TAP driver.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, chmodSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -507,24 +507,78 @@ for (const db of DATABASES) {
       // rows that start in the same millisecond tie on started_at: order by step_number
       const rows = data.sort((a, b) => a.step_number - b.step_number || a.started_at.localeCompare(b.started_at));
       const names = rows.map((h) => `${h.step_type}:${h.step_name}`);
-      // The engine's "starting" state and no row for the loop itself are engine-core
-      // differences from Python (docs/supabase.md, "Python semantics: status").
-      // The engine writes progress asynchronously, latest state wins: a state
-      // (its "starting" one, a short step) may be overtaken before it lands, so
-      // the rows are those states that landed, in order (an engine-core
-      // difference, docs/supabase.md "Python semantics: status").
-      const expected = ['starting:Site Al2O3', 'set parameter:Set flow',
-        'valve:TMA pulse', 'purge:Purge', 'valve:TMA pulse', 'purge:Purge',
-        'valve:TMA pulse', 'purge:Purge', 'completed:Recipe Completed'];
-      let at = 0;
-      for (const n of names) {
-        while (at < expected.length && expected[at] !== n) at++;
-        assert.ok(at < expected.length, `history out of order or unknown: ${JSON.stringify(names)}`);
-        at++;
-      }
-      assert.equal(names.at(-1), 'completed:Recipe Completed');
-      assert.ok(names.length >= 4, JSON.stringify(names));
+      // As the Python system recorded it: every step in order (the engine queues
+      // each transition, none is overtaken), a row for the loop at each
+      // iteration (src/step_flow/loop_step.py), no state before the first step.
+      assert.deepEqual(names, ['set parameter:Set flow',
+        'loop:ALD cycle', 'valve:TMA pulse', 'purge:Purge',
+        'loop:ALD cycle', 'valve:TMA pulse', 'purge:Purge',
+        'loop:ALD cycle', 'valve:TMA pulse', 'purge:Purge',
+        'completed:Recipe Completed'], JSON.stringify(rows));
       assert.ok(data.every((h) => h.ended_at), 'the end of the run closes every row');
+    });
+
+    test('process_execution_state at the end: the fields as Python wrote them', async () => {
+      const run = sql(db, `SELECT id FROM process_executions WHERE machine_id = '${MACHINE}'
+                           AND id <> '51730000-0000-4000-8000-000000000042'
+                           ORDER BY start_time DESC LIMIT 1`);
+      const { data, error } = await client(db).from('process_execution_state')
+        .select('current_step_index, current_step_type, current_step_name, total_overall_steps, '
+                + 'current_loop_count, current_loop_iteration, progress')
+        .eq('execution_id', run).maybeSingle();
+      assert.equal(error, null, JSON.stringify(error));
+      // executor.py: the index of the last top-level step (the loop), complete_recipe's
+      // marker; totals of a one-level loop: 1 step + 2 children x 3 = 7, 3 cycles
+      assert.equal(data.current_step_index, 1);
+      assert.equal(data.current_step_type, 'completed');
+      assert.equal(data.current_step_name, 'Recipe Completed');
+      assert.equal(data.total_overall_steps, 7);
+      assert.deepEqual(data.progress, { total_steps: 7, completed_steps: 7, total_cycles: 3,
+                                        completed_cycles: 3 });
+      const p = JSON.parse(sql(db, `SELECT row_to_json(p) FROM process_executions p
+                                    WHERE id = '${run}'`));
+      assert.equal(p.status, 'completed');
+      assert.ok(p.end_time, 'complete_recipe sets end_time');
+      assert.equal(sql(db, `SELECT status FROM machines WHERE id = '${MACHINE}'`), 'idle');
+    });
+
+    test('a failed run: Python\'s marker and machine error; the app\'s next start clears it and runs', async () => {
+      // a recipe that fails at run time: a wait that cannot be met in 300 ms
+      const site = JSON.parse(aldctl(db, ['export', RECIPE]));
+      const pid = site.steps.find((x) => x.type === 'set parameter').parameter_id;
+      const failing = aldctl(db, ['import', '-'], JSON.stringify({ name: 'Never there',
+        // sites keep these NOT NULL
+        chamber_temperature_set_point: site.chamber_temperature_set_point ?? 150,
+        pressure_set_point: site.pressure_set_point ?? 1, steps: [
+        { type: 'wait', name: 'wait for it', parameter_id: pid, operator: '>=', value: 1e9,
+          timeout_ms: 300 }] })).trim();
+      const supabase = client(db);
+      const finished = (id) => waitFor('the start command to finish', async () => {
+        const r = await supabase.from('recipe_commands').select('status, error_message')
+          .eq('id', id).single();
+        return ['completed', 'error'].includes(r.data?.status) ? r.data : null;
+      }, 60);
+      const bad = await supabase.from('recipe_commands').insert(command('start_recipe', failing)).select();
+      assert.equal(bad.error, null, JSON.stringify(bad.error));
+      const failed = await finished(bad.data[0].id);
+      assert.equal(failed.status, 'error');
+      const run = JSON.parse(sql(db, `SELECT row_to_json(p) FROM process_executions p
+                                      WHERE recipe_id = '${failing}'`));
+      assert.equal(run.status, 'failed');
+      assert.match(run.error_message, /wait for it/);
+      const state = JSON.parse(sql(db, `SELECT row_to_json(s) FROM process_execution_state s
+                                        WHERE execution_id = '${run.id}'`));
+      assert.equal(state.current_step_type, 'error'); // executor.py handle_recipe_error
+      assert.match(state.current_step_name, /^Error: step 'wait for it'/);
+      assert.ok(state.current_step_name.length <= 'Error: '.length + 100);
+      assert.equal(sql(db, `SELECT status FROM machines WHERE id = '${MACHINE}'`), 'error');
+      // simple_recipe_service.py started over an error; the app cannot send clear_error
+      const again = await supabase.from('recipe_commands').insert(command('start_recipe', RECIPE)).select();
+      assert.equal(again.error, null, JSON.stringify(again.error));
+      const done = await finished(again.data[0].id);
+      assert.equal(done.status, 'completed', `${done.error_message}\n${engine.log()}`);
+      await waitFor('the machine idle again', () =>
+        sql(db, `SELECT status FROM machines WHERE id = '${MACHINE}'`) === 'idle' ? 1 : null, 30);
     });
 
     test('a setpoint with machine_id NULL is taken; its failure sets completed_at', async () => {
@@ -566,6 +620,34 @@ for (const db of DATABASES) {
     });
   });
 }
+
+// ---- ald-engine --doctor: the live check of a project ------------------------------------
+
+function doctor(db) {
+  return spawnSync(path.join(BUILD, 'ald-engine'), ['--config', path.join(SRC, 'conf.d'), '--doctor'], {
+    encoding: 'utf8',
+    env: { ...process.env, SUPABASE_URL: env[db].url, SUPABASE_KEY: KEY, MACHINE_ID: MACHINE,
+           PLC_TYPE: 'simulation', ALD_DATA_DIR: path.join(work, `doctor-${db}`), LOG_LEVEL: 'warning' },
+  });
+}
+
+for (const db of DATABASES) {
+  test(`${db}: ald-engine --doctor finds the migrated project healthy`, () => {
+    const r = doctor(db);
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, new RegExp(`machine ${MACHINE}: status \\w+`));
+    assert.match(r.stdout, /parameter map: [1-9]\d* parameter\(s\)/);
+    assert.match(r.stdout, /^doctor: OK$/m);
+  });
+}
+
+test('site_bare: ald-engine --doctor names the missing objects and the command, exit 1', () => {
+  const r = doctor('site_bare');
+  assert.equal(r.status, 1, r.stdout + r.stderr);
+  assert.match(r.stdout, /PROBLEM: .*the project lacks what deploy\/supabase\/migrations create: rpc\/acquire_engine_lease, rpc\/batch_update_parameter_values, rpc\/ald_set_machine_state, rpc\/ald_save_recipe, engine_leases/);
+  assert.match(r.stdout, /psql "\$DATABASE_URL" -v ON_ERROR_STOP=1/);
+  assert.match(r.stdout, /^doctor: [1-9]\d* problem\(s\)$/m);
+});
 
 // ---- a site without the project's migrations -------------------------------------------
 

@@ -21,7 +21,8 @@ teardown() {
 @test "--help lists every option and the environment" {
     run "$(engine_bin)" --help
     [ "$status" -eq 0 ]
-    for opt in --config --http-port --check-config --version --help PLC_TYPE SUPABASE_URL; do
+    for opt in --config --http-port --check-config --doctor --version --help PLC_TYPE SUPABASE_URL \
+        ALD_START_CLEARS_ERROR; do
         [[ "$output" == *"$opt"* ]]
     done
 }
