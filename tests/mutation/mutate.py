@@ -112,7 +112,9 @@ def failed_tests(build, programs):
     """Names of the failing test cases, from the TAP logs of the programs."""
     names = []
     for program in programs:
-        log = os.path.join(build, program + ".log")
+        # automake names a script's log without its .test extension
+        stem = program[:-len(".test")] if program.endswith(".test") else program
+        log = os.path.join(build, stem + ".log")
         if not os.path.exists(log):
             names.append(f"{os.path.basename(program)} (no log)")
             continue
@@ -123,7 +125,7 @@ def failed_tests(build, programs):
                 if m:
                     names.append(f"{os.path.basename(program)}:{m.group(1)}")
                     found = True
-        trs = os.path.join(build, program + ".trs")
+        trs = os.path.join(build, stem + ".trs")
         if not found and os.path.exists(trs):
             with open(trs, encoding="utf-8", errors="replace") as f:
                 if re.search(r":test-result: (FAIL|ERROR)", f.read()):
