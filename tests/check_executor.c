@@ -24,6 +24,7 @@
 #include "state.h"
 #include "tagmap.h"
 #include "testutil.h"
+#include "writer.h"
 
 #define MACHINE "e3e6e280-0000-4000-8000-000000000001"
 #define MFC1 "a0000000-0000-4000-8000-000000000701"
@@ -415,6 +416,66 @@ START_TEST(lease_keeper_stands_by_then_takes_over_storing_only_new_cycles)
 }
 END_TEST
 
+/* Poll until lease_gate(now) answers want (bounded; the TTL is 600 ms). */
+static int gate_becomes(lease_gate_result want)
+{
+    for (int i = 0; i < 500 && lease_gate(clock_realtime_ms()) != want; i++) {
+        struct timespec ts = {0, 10 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    return lease_gate(clock_realtime_ms()) == want;
+}
+
+/* Samples stored so far, as a number. */
+static long stored_samples(void)
+{
+    return atol(query("SELECT count(*) FROM parameter_value_history"));
+}
+
+/* The holder's lease lapses unconfirmed (its renewals fail: the lease table is
+ * gone): a batch cycled then is held, neither stored nor dropped, and stored
+ * once a renewal confirms the lease again. */
+START_TEST(writer_holds_a_batch_until_the_lease_is_confirmed)
+{
+    rig_up();
+    state_init(1000000000u);
+    unsetenv("ALD_ENGINE_ID");
+    lease_keeper k;
+    ck_assert_int_eq(lease_start(&k, &R.store, MACHINE, 600, 100), 0);
+    ck_assert(lease_state_becomes(1));
+    sql("ALTER TABLE engine_leases RENAME TO engine_leases_away");
+    ck_assert(gate_becomes(LEASE_WAIT));
+
+    batchq q;
+    sample_writer w;
+    ck_assert_int_eq(batchq_init(&q, 8, R.tags.tag_count), 0);
+    ck_assert_int_eq(writer_start(&w, &R.store, &R.tags, &q, MACHINE, NULL), 0);
+    ald_tag_value *vals = calloc(R.tags.tag_count, sizeof *vals);
+    ck_assert_ptr_nonnull(vals);
+    ck_assert_int_eq(plc_ops(&R.plc)->read_all(R.plc.inst, vals, R.tags.tag_count), ALD_OK);
+    long before = stored_samples();
+    batchq_push(&q, clock_realtime_ms(), clock_mono_ns(), vals, R.tags.tag_count);
+    for (int i = 0; i < 500 && batchq_length(&q) > 0; i++) { /* the writer took it */
+        struct timespec ts = {0, 10 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    ck_assert_uint_eq(batchq_length(&q), 0);
+    ck_assert_int_eq(stored_samples(), before); /* held: not stored unconfirmed */
+
+    sql("ALTER TABLE engine_leases_away RENAME TO engine_leases");
+    ck_assert(gate_becomes(LEASE_STORE));
+    for (int i = 0; i < 500 && stored_samples() == before; i++) {
+        struct timespec ts = {0, 10 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    ck_assert_msg(stored_samples() > before, "the held batch was dropped, not stored");
+    writer_stop(&w);
+    batchq_destroy(&q);
+    free(vals);
+    lease_stop(&k);
+}
+END_TEST
+
 START_TEST(lease_keeper_with_the_same_engine_id_reclaims_at_once)
 {
     rig_up();
@@ -561,6 +622,7 @@ int main(void)
     tcase_add_test(tc, two_processors_execute_each_command_once);
     tcase_add_test(tc, lease_keeper_stands_by_then_takes_over_storing_only_new_cycles);
     tcase_add_test(tc, lease_keeper_with_the_same_engine_id_reclaims_at_once);
+    tcase_add_test(tc, writer_holds_a_batch_until_the_lease_is_confirmed);
     tcase_add_test(tc, orphaned_run_is_failed_with_valves_closed_then_cleared);
     tcase_add_test(tc, shutdown_during_a_run_aborts_it_safely);
     tcase_add_test(tc, readiness_conditions_gate_a_start);
