@@ -27,7 +27,7 @@ static ald_status append_to_primary(plugin_instance *p, const ald_sample_batch *
         ops->update_parameter_values(p->inst, live, live_count) != ALD_OK)
         log_debug("writer", "live values not updated: %s", plugin_last_error(p));
     *connected = ops->is_connected ? ops->is_connected(p->inst) : st == ALD_OK;
-    return plugin_call_done(p, st, err);
+    return plugin_call_done(p, PORT_OP_append_samples, st, err);
 }
 
 ald_status storage_port_store_samples(plugin_instance *primary, outbox *ob,
