@@ -121,7 +121,9 @@ def failed_tests(build, programs):
         found = False
         with open(log, encoding="utf-8", errors="replace") as f:
             for line in f:
-                m = re.match(r"not ok \d+ - [^:]*:[^:]*:([^:]+):", line)
+                # Check: "not ok N - file:suite:test: message"; bats: "not ok N description"
+                m = (re.match(r"not ok \d+ - [^:]*:[^:]*:([^:]+):", line)
+                     or re.match(r"not ok \d+ (?!- )(.+?)\s*$", line))
                 if m:
                     names.append(f"{os.path.basename(program)}:{m.group(1)}")
                     found = True
