@@ -24,15 +24,16 @@
 
 /* Every vtable operation a port calls (the PLC's, then the storage's). */
 // clang-format off
-#define PORT_OPS(X)                                                                         \
-    X(set_tags) X(read_all) X(read_tags) X(write_tag) X(pulse) X(load_parameters)           \
-    X(save_parameters) X(update_parameter_values) X(append_samples) X(load_recipe)          \
-    X(list_recipes) X(save_recipe) X(fetch_pending_commands) X(claim_command)               \
-    X(finish_command) X(get_command) X(insert_command) X(get_machine) X(set_machine_state)  \
-    X(get_or_create_session) X(create_process) X(update_process_state) X(finish_process)    \
-    X(find_open_processes) X(get_process_state) X(fetch_setpoint_commands)                  \
-    X(claim_setpoint_command) X(finish_setpoint_command) X(write_health) X(acquire_lease)   \
-    X(release_lease) X(outbox_push) X(outbox_peek) X(outbox_ack) X(outbox_stats)
+#define PORT_OPS(X)                                                                        \
+    X(set_tags) X(read_all) X(read_tags) X(write_tag) X(pulse) X(load_parameters)          \
+    X(save_parameters) X(update_parameter_values) X(append_samples) X(load_recipe)         \
+    X(list_recipes) X(save_recipe) X(fetch_pending_commands) X(claim_command)              \
+    X(finish_command) X(get_command) X(insert_command) X(get_machine) X(set_machine_state) \
+    X(get_or_create_session) X(create_process) X(update_process_state) X(finish_process)   \
+    X(find_open_processes) X(get_process_state) X(fetch_setpoint_commands)                 \
+    X(claim_setpoint_command) X(finish_setpoint_command) X(write_health) X(acquire_lease)  \
+    X(release_lease) X(outbox_push) X(outbox_peek) X(outbox_ack) X(outbox_stats)           \
+    X(append_sample_batches)
 // clang-format on
 
 #define PORT_OP_ENUM(op) PORT_OP_##op,
