@@ -25,3 +25,10 @@ bench: ald-engine$(EXEEXT) ald-plcsim$(EXEEXT) bench/modbus_bench$(EXEEXT) \
 	bench/sqlite_bench$(EXEEXT) plugins/plc-modbus/plc-modbus.la \
 	plugins/plc-sim/plc-sim.la plugins/storage-sqlite/storage-sqlite.la
 include bench/supabase.mk
+
+# What recording one plugin call costs a port (docs/benchmarks.md, "Metrics
+# around port calls"); built by `make bench` and `make check`, run by hand.
+check_PROGRAMS += bench/port_metrics_bench
+bench_port_metrics_bench_SOURCES = bench/port_metrics_bench.c
+bench_port_metrics_bench_LDADD = engine/libaldcore.la -lm
+bench: bench/port_metrics_bench$(EXEEXT)

@@ -19,6 +19,7 @@ engine_libaldcore_la_SOURCES = \
 	engine/ports/loader.c engine/ports/loader.h \
 	engine/ports/host_services.c engine/ports/host_services.h \
 	engine/ports/plugin_instance.c engine/ports/plugin_instance.h \
+	engine/ports/port_metrics.c engine/ports/port_metrics.h \
 	engine/ports/plc_port.c engine/ports/plc_port.h \
 	engine/ports/storage_port.c engine/ports/storage_route.c engine/ports/storage_port.h \
 	engine/ports/row_guard.c engine/ports/row_guard.h \

@@ -21,6 +21,8 @@
 #include "commands.h"
 #include "engine_id.h"
 #include "lease.h"
+#include "metrics.h"
+#include "ports/plc_port.h"
 #include "executor.h"
 #include "ports/plugin_instance.h"
 #include "recipe.h"
@@ -28,6 +30,7 @@
 #include "state.h"
 #include "tagmap.h"
 #include "testutil.h"
+#include "writer.h"
 
 #define MACHINE "e3e6e280-0000-4000-8000-000000000001"
 #define MFC1 "a0000000-0000-4000-8000-000000000701"
@@ -490,6 +493,66 @@ START_TEST(lease_keeper_stands_by_then_takes_over_storing_only_new_cycles)
 }
 END_TEST
 
+/* Poll until lease_gate(now) answers want (bounded; the TTL is 600 ms). */
+static int gate_becomes(lease_gate_result want)
+{
+    for (int i = 0; i < 500 && lease_gate(clock_realtime_ms()) != want; i++) {
+        struct timespec ts = {0, 10 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    return lease_gate(clock_realtime_ms()) == want;
+}
+
+/* Samples stored so far, as a number. */
+static long stored_samples(void)
+{
+    return atol(query("SELECT count(*) FROM parameter_value_history"));
+}
+
+/* The holder's lease lapses unconfirmed (its renewals fail: the lease table is
+ * gone): a batch cycled then is held, neither stored nor dropped, and stored
+ * once a renewal confirms the lease again. */
+START_TEST(writer_holds_a_batch_until_the_lease_is_confirmed)
+{
+    rig_up();
+    state_init(1000000000u);
+    unsetenv("ALD_ENGINE_ID");
+    lease_keeper k;
+    ck_assert_int_eq(lease_start(&k, &R.store, MACHINE, 600, 100), 0);
+    ck_assert(lease_state_becomes(1));
+    sql("ALTER TABLE engine_leases RENAME TO engine_leases_away");
+    ck_assert(gate_becomes(LEASE_WAIT));
+
+    batchq q;
+    sample_writer w;
+    ck_assert_int_eq(batchq_init(&q, 8, R.tags.tag_count), 0);
+    ck_assert_int_eq(writer_start(&w, &R.store, &R.tags, &q, MACHINE, NULL), 0);
+    ald_tag_value *vals = calloc(R.tags.tag_count, sizeof *vals);
+    ck_assert_ptr_nonnull(vals);
+    ck_assert_int_eq(plc_ops(&R.plc)->read_all(R.plc.inst, vals, R.tags.tag_count), ALD_OK);
+    long before = stored_samples();
+    batchq_push(&q, clock_realtime_ms(), clock_mono_ns(), vals, R.tags.tag_count);
+    for (int i = 0; i < 500 && batchq_length(&q) > 0; i++) { /* the writer took it */
+        struct timespec ts = {0, 10 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    ck_assert_uint_eq(batchq_length(&q), 0);
+    ck_assert_int_eq(stored_samples(), before); /* held: not stored unconfirmed */
+
+    sql("ALTER TABLE engine_leases_away RENAME TO engine_leases");
+    ck_assert(gate_becomes(LEASE_STORE));
+    for (int i = 0; i < 500 && stored_samples() == before; i++) {
+        struct timespec ts = {0, 10 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    ck_assert_msg(stored_samples() > before, "the held batch was dropped, not stored");
+    writer_stop(&w);
+    batchq_destroy(&q);
+    free(vals);
+    lease_stop(&k);
+}
+END_TEST
+
 START_TEST(lease_keeper_with_the_same_engine_id_reclaims_at_once)
 {
     rig_up();
@@ -731,6 +794,69 @@ START_TEST(plc_port_returns_the_text_of_the_failed_write)
 }
 END_TEST
 
+/* The value of one series in a fresh scrape; -1 when it is not there. */
+static double scraped(const char *series)
+{
+    char *text = metrics_render(NULL);
+    ck_assert_ptr_nonnull(text);
+    char key[300];
+    snprintf(key, sizeof key, "\n%s ", series);
+    const char *at = strstr(text, key);
+    double v = at ? strtod(at + strlen(key), NULL) : -1;
+    free(text);
+    return v;
+}
+
+/* ald_plugin_calls_total of instance/op/outcome. */
+static double calls(const char *instance, const char *op, const char *outcome)
+{
+    char series[256];
+    snprintf(series, sizeof series,
+             "ald_plugin_calls_total{instance=\"%s\",op=\"%s\",outcome=\"%s\"}", instance,
+             op, outcome);
+    return scraped(series);
+}
+
+/* ald_plugin_call_seconds_<part> of instance/op (part: count, sum). */
+static double timed(const char *part, const char *instance, const char *op)
+{
+    char series[256];
+    snprintf(series, sizeof series, "ald_plugin_call_seconds_%s{instance=\"%s\",op=\"%s\"}",
+             part, instance, op);
+    return scraped(series);
+}
+
+START_TEST(port_calls_are_counted_by_instance_operation_and_outcome)
+{
+    rig_up();
+    port_error err;
+    ald_tag_value *vals = calloc(R.tags.tag_count, sizeof *vals);
+    ck_assert_ptr_nonnull(vals);
+    for (int i = 0; i < 3; i++)
+        ck_assert_int_eq(plc_port_read_all(&R.plc, vals, R.tags.tag_count, NULL, &err), ALD_OK);
+    free(vals);
+    ck_assert_int_eq(plc_port_valve_set(&R.plc, &R.tags, 1, 0, &err), ALD_OK);
+    ck_assert_int_eq(plc_port_pulse(&R.plc, &R.tags, 1, 100, &err), ALD_ERR_UNSUPPORTED);
+    storage_machine m;
+    ck_assert_int_eq(storage_port_get_machine(&R.store, MACHINE, &m, NULL), ALD_OK);
+    ck_assert_int_eq(storage_port_get_machine(&R.store, "00000000-0000-4000-8000-000000000000",
+                                              &m, &err),
+                     ALD_ERR_NOT_FOUND);
+
+    ck_assert(calls("sim", "read_all", "ok") == 3); /* the read lane */
+    ck_assert(calls("sim", "read_all", "transient") == 0);
+    ck_assert(calls("sim", "read_all", "refused") == 0);
+    ck_assert(timed("count", "sim", "read_all") == 3);
+    ck_assert(timed("sum", "sim", "read_all") > 0); /* durations are measured */
+    ck_assert(calls("sim", "write_tag", "ok") == 1); /* the control lane */
+    ck_assert(timed("count", "sim", "write_tag") == 1);
+    ck_assert(timed("count", "sim", "pulse") == -1); /* not implemented: no call */
+    ck_assert(calls("local", "get_machine", "ok") == 1); /* the storage port */
+    ck_assert(calls("local", "get_machine", "refused") == 1);
+    ck_assert(timed("count", "local", "get_machine") == 2);
+}
+END_TEST
+
 START_TEST(storage_port_reads_the_machine_for_the_engine_and_aldctl)
 {
     rig_up();
@@ -767,6 +893,8 @@ int main(void)
                    a_standby_leaves_the_live_run_alone_the_holder_recovers_it_once_its_owner_is_gone);
     tcase_add_test(tc, the_run_this_process_drives_is_never_an_orphan_its_previous_life_is);
     tcase_add_test(tc, a_run_records_its_engine_and_stops_when_another_engine_takes_the_lease);
+    tcase_add_test(tc, writer_holds_a_batch_until_the_lease_is_confirmed);
+    tcase_add_test(tc, port_calls_are_counted_by_instance_operation_and_outcome);
     tcase_add_test(tc, orphaned_run_is_failed_with_valves_closed_then_cleared);
     tcase_add_test(tc, shutdown_during_a_run_aborts_it_safely);
     tcase_add_test(tc, readiness_conditions_gate_a_start);

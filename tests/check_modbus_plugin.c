@@ -37,7 +37,10 @@ static void server_start(int port)
         dup2(fds[1], STDOUT_FILENO);
         close(fds[0]);
         close(fds[1]);
-        execl("/usr/bin/python3", "python3", script, port_text, (char *)NULL);
+        /* argv[0] is the full path: Python finds its prefix (and Debian's
+         * pymodbus) from it, and a bare "python3" would be looked up on
+         * PATH, where another Python may come first. */
+        execl("/usr/bin/python3", "/usr/bin/python3", script, port_text, (char *)NULL);
         _exit(127);
     }
     close(fds[1]);

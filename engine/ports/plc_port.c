@@ -12,25 +12,24 @@
 /* A call on the read lane: the instance lock, error captured inside it. */
 #define PLC_READ_CALL(pi, err, op, ...)                                                      \
     (plc_ops(pi)->op                                                                         \
-         ? plugin_call_done(                                                                 \
-               (pi), (plugin_lock(pi), plc_ops(pi)->op((pi)->inst, __VA_ARGS__)), (err))     \
+         ? plugin_call_done((pi), PORT_OP_##op,                                              \
+                            (plugin_lock(pi), plc_ops(pi)->op((pi)->inst, __VA_ARGS__)),     \
+                            (err))                                                           \
          : plugin_call_unsupported((pi), #op, (err)))
 
-/* End of a control-lane call: capture the text, then release the lane. */
-static ald_status control_done(plugin_instance *pi, ald_status st, port_error *err)
+/* End of a control-lane call: count it, capture the text, release the lane. */
+static ald_status control_done(plugin_instance *pi, port_op op, ald_status st,
+                               port_error *err)
 {
-    if (err)
-        snprintf(err->text, sizeof err->text, "%s",
-                 st == ALD_OK ? "" : plugin_last_error(pi));
-    pthread_mutex_unlock(&pi->control_lock);
-    return st;
+    return plugin_control_done(pi, op, st, err);
 }
 
 static ald_status control_write(plugin_instance *pi, size_t tag, double value,
                                 port_error *err)
 {
-    pthread_mutex_lock(&pi->control_lock);
-    return control_done(pi, plc_ops(pi)->write_tag(pi->inst, tag, value), err);
+    plugin_control_lock(pi);
+    return control_done(pi, PORT_OP_write_tag, plc_ops(pi)->write_tag(pi->inst, tag, value),
+                        err);
 }
 
 ald_status plc_port_set_tags(plugin_instance *plc, const tagmap *tags, port_error *err)
@@ -48,7 +47,7 @@ ald_status plc_port_read_all(plugin_instance *plc, ald_tag_value *out, size_t co
         *connected = ops->is_connected ? ops->is_connected(plc->inst) : st == ALD_OK;
     if (st != ALD_OK) /* for the health report, from whichever thread asks */
         snprintf(plc->read_error, sizeof plc->read_error, "%s", plugin_last_error(plc));
-    plugin_call_done(plc, st, err);
+    plugin_call_done(plc, PORT_OP_read_all, st, err);
     if (st != ALD_OK)
         atomic_fetch_add(&g_state.plc_errors_total, 1);
     return st;
@@ -69,7 +68,7 @@ ald_status plc_port_read_tag(plugin_instance *plc, size_t tag, double *value, po
     if (st == ALD_OK)
         st = v.quality;
     *value = v.value;
-    return plugin_call_done(plc, st, err);
+    return plugin_call_done(plc, PORT_OP_read_tags, st, err);
 }
 
 /* The write tag of valve N, or SIZE_MAX. */
@@ -167,8 +166,9 @@ ald_status plc_port_pulse(plugin_instance *plc, const tagmap *tags, int valve_nu
         return plugin_call_unsupported(plc, "pulse", err);
     if (is_owed(valve_number))
         return refuse_owed(valve_number, err);
-    pthread_mutex_lock(&plc->control_lock);
-    return control_done(plc, plc_ops(plc)->pulse(plc->inst, tag, duration_ms), err);
+    plugin_control_lock(plc);
+    return control_done(plc, PORT_OP_pulse, plc_ops(plc)->pulse(plc->inst, tag, duration_ms),
+                        err);
 }
 
 /* Write OFF, then read the valve back: only a read OFF confirms the close. */

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "clock.h"
 #include "log.h"
 #include "ports/host_services.h"
 #include "ports/settings_use.h"
@@ -134,10 +135,22 @@ const char *plugin_last_error(plugin_instance *pi)
     return text ? text : "";
 }
 
+/* When this thread's current plugin call began (after its lock was taken:
+ * the duration is the plugin's, not the wait for the lane). A thread makes
+ * one plugin call at a time, so one stamp per thread suffices. */
+static _Thread_local uint64_t call_started_ns;
+
 void plugin_lock(plugin_instance *pi)
 {
     if (pi->serialise)
         pthread_mutex_lock(&pi->lock);
+    call_started_ns = clock_mono_ns();
+}
+
+void plugin_control_lock(plugin_instance *pi)
+{
+    pthread_mutex_lock(&pi->control_lock);
+    call_started_ns = clock_mono_ns();
 }
 
 void plugin_unlock(plugin_instance *pi)
@@ -146,12 +159,27 @@ void plugin_unlock(plugin_instance *pi)
         pthread_mutex_unlock(&pi->lock);
 }
 
-ald_status plugin_call_done(plugin_instance *pi, ald_status st, port_error *err)
+/* Where every plugin call ends, whichever lane: the one place it is counted. */
+static void call_finish(plugin_instance *pi, port_op op, ald_status st, port_error *err)
 {
+    port_metrics_record(&pi->calls, pi->name, op, st, clock_mono_ns() - call_started_ns);
     if (err)
         snprintf(err->text, sizeof err->text, "%s",
                  st == ALD_OK ? "" : plugin_last_error(pi));
+}
+
+ald_status plugin_call_done(plugin_instance *pi, port_op op, ald_status st, port_error *err)
+{
+    call_finish(pi, op, st, err);
     plugin_unlock(pi);
+    return st;
+}
+
+ald_status plugin_control_done(plugin_instance *pi, port_op op, ald_status st,
+                               port_error *err)
+{
+    call_finish(pi, op, st, err);
+    pthread_mutex_unlock(&pi->control_lock);
     return st;
 }
 

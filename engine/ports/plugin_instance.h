@@ -21,6 +21,7 @@
 #include "config.h"
 #include "ports/loader.h"
 #include "ports/port.h"
+#include "ports/port_metrics.h"
 
 struct plugin_instance {
     char name[64];
@@ -33,6 +34,7 @@ struct plugin_instance {
     pthread_mutex_t lock;
     pthread_mutex_t control_lock;
     char read_error[PORT_ERROR_LEN]; /* the last failed bulk read's text (under lock) */
+    port_call_metrics calls;         /* per-operation counts and durations */
 };
 
 /* Resolve, open and create one configured instance (no I/O in the plugin).
@@ -47,12 +49,19 @@ void plugin_instance_destroy(plugin_instance *pi);
  * the thread that made the failing call. */
 const char *plugin_last_error(plugin_instance *pi);
 
+/* Take `lock` (when the instance is serialised) and start the call's clock. */
 void plugin_lock(plugin_instance *pi);
 void plugin_unlock(plugin_instance *pi);
 
-/* End of a call made under `lock`: on failure copy the plugin's error text
- * into err (if any) while the lock is still held, then unlock. Returns st. */
-ald_status plugin_call_done(plugin_instance *pi, ald_status st, port_error *err);
+/* End of a call of `op` made under `lock`: count it and its duration
+ * (port_metrics.h), on failure copy the plugin's error text into err (if
+ * any) while the lock is still held, then unlock. Returns st. */
+ald_status plugin_call_done(plugin_instance *pi, port_op op, ald_status st, port_error *err);
+/* The PLC control lane's pair: take `control_lock` and start the clock;
+ * end the call as plugin_call_done does, then release `control_lock`. */
+void plugin_control_lock(plugin_instance *pi);
+ald_status plugin_control_done(plugin_instance *pi, port_op op, ald_status st,
+                               port_error *err);
 /* A missing operation: says so in err and returns ALD_ERR_UNSUPPORTED. */
 ald_status plugin_call_unsupported(const plugin_instance *pi, const char *op,
                                    port_error *err);

@@ -12,8 +12,9 @@
  * the error text captured before the lock is released. */
 #define STORAGE_CALL(pi, err, op, ...)                                                       \
     (storage_ops(pi)->op                                                                     \
-         ? plugin_call_done(                                                                 \
-               (pi), (plugin_lock(pi), storage_ops(pi)->op((pi)->inst, __VA_ARGS__)), (err)) \
+         ? plugin_call_done((pi), PORT_OP_##op,                                              \
+                            (plugin_lock(pi), storage_ops(pi)->op((pi)->inst, __VA_ARGS__)), \
+                            (err))                                                           \
          : plugin_call_unsupported((pi), #op, (err)))
 
 /* A call whose plugin hands rows of `type` to a sink: the rows go through the

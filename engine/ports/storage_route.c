@@ -27,7 +27,7 @@ static ald_status append_to_primary(plugin_instance *p, const ald_sample_batch *
         ops->update_parameter_values(p->inst, live, live_count) != ALD_OK)
         log_debug("writer", "live values not updated: %s", plugin_last_error(p));
     *connected = ops->is_connected ? ops->is_connected(p->inst) : st == ALD_OK;
-    return plugin_call_done(p, st, err);
+    return plugin_call_done(p, PORT_OP_append_samples, st, err);
 }
 
 ald_status storage_port_store_samples(plugin_instance *primary, outbox *ob,
@@ -172,7 +172,7 @@ ald_status storage_port_replay_samples(plugin_instance *store,
     }
     plugin_lock(store);
     ald_status st = storage_ops(store)->append_sample_batches(store->inst, ptrs, count);
-    st = plugin_call_done(store, st, err);
+    st = plugin_call_done(store, PORT_OP_append_sample_batches, st, err);
     free_decoded_batches(decoded, ptrs, count);
     return st;
 }

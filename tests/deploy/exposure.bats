@@ -4,6 +4,7 @@
 # idle or dripping connections, secrets read from files (SUPABASE_KEY_FILE)
 # that never reach the log or /metrics, and systemd's notify protocol.
 
+bats_require_minimum_version 1.5.0 # run !
 load helpers
 
 setup() {
@@ -68,7 +69,7 @@ listen_address() {
     run curl -s "http://127.0.0.1:$PORT/health"
     [[ "$output" != *"$key"* ]]
     stop_engine
-    ! grep -q "$key" "$BATS_TEST_TMPDIR/engine.log" "$BATS_TEST_TMPDIR/engine.out"
+    run ! grep -q "$key" "$BATS_TEST_TMPDIR/engine.log" "$BATS_TEST_TMPDIR/engine.out"
 }
 
 @test "an unreadable SUPABASE_KEY_FILE stops the start with the path named" {

@@ -8,6 +8,7 @@
 # the kill to the standby's lease (its log) and to HAProxy routing to it.
 # Nothing here asserts a time.
 
+bats_require_minimum_version 1.5.0 # run !
 load helpers
 
 setup() {
@@ -74,7 +75,7 @@ metric() {
     wait_for_code "$ALD_BLUE_URL/health" 200 100
     # both runs took the lease on their first answer: no "standing by" in between
     [ "$(grep -c 'holding the lease of machine .* as "blue"' "$PROC_COMPOSE_DIR/blue.log")" -eq 2 ]
-    ! grep -q 'standing by' "$PROC_COMPOSE_DIR/blue.log"
+    run ! grep -q 'standing by' "$PROC_COMPOSE_DIR/blue.log"
     wait_live blue
     wait_cycles 2
     [ "$(max_rows_per_parameter_second)" -eq 1 ]

@@ -189,7 +189,7 @@ yq_py() {
     grep -Eq '^\s*use_backend ald_standby if \{ nbsrv\(ald_engine\) eq 0 \}' "$cfg"
     grep -Eq '^\s*server blue "\$\{ALD_BLUE_ADDR-ald-control-blue:8000\}" check$' "$cfg"
     grep -Eq '^\s*server green "\$\{ALD_GREEN_ADDR-ald-control-green:8000\}" check$' "$cfg"
-    ! grep -Eq '^\s*server .* disabled' "$cfg"
+    run ! grep -Eq '^\s*server .* disabled' "$cfg"
     grep -Eq '^\s*http-request auth realm .* unless \{ http_auth\(stats_users\) \}' "$cfg"
     grep -Eq '^\s*http-request use-service prometheus-exporter if \{ path /metrics \}' "$cfg"
     grep -Eq '^\s*stats uri /stats' "$cfg"

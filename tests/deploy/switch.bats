@@ -5,6 +5,7 @@
 # both colours on ONE data directory as the compose volume shares it, so the
 # machine's lease and the no-duplicate rule are what is tested.
 
+bats_require_minimum_version 1.5.0 # run !
 load helpers
 
 setup() {
@@ -28,7 +29,7 @@ deploy() {
     [ "$(jq -r .status <<<"$output")" = standby ]
     [ "$(curl -s -o /dev/null -w '%{http_code}' "$ALD_GREEN_URL/health/ready")" = 200 ]
     is_live blue
-    ! is_live green
+    run ! is_live green
     run curl -fsS "$ALD_HEALTH_URL/health"
     [ "$status" -eq 0 ]
     [ "$(jq -r .role <<<"$output")" = active ]
@@ -59,7 +60,7 @@ deploy() {
     echo "$output"
     [ "$status" -eq 0 ]
     is_live green
-    ! is_live blue
+    run ! is_live blue
     [ -z "$(colour_pid blue)" ]
     run cat "$FAKE_COMPOSE_LOG"
     [ "${#lines[@]}" -eq 2 ]

@@ -5,6 +5,7 @@
 # Each test starts its own server and engine and stops both afterwards. No
 # timing is asserted beyond generous "does not hang" bounds.
 
+bats_require_minimum_version 1.5.0 # run !
 load helpers
 
 # ---- helpers ----------------------------------------------------------------
@@ -396,7 +397,7 @@ start_pulse_recipe() {
     eventually 100 grep -q "valve coil:0 opened" "$log"
     # alive and beating: the watchdog holds off while the valve is open
     sleep 1.5
-    ! grep -q "valve coil:0 closed" "$log"
+    run ! grep -q "valve coil:0 closed" "$log"
     [[ "$(grep "watchdog:" "$log" | tail -n 1)" != *"forced closed"* ]]
     kill -KILL "$ENGINE_PID"
     wait "$ENGINE_PID" || true

@@ -2,6 +2,7 @@
 # Faults and inputs that must end safe (docs/safety.md), against the real
 # daemon on the simulated tool and its SQLite store.
 
+bats_require_minimum_version 1.5.0 # run !
 load helpers
 
 MACHINE=e3e6e280-0000-4000-8000-000000000001
@@ -51,10 +52,10 @@ command() {
     command c-forge start_recipe '{"recipe_id": "r-forge"}'
     wait_sql "SELECT status FROM process_executions WHERE recipe_id = 'r-forge'" completed 100
     local log=$BATS_TEST_TMPDIR/engine.log
-    ! grep -q '^2026-01-01T00:00:00.000Z' "$log"
+    run ! grep -q '^2026-01-01T00:00:00.000Z' "$log"
     grep -q "running recipe 'x\\\\n2026-01-01T00:00:00.000Z ERROR   \[forged\]" "$log"
     # every line of the log is one event: it starts with a time stamp
-    ! grep -v -E '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z ' "$log"
+    run ! grep -v -E '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z ' "$log"
 }
 
 @test "a self-parented loop is refused naming the step, nothing runs" {

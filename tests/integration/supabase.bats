@@ -4,6 +4,7 @@
 # for the whole file; the tests run in order and each one leaves it healthy.
 #   ALD_OUTAGE_SECONDS  length of the outage test (default 60, as the issue asks)
 
+bats_require_minimum_version 1.5.0 # run !
 load helpers
 
 PG=$ALD_TOP_SRCDIR/tests/fixtures/postgrest/pg.sh
@@ -244,6 +245,8 @@ aldctl_here() {
 }
 
 @test "the key never appears in the engine's log or metrics" {
-    ! grep -q "test-key" "$WORK/engine.log"
-    ! curl -s "http://127.0.0.1:$ENGINE_PORT/metrics" | grep -q "test-key"
+    run ! grep -q "test-key" "$WORK/engine.log"
+    run curl -fsS "http://127.0.0.1:$ENGINE_PORT/metrics"
+    [ "$status" -eq 0 ]
+    [[ "$output" != *test-key* ]]
 }

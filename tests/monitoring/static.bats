@@ -4,6 +4,8 @@
 # dashboards are valid, and every metric they use is one the engine exports.
 # Run: make check TESTS=tests/monitoring/monitoring-static  (or bats tests/monitoring/static.bats)
 
+bats_require_minimum_version 1.5.0 # run !
+
 setup() {
     SRC=${ALD_TOP_SRCDIR:-$(cd "$BATS_TEST_DIRNAME/../.." && pwd)}
     MON=$SRC/monitoring
@@ -63,7 +65,7 @@ EOF
     mkdir -p "$TMP/mut/tests"
     sed 's/ald_memory_usage_mb > 800/ald_memory_usage_mb > 900/' "$MON/alert_rules.yml" \
         >"$TMP/mut/alert_rules.yml"
-    ! cmp -s "$MON/alert_rules.yml" "$TMP/mut/alert_rules.yml"
+    run ! cmp -s "$MON/alert_rules.yml" "$TMP/mut/alert_rules.yml"
     cp "$MON/tests/alert_rules_test.yml" "$TMP/mut/tests/"
     run "$PROMTOOL" test rules "$TMP/mut/tests/alert_rules_test.yml"
     [ "$status" -ne 0 ]
@@ -301,7 +303,7 @@ EOF
     [[ "$output" != *s3cr3t* ]]
     [ "$(stat -c %a "$TMP/am.yml")" = 600 ]
     grep -qF "url: '$url'" "$TMP/am.yml"
-    ! grep -qF '${ALERT_WEBHOOK_URL}' "$TMP/am.yml"
+    run ! grep -qF '${ALERT_WEBHOOK_URL}' "$TMP/am.yml"
     if command -v amtool >/dev/null; then
         amtool check-config "$TMP/am.yml"
     fi
@@ -376,8 +378,8 @@ EOF
     for title in $(jq -r '.title | gsub(" "; "_")' "${DASHBOARDS[@]}"); do
         grep -qF "${title//_/ }" "$doc" || { echo "no section for dashboard ${title//_/ }"; false; }
     done
-    ! grep -q '^## Alerts that come with later features' "$doc"
-    ! grep -q 'NOT YET' "$MON/alert_rules.yml"
+    run ! grep -q '^## Alerts that come with later features' "$doc"
+    run ! grep -q 'NOT YET' "$MON/alert_rules.yml"
     # the outage timeline names the four outbox alerts
     for a in AldPrimaryStoreDown AldOutboxGrowing AldOutboxStale AldOutboxReplayFailing; do
         sed -n '/^### Store-and-forward: what an outage looks like/,/^### AldPrimaryStoreDown/p' "$doc" |

@@ -112,18 +112,22 @@ def failed_tests(build, programs):
     """Names of the failing test cases, from the TAP logs of the programs."""
     names = []
     for program in programs:
-        log = os.path.join(build, program + ".log")
+        # automake names a script's log without its .test extension
+        stem = program[:-len(".test")] if program.endswith(".test") else program
+        log = os.path.join(build, stem + ".log")
         if not os.path.exists(log):
             names.append(f"{os.path.basename(program)} (no log)")
             continue
         found = False
         with open(log, encoding="utf-8", errors="replace") as f:
             for line in f:
-                m = re.match(r"not ok \d+ - [^:]*:[^:]*:([^:]+):", line)
+                # Check: "not ok N - file:suite:test: message"; bats: "not ok N description"
+                m = (re.match(r"not ok \d+ - [^:]*:[^:]*:([^:]+):", line)
+                     or re.match(r"not ok \d+ (?!- )(.+?)\s*$", line))
                 if m:
                     names.append(f"{os.path.basename(program)}:{m.group(1)}")
                     found = True
-        trs = os.path.join(build, program + ".trs")
+        trs = os.path.join(build, stem + ".trs")
         if not found and os.path.exists(trs):
             with open(trs, encoding="utf-8", errors="replace") as f:
                 if re.search(r":test-result: (FAIL|ERROR)", f.read()):
