@@ -117,6 +117,14 @@ int setpoint_apply(const setpoint_target *t, const char *parameter_id, double va
     if (setpoint_validate(t->tags, parameter_id, value, err, errlen) != 0)
         return -1;
     const tag_param *p = tagmap_find(t->tags, parameter_id);
+    /* A valve's own parameter written as a setpoint must not open a valve
+     * the PLC has not confirmed closed (the valve path refuses the same). */
+    if (value != 0.0 && plc_port_valve_is_owed(p->valve_number)) {
+        snprintf(err, errlen, "valve %d is owed closed (its close was not confirmed by the "
+                 "PLC): %s cannot be set to %g until the PLC reads it OFF",
+                 p->valve_number, p->id, value);
+        return -1;
+    }
     double readback = NAN;
     char why[300];
     if (write_and_verify(t, p->write_tag, value, &readback, why, sizeof why) != ALD_OK) {

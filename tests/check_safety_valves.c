@@ -121,6 +121,27 @@ START_TEST(an_unconfirmed_close_is_owed_until_a_retry_lands)
 }
 END_TEST
 
+/* The setpoint path (set_parameter, parameter_control_commands) writes the
+ * valve's own parameter: it must not open an owed valve either. */
+START_TEST(a_setpoint_never_opens_an_owed_valve)
+{
+    rig_up();
+    size_t v3 = rig_valve_tag(3);
+    R.fault->fail_writes(R.plc.inst, v3, CLOSED, 1, ALD_ERR_DISCONNECTED);
+    ck_assert_int_eq(plc_port_close_all_valves(&R.plc, &R.tags), 1);
+    const tag_param *valve3 = tagmap_valve(&R.tags, 3);
+    ck_assert_ptr_nonnull(valve3);
+    setpoint_target t = {&R.plc, &R.tags, &R.store};
+    char err[400] = "";
+    ck_assert_int_eq(setpoint_apply(&t, valve3->id, 1.0, err, sizeof err), -1);
+    ck_assert_msg(strstr(err, "valve 3 is owed closed"), "%s", err);
+    ck_assert_int_eq(R.fault->writes_of(R.plc.inst, v3, OPEN), 0);
+    /* closing it through the same path is allowed */
+    ck_assert_int_eq(setpoint_apply(&t, valve3->id, 0.0, err, sizeof err), 0);
+    executor_shutdown(&R.exec);
+}
+END_TEST
+
 START_TEST(no_recipe_runs_while_a_valve_is_owed)
 {
     rig_up();
@@ -269,6 +290,7 @@ int main(void)
     tcase_add_test(tc, a_run_that_fails_with_a_valve_open_sends_a_close_write_to_every_valve);
     tcase_add_test(tc, an_unconfirmed_close_is_owed_until_a_retry_lands);
     tcase_add_test(tc, no_recipe_runs_while_a_valve_is_owed);
+    tcase_add_test(tc, a_setpoint_never_opens_an_owed_valve);
     tcase_add_test(tc, a_start_clears_the_error_of_a_failed_run_whose_valves_closed);
     tcase_add_test(tc, a_start_never_clears_the_error_of_a_run_that_left_a_valve_unclosed);
     tcase_add_test(tc, close_all_closes_every_open_valve_including_valve_1);

@@ -120,6 +120,11 @@ static ald_status refuse_owed(int valve_number, port_error *err)
     return ALD_ERR_CONFLICT;
 }
 
+int plc_port_valve_is_owed(int valve_number)
+{
+    return valve_number > 0 && is_owed(valve_number);
+}
+
 int plc_port_owed_count(void)
 {
     uint_fast64_t m = atomic_load(&g_state.valves_owed);

@@ -72,6 +72,8 @@ int plc_port_close_all_valves(plugin_instance *plc, const tagmap *tags);
 int plc_port_retry_owed(plugin_instance *plc, const tagmap *tags);
 /* How many valves are owed now (bits of g_state.valves_owed). */
 int plc_port_owed_count(void);
+/* Whether valve N is owed closed: nothing may open it, by any path. */
+int plc_port_valve_is_owed(int valve_number);
 /* "valve 1, valve 3" for the owed valves ("" when none). */
 void plc_port_owed_names(char *buf, size_t len);
 
