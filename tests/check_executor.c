@@ -205,8 +205,14 @@ START_TEST(nested_recipe_ends_with_exact_counters_and_timeline)
         ck_assert_str_eq(e.addr[i + 1], order[k]);
         ck_assert_int_eq(e.open[i], 1);
         ck_assert_int_eq(e.open[i + 1], 0);
+        /* The pulse is timed from the executor's open write, the simulator
+         * stamps the write when it lands: under load the two differ by tens of
+         * microseconds (19.875 and 19.948 ms were seen for 20). The test is
+         * that each pulse waited its duration (a skipped or mis-scaled wait is
+         * ~0 ms or seconds off), not the machine's timer slack, which
+         * bench/recipe_bench.sh measures. */
         double ms = (double)(e.ns[i + 1] - e.ns[i]) / 1e6;
-        ck_assert_msg(ms >= nominal[k] - 0.05 && ms < nominal[k] + 500,
+        ck_assert_msg(ms >= nominal[k] - 1.0 && ms < nominal[k] + 500,
                       "pulse %d lasted %.3f ms, nominal %d", i / 2, ms, nominal[k]);
     }
     executor_shutdown(&R.exec);

@@ -128,7 +128,12 @@ teardown() {
     [ "$(values 1101)" = 151.75 ] # chamber, ir:8
     [ "$(values 1201)" = 81.5 ]   # line heater, ir:10
     [ "$(values 0101)" = 0.0 ]    # valve 1, coil:0
-    [ "$(values 0301)" = 1.0 ]    # valve 3, coil:2
+    # valve 3 (coil:2) is ON in the server's image: the engine's start rule
+    # (docs/safety.md: every valve commanded closed and read back before any
+    # run) closes it, so its newest sample is 0
+    [ "$(db "SELECT value FROM parameter_value_history WHERE parameter_id =
+             'a0000000-0000-4000-8000-000000000301' ORDER BY timestamp DESC LIMIT 1;")" = 0.0 ]
+    grep -q "start: every valve commanded closed and confirmed OFF" "$BATS_TEST_TMPDIR/engine.log"
     [ "$(values 0601)" = 0.0 ]    # valve 6, coil:5
     [ "$(values 1301)" = 1.0 ]    # pump power, coil:10
     [ "$(values 1401)" = 0.0 ]    # N2 power, coil:11
