@@ -214,12 +214,26 @@ static inline const char *ald_testhost_where_(const ald_config *cfg, const char 
 
 static inline void ald_testhost_vlog_(const ald_host *host, ald_log_level level,
                                       const char *fmt, va_list ap)
+#if defined(__GNUC__) || defined(__clang__)
+    __attribute__((format(printf, 3, 0)))
+#endif
+    ;
+
+static inline void ald_testhost_vlog_(const ald_host *host, ald_log_level level,
+                                      const char *fmt, va_list ap)
 {
     ald_testhost *th = (ald_testhost *)(void *)host->host_ctx;
     vsnprintf(th->last_log, sizeof th->last_log, fmt, ap);
     if (!th->quiet)
         fprintf(stderr, "[testhost %d] %s\n", (int)level, th->last_log);
 }
+
+static inline void ald_testhost_log_(const ald_host *host, ald_log_level level,
+                                     const char *fmt, ...)
+#if defined(__GNUC__) || defined(__clang__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
 
 static inline void ald_testhost_log_(const ald_host *host, ald_log_level level,
                                      const char *fmt, ...)
