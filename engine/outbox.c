@@ -202,10 +202,10 @@ static void release_records(replay_round *round)
     round->count = 0;
 }
 
+/* One record; the callers stop at the first refusal (nothing after it may be
+ * acknowledged, or the refused record would be lost). */
 static void replay_record(replay_round *round, const ald_outbox_record *r)
 {
-    if (round->refused)
-        return;
     port_error err;
     ald_status st = round->o->apply(round->o->primary, r, &err);
     if (st == ALD_ERR_INVALID || st == ALD_ERR_UNSUPPORTED) {
@@ -272,7 +272,7 @@ static void replay_group(replay_round *round, const ald_outbox_record *recs, siz
         log_warning("outbox", "records %lld..%lld could not be replayed together (%s); "
                     "replaying them one by one", (long long)recs[0].seq,
                     (long long)recs[n - 1].seq, err.text);
-        for (size_t i = 0; i < n; i++)
+        for (size_t i = 0; i < n && !round->refused; i++)
             replay_record(round, &recs[i]);
     } else {
         round->refused = 1;
