@@ -465,6 +465,7 @@ START_TEST(bad_plc_type_and_status_interval_are_rejected)
                       strstr(err, "declared: "),
                   "%s", err);
     unsetenv("PLC_TYPE");
+    config_free(&cfg); /* the second load below replaces it */
     load_ok(test_srcpath("conf.d"));
     setenv("STATUS_LOG_INTERVAL", "-5", 1);
     ck_assert_int_eq(config_apply_env(&cfg, err, sizeof err), -1);
