@@ -41,7 +41,11 @@ static void *guard_main(void *arg)
 {
     valve_guard *g = arg;
     while (!atomic_load(&g->quit)) {
-        if (atomic_load(&g_state.valves_unchecked) && atomic_load(&g_state.lease_state) != 0)
+        /* Only once this engine is known to drive the tool (lease held, or a
+         * store without leases): before the first lease answer a newcomer
+         * may be the standby of a blue/green pair, and closing every valve
+         * then would cut the active engine's pulse short. */
+        if (atomic_load(&g_state.valves_unchecked) && atomic_load(&g_state.lease_state) == 1)
             initial_close(g);
         plc_port_retry_owed(g->plc, g->tags); /* no I/O while nothing is owed */
         sleep_ms(VALVE_GUARD_PERIOD_MS);

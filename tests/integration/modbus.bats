@@ -167,6 +167,10 @@ setup() {
 
 teardown() {
     [ -n "${PROXY_PID:-}" ] && kill_proxy
+    if [ -n "${SECOND_PID:-}" ] && ! exited "$SECOND_PID"; then
+        kill -TERM "$SECOND_PID"
+        wait_exit "$SECOND_PID" 15 || { kill -KILL "$SECOND_PID"; wait "$SECOND_PID"; }
+    fi
     # A stopped server must run again to take its SIGTERM.
     [ -n "${SIM_PID:-}" ] && kill -CONT "$SIM_PID" 2>/dev/null
     if [ -n "${ENGINE_PID:-}" ] && ! exited "$ENGINE_PID"; then
@@ -532,4 +536,24 @@ pulse_through_proxy() {
     SIM_PORT=$PROXY start_modbus_engine
     eventually 100 grep -q "valve coil:0 closed" "$log"
     eventually 50 owed_is 0
+}
+
+@test "a second engine starting during a pulse (blue/green) leaves the valve alone: a standby writes no valve" {
+    local log=$BATS_TEST_TMPDIR/plcsim.log
+    start_plcsim "$(free_port)"
+    start_modbus_engine
+    start_pulse_recipe 61616161-0000-4000-8000-000000000001 60000
+    eventually 100 grep -q "valve coil:0 opened" "$log"
+    # the newcomer: same store, same PLC, its own id and port
+    local port2; port2=$(free_port)
+    ALD_ENGINE_ID=green "$(engine_bin)" --config "$CONF" --http-port "$port2" \
+        >/dev/null 2>"$BATS_TEST_TMPDIR/engine2.log" 3>&- &
+    SECOND_PID=$!
+    wait_for_code "http://127.0.0.1:$port2/health/basic" 200 100
+    eventually 100 grep -q 'standing by' "$BATS_TEST_TMPDIR/engine2.log"
+    sleep 2 # several lease rounds and valve-guard periods of the standby
+    # the active engine's pulse is still open: nobody closed coil 0
+    run grep -c "valve coil:0 closed" "$log"
+    [ "$output" -eq 0 ]
+    run ! grep -q "start: every valve commanded closed" "$BATS_TEST_TMPDIR/engine2.log"
 }
