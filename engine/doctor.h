@@ -1,5 +1,5 @@
 /*
- * doctor.h - `ald-engine --doctor`: a live check of the primary store.
+ * doctor.h - `ald-engine --doctor`: a live check of the store and the PLC.
  *
  * --check-config does no I/O (systemd runs it before every start, and a
  * store that is down must not stop the unit from starting); --doctor
@@ -8,9 +8,14 @@
  * (storage-supabase names the objects of deploy/supabase/migrations the
  * project lacks and the command that applies them); and, in the primary,
  * the machine row of MACHINE_ID and its status and the parameter map's size
- * (the fallback is filled from the primary when the engine starts). The check itself
+ * (the fallback is filled from the primary when the engine starts). Then it
+ * hands that map to the PLC instance, reads every tag once (retrying while the
+ * plugin connects, DOCTOR_PLC_WAIT_MS) and judges the values: implausible
+ * readings are named, and a byte-order swap that makes the floats plausible
+ * is named with the setting to change (plausibility.h). The check itself
  * writes nothing (a plugin's start does what it always does: storage-sqlite
- * creates its database file when there is none).
+ * creates its database file when there is none; the doctor never holds the
+ * machine's lease, so a PLC heartbeat is not written).
  */
 #ifndef ALD_ENGINE_DOCTOR_H
 #define ALD_ENGINE_DOCTOR_H

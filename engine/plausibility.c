@@ -41,11 +41,14 @@ int plausibility_is_implausible(double value, double min, double max, ald_data_t
     return value < min - span || value > max + span;
 }
 
-static void tally(plausibility_report *r, int implausible, ald_data_type type)
+/* A float reading of exactly 0 reads 0 in every byte order, so it says
+ * nothing about the order: it is not counted among the floats (a tool at
+ * rest has many zero setpoints, which would outvote the absurd ones). */
+static void tally(plausibility_report *r, int implausible, ald_data_type type, double value)
 {
     r->checked++;
     r->implausible += implausible != 0;
-    if (is_float(type)) {
+    if (is_float(type) && value != 0) {
         r->float_tags++;
         r->float_implausible += implausible != 0;
     }
@@ -65,11 +68,72 @@ void plausibility_scan(const tagmap *tags, const ald_tag_value *values, size_t c
         if (p->value_tag >= count || values[p->value_tag].quality != ALD_OK)
             continue;
         ald_data_type type = tags->tags[p->value_tag].type;
-        tally(out, plausibility_is_implausible(values[p->value_tag].value, p->min_value,
-                                               p->max_value, type),
-              type);
+        double value = values[p->value_tag].value;
+        tally(out, plausibility_is_implausible(value, p->min_value, p->max_value, type), type,
+              value);
     }
     conclude(out);
+}
+
+/* The f32 value's bits with one of the swaps applied, read back as f32. */
+static double swapped_f32(double value, plausibility_swap swap)
+{
+    float f = (float)value;
+    uint32_t b;
+    memcpy(&b, &f, sizeof b);
+    if (swap == PLAUSIBILITY_SWAP_WORDS || swap == PLAUSIBILITY_SWAP_BOTH)
+        b = b << 16 | b >> 16;
+    if (swap == PLAUSIBILITY_SWAP_BYTES || swap == PLAUSIBILITY_SWAP_BOTH)
+        b = (b & 0x00ff00ffu) << 8 | (b & 0xff00ff00u) >> 8;
+    memcpy(&f, &b, sizeof f);
+    return f;
+}
+
+/* The hint's stricter "plausible": the rule, and not vanishingly small. */
+static int looks_real(double v, const tag_param *p)
+{
+    if (plausibility_is_implausible(v, p->min_value, p->max_value, ALD_TYPE_F32))
+        return 0;
+    double span = p->max_value - p->min_value;
+    return v == 0 || !(span > 0) || fabs(v) >= span * 1e-9;
+}
+
+void plausibility_order_hint(const tagmap *tags, const ald_tag_value *values, size_t count,
+                             plausibility_hint *out)
+{
+    size_t nice[4] = {0};
+    memset(out, 0, sizeof *out);
+    for (size_t i = 0; i < tags->param_count; i++) {
+        const tag_param *p = &tags->params[i];
+        if (p->value_tag >= count || values[p->value_tag].quality != ALD_OK ||
+            tags->tags[p->value_tag].type != ALD_TYPE_F32 || values[p->value_tag].value == 0)
+            continue;
+        out->floats++;
+        for (int s = PLAUSIBILITY_SWAP_NONE; s <= PLAUSIBILITY_SWAP_BOTH; s++)
+            nice[s] += looks_real(swapped_f32(values[p->value_tag].value, s), p);
+    }
+    out->plausible_now = out->plausible_best = nice[PLAUSIBILITY_SWAP_NONE];
+    for (int s = PLAUSIBILITY_SWAP_WORDS; s <= PLAUSIBILITY_SWAP_BOTH; s++)
+        if (nice[s] > out->plausible_best) {
+            out->plausible_best = nice[s];
+            out->best = s;
+        }
+}
+
+const char *plausibility_swap_text(plausibility_swap swap)
+{
+    switch (swap) {
+    case PLAUSIBILITY_SWAP_WORDS:
+        return "with the two 16-bit registers of each float the other way round "
+               "(abcd <-> cdab, badc <-> dcba)";
+    case PLAUSIBILITY_SWAP_BYTES:
+        return "with the two bytes inside each register swapped (abcd <-> badc, "
+               "cdab <-> dcba)";
+    case PLAUSIBILITY_SWAP_BOTH:
+        return "with all four bytes of each float reversed (abcd <-> dcba, badc <-> cdab)";
+    default:
+        return "as configured";
+    }
 }
 
 int plausibility_start(const tagmap *tags)
@@ -120,7 +184,7 @@ void plausibility_observe(const tagmap *tags, const ald_sample *samples, size_t 
         double v = samples[j++].value;
         ald_data_type type = tags->tags[p->value_tag].type;
         int bad = plausibility_is_implausible(v, p->min_value, p->max_value, type);
-        tally(&r, bad, type);
+        tally(&r, bad, type, v);
         if (bad && states && i < state_count)
             report_param(p, &states[i], v, now_ms);
     }

@@ -32,10 +32,10 @@
 typedef struct plausibility_report {
     size_t checked;            /* readings looked at */
     size_t implausible;        /* of those, implausible */
-    size_t float_tags;         /* float (f32/f64) readings looked at */
+    size_t float_tags;         /* non-zero float (f32/f64) readings looked at */
     size_t float_implausible;  /* of those, implausible */
     uint64_t total;            /* implausible readings since start (summary only) */
-    int byte_order_suspect;    /* most float readings implausible (>= 2 floats) */
+    int byte_order_suspect;    /* most non-zero float readings implausible (>= 2) */
 } plausibility_report;
 
 /* The rule for one reading (NaN limits = no limit on that side). */
@@ -45,6 +45,31 @@ int plausibility_is_implausible(double value, double min, double max, ald_data_t
  * nothing logged or counted. For --doctor. */
 void plausibility_scan(const tagmap *tags, const ald_tag_value *values, size_t count,
                        plausibility_report *out);
+
+/* What the float readings would be under the other byte orders. The four
+ * orders of a 32-bit value (abcd, badc, cdab, dcba) are the configured one
+ * combined with one of these swaps, so the hint needs no knowledge of the
+ * plugin's setting: it says which swap makes most readings plausible. */
+typedef enum plausibility_swap {
+    PLAUSIBILITY_SWAP_NONE,  /* the configured order is the best */
+    PLAUSIBILITY_SWAP_WORDS, /* the two 16-bit registers the other way round */
+    PLAUSIBILITY_SWAP_BYTES, /* the two bytes inside each register */
+    PLAUSIBILITY_SWAP_BOTH   /* all four bytes reversed */
+} plausibility_swap;
+
+typedef struct plausibility_hint {
+    size_t floats;           /* non-zero f32 readings judged */
+    size_t plausible_now;    /* of those, plausible as read */
+    size_t plausible_best;   /* plausible under `best` */
+    plausibility_swap best;  /* NONE unless a swap makes strictly more plausible */
+} plausibility_hint;
+
+/* For --doctor, on the same read as plausibility_scan. Here "plausible" is
+ * stricter than the counting rule: also not vanishingly small against the
+ * range (1e-9 of its width), which is where a swapped word of noise lands. */
+void plausibility_order_hint(const tagmap *tags, const ald_tag_value *values, size_t count,
+                             plausibility_hint *out);
+const char *plausibility_swap_text(plausibility_swap swap);
 
 /* The writer's hooks: start with the map it writes (allocates per-parameter
  * state, registers the metrics), observe each batch writer_build() made

@@ -66,15 +66,78 @@ START_TEST(scan_points_at_the_byte_order_when_most_floats_are_absurd)
     ald_tag_value swapped[4] = {{2.4e-41, ALD_OK}, {-3.7e19, ALD_OK}, {0, ALD_OK},
                                 {1, ALD_OK}};
     plausibility_scan(&m, swapped, 4, &r);
-    ck_assert_uint_eq(r.float_tags, 3);
+    ck_assert_uint_eq(r.float_tags, 2); /* the 0 reads 0 in every order: no evidence */
     ck_assert_uint_eq(r.float_implausible, 2);
     ck_assert_int_eq(r.byte_order_suspect, 1);
+
     ald_tag_value one_bad[4] = {{1e30, ALD_OK}, {20, ALD_OK}, {5, ALD_ERR_TIMEOUT},
                                 {1, ALD_OK}};
     plausibility_scan(&m, one_bad, 4, &r);
     ck_assert_uint_eq(r.checked, 3); /* the unread one is not judged */
     ck_assert_uint_eq(r.implausible, 1);
     ck_assert_int_eq(r.byte_order_suspect, 0); /* one of two floats: not "most" */
+    tagmap_free(&m);
+}
+END_TEST
+
+/* The demo tool at rest with a wrong byte order: three absurd flows and
+ * pressures, three zero setpoints. Zeros read the same in every order, so
+ * they must not outvote the absurd readings. */
+START_TEST(zero_floats_do_not_outvote_absurd_ones)
+{
+    tagmap m;
+    tagmap_init(&m);
+    for (int i = 0; i < 6; i++) {
+        char id[8];
+        snprintf(id, sizeof id, "f%d", i);
+        add(&m, id, "float", i * 2, 0, 500);
+    }
+    ck_assert_int_eq(tagmap_finish(&m), 0);
+    ald_tag_value at_rest[6] = {{-49836.5, ALD_OK}, {-1.2e7, ALD_OK}, {-3.2e9, ALD_OK},
+                                {0, ALD_OK},        {0, ALD_OK},      {0, ALD_OK}};
+    plausibility_report r;
+    plausibility_scan(&m, at_rest, 6, &r);
+    ck_assert_uint_eq(r.implausible, 3);
+    ck_assert_uint_eq(r.float_tags, 3);
+    ck_assert_int_eq(r.byte_order_suspect, 1);
+    tagmap_free(&m);
+}
+END_TEST
+
+/* f32 bits of v with the 16-bit words exchanged: what a low-word-first PLC
+ * gives a high-word-first reader. */
+static double words_swapped(float v)
+{
+    uint32_t b;
+    memcpy(&b, &v, sizeof b);
+    b = b << 16 | b >> 16;
+    memcpy(&v, &b, sizeof v);
+    return v;
+}
+
+START_TEST(order_hint_names_the_swap_that_makes_the_floats_plausible)
+{
+    tagmap m;
+    build_map(&m); /* three floats 0..200, one int16 */
+    /* Noisy readings: a swapped word of noise often lands small but "in
+     * range", which is why the hint, not the count, finds the order. */
+    float real[3] = {101.37f, 19.8312f, 150.004f};
+    ald_tag_value read[4] = {{words_swapped(real[0]), ALD_OK},
+                             {words_swapped(real[1]), ALD_OK},
+                             {words_swapped(real[2]), ALD_OK},
+                             {1, ALD_OK}};
+    plausibility_hint h;
+    plausibility_order_hint(&m, read, 4, &h);
+    ck_assert_uint_eq(h.floats, 3);
+    ck_assert_int_eq(h.best, PLAUSIBILITY_SWAP_WORDS);
+    ck_assert_uint_eq(h.plausible_best, 3);
+    ck_assert_uint_lt(h.plausible_now, 3);
+    /* Read right: nothing to suggest. */
+    ald_tag_value right[4] = {{real[0], ALD_OK}, {real[1], ALD_OK}, {real[2], ALD_OK},
+                              {1, ALD_OK}};
+    plausibility_order_hint(&m, right, 4, &h);
+    ck_assert_int_eq(h.best, PLAUSIBILITY_SWAP_NONE);
+    ck_assert_uint_eq(h.plausible_now, 3);
     tagmap_free(&m);
 }
 END_TEST
@@ -134,6 +197,8 @@ int main(void)
     TCase *tc = tcase_create("plausibility");
     tcase_add_test(tc, the_rule);
     tcase_add_test(tc, scan_points_at_the_byte_order_when_most_floats_are_absurd);
+    tcase_add_test(tc, zero_floats_do_not_outvote_absurd_ones);
+    tcase_add_test(tc, order_hint_names_the_swap_that_makes_the_floats_plausible);
     tcase_add_test(tc, observe_counts_every_reading_and_logs_once_per_parameter_per_hour);
     suite_add_tcase(s, tc);
     return run_suite(s);

@@ -377,6 +377,39 @@ teardown() {
     [ "$status" -ne 0 ]
 }
 
+# --doctor with PLC_TYPE=real on the test's data dir against ald-plcsim.
+doctor() {
+    PLC_TYPE=real PLC_HOST=127.0.0.1 PLC_PORT=$SIM_PORT LOG_LEVEL=warning \
+        ALD_DATA_DIR=$BATS_TEST_TMPDIR/data "$(engine_bin)" --config "$CONF" --doctor 3>&-
+}
+
+@test "--doctor reads the PLC once and names the byte-order swap that makes the floats plausible" {
+    # Low word first (legacy "badc" = standard "cdab", as in the test above).
+    start_plcsim "$(free_port)" --byte-order cdab
+    run doctor
+    echo "$output"
+    [ "$status" -eq 1 ]
+    [[ "$output" == *"PROBLEM: the byte order is probably wrong"* ]]
+    [[ "$output" == *"with the two 16-bit registers of each float the other way round"* ]]
+    [[ "$output" == *"PLC_BYTE_ORDER"* ]]
+
+    # The right order: the same server's readings are all plausible.
+    PLC_BYTE_ORDER=badc run doctor
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [[ "$output" == *"read 16 parameter(s): 0 implausible"* ]]
+    [[ "$output" == *"doctor: OK"* ]]
+
+    # No PLC at all: said, and counted as a problem (a live check connects).
+    kill -TERM "$SIM_PID"
+    wait "$SIM_PID" || true
+    SIM_PID=
+    run doctor
+    echo "$output"
+    [ "$status" -eq 1 ]
+    [[ "$output" == *"PROBLEM: cannot read the PLC"* ]]
+}
+
 # A recipe of one valve-1 pulse of $2 ms, id $1, started by a command.
 start_pulse_recipe() {
     db "INSERT INTO recipes (id, name) VALUES ('$1', 'pulse $2 ms');
