@@ -454,8 +454,8 @@ static void heartbeat_stays_at(double value, int periods)
 {
     for (int i = 0; i < periods; i++) {
         sleep_ms(50);
-        ck_assert_msg(heartbeat_value() == value, "the heartbeat register moved from %g to %g",
-                      value, heartbeat_value());
+        double now = heartbeat_value();
+        ck_assert_msg(now == value, "the heartbeat register moved from %g to %g", value, now);
     }
 }
 

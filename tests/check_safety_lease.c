@@ -85,7 +85,8 @@ START_TEST(the_plc_is_active_only_while_the_keeper_holds_the_lease)
     ck_assert_int_ne(plc_told(), 1);
 
     rig_sql("DELETE FROM engine_leases"); /* the other engine released it */
-    ck_assert_msg(plc_told_becomes(1), "a takeover did not tell the PLC (told %d)", plc_told());
+    ck_assert_msg(plc_told_becomes(1), "a takeover did not tell the PLC (told %d)",
+                  plc_told());
 
     rig_sql("UPDATE engine_leases SET holder = 'other', expires_at = '%s'", FAR_FUTURE);
     ck_assert_msg(plc_told_becomes(0), "a lost lease did not tell the PLC (told %d)",

@@ -3,10 +3,11 @@
  *
  * Each beat writes counter+1 (wrapping at 65535) to the heartbeat register on
  * absolute CLOCK_MONOTONIC deadlines, only while the engine holds the lease
- * (the active flag, set by the host through set_active). A failed write is logged once per
- * outage by the connection's own policy (and recovery once); the next beat
- * tries again after the connection's back-off. A beat that is late never
- * catches up in a burst: the PLC only needs to see the value change.
+ * (the active flag, set by the host through set_active). A failed write is
+ * logged once per outage by the connection's own policy (and recovery once);
+ * the next beat tries again after the connection's back-off. A beat that is
+ * late never catches up in a burst: the PLC only needs to see the value
+ * change.
  */
 #include "mb_heartbeat.h"
 
@@ -55,7 +56,9 @@ static wake_reason wait_until(mb_heartbeat *hb, uint64_t deadline_ns)
     int rc = 0;
     while (!hb->stopping && !hb->kicked && rc != ETIMEDOUT)
         rc = pthread_cond_timedwait(&hb->wake, &hb->lock, &ts);
-    wake_reason why = hb->stopping ? WOKE_TO_STOP : hb->kicked ? WOKE_ACTIVE : WOKE_AT_DEADLINE;
+    wake_reason why = hb->stopping ? WOKE_TO_STOP
+                      : hb->kicked ? WOKE_ACTIVE
+                                   : WOKE_AT_DEADLINE;
     hb->kicked = 0;
     pthread_mutex_unlock(&hb->lock);
     return why;
