@@ -213,7 +213,7 @@ int engine_start(engine *e, char *err, size_t errlen)
                     "are retried in memory only", e->fallback.name);
     const engine_runtime *rt = &e->cfg->runtime;
     engine_id_claim(e->cfg->data_dir ? e->cfg->data_dir : config_default_data_dir());
-    if (lease_start(&e->lease, &e->storage, e->cfg->machine_id, rt->lease_ttl_ms,
+    if (lease_start(&e->lease, &e->storage, &e->plc, e->cfg->machine_id, rt->lease_ttl_ms,
                     rt->lease_renew_ms) != 0) {
         snprintf(err, errlen, "cannot start the lease keeper thread (out of memory?)");
         return -1;

@@ -12,6 +12,7 @@
 #include "engine_id.h"
 #include "log.h"
 #include "metrics.h"
+#include "ports/plc_port.h"
 #include "state.h"
 
 /* Shared with the writer and the HTTP thread. */
@@ -40,6 +41,19 @@ void lease_holder_name(char *out, size_t len)
     snprintf(out, len, "%s:%d", host, (int)getpid());
 }
 
+/* The one place the lease state changes: the workers read g_state, and the
+ * PLC plugin is told on every change of "active", so its own writes (the
+ * heartbeat) stop on a standby and start on a takeover. */
+static void set_lease_state(lease_keeper *k, int state)
+{
+    atomic_store(&g_state.lease_state, state);
+    int active = state == 1;
+    if (k->plc && active != k->plc_active) {
+        plc_port_set_active(k->plc, active);
+        k->plc_active = active;
+    }
+}
+
 static void become(lease_keeper *k, int held)
 {
     if (held && k->held != 1) {
@@ -58,7 +72,7 @@ static void become(lease_keeper *k, int held)
                         "as \"%s\", storing nothing",
                  k->machine_id, k->holder);
     k->held = held;
-    atomic_store(&g_state.lease_state, held);
+    set_lease_state(k, held);
 }
 
 /* One acquire-or-renew round trip. */
@@ -137,11 +151,12 @@ static void register_metrics(void)
                                        "Lease renewals that could not reach the store", NULL);
 }
 
-int lease_start(lease_keeper *k, plugin_instance *storage, const char *machine_id,
-                unsigned ttl_ms, unsigned renew_ms)
+int lease_start(lease_keeper *k, plugin_instance *storage, plugin_instance *plc,
+                const char *machine_id, unsigned ttl_ms, unsigned renew_ms)
 {
     memset(k, 0, sizeof *k);
     k->storage = storage;
+    k->plc = plc;
     k->machine_id = machine_id;
     k->ttl_ms = ttl_ms ? ttl_ms : LEASE_DEFAULT_TTL_MS;
     k->renew_ms = renew_ms ? renew_ms : LEASE_DEFAULT_RENEW_MS;
@@ -155,7 +170,7 @@ int lease_start(lease_keeper *k, plugin_instance *storage, const char *machine_i
                  port_instance_name(storage), machine_id);
         atomic_store(&valid_until_ns, UINT64_MAX);
         atomic_store(&g_state.active_since_mono_ns, clock_mono_ns());
-        atomic_store(&g_state.lease_state, 1);
+        set_lease_state(k, 1);
         atomic_store(&keeper_running, 1);
         return 0;
     }
@@ -175,15 +190,17 @@ int lease_start(lease_keeper *k, plugin_instance *storage, const char *machine_i
 void lease_stop(lease_keeper *k)
 {
     atomic_store(&keeper_running, 0);
-    if (!k->running)
+    if (!k->running) { /* a store without leases: still, we stop driving the tool */
+        set_lease_state(k, 0);
         return;
+    }
     pthread_mutex_lock(&k->lock);
     k->stop_requested = 1;
     pthread_cond_signal(&k->wake);
     pthread_mutex_unlock(&k->lock);
     pthread_join(k->thread, NULL);
     k->running = 0;
-    atomic_store(&g_state.lease_state, 0);
+    set_lease_state(k, 0); /* the heartbeat stops before a successor may take over */
     atomic_store(&valid_until_ns, 0);
     if (k->held == 1 && storage_port_has(k->storage, STORAGE_LEASES)) {
         storage_port_release_lease(k->storage, k->machine_id, k->holder, NULL);

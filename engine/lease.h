@@ -22,6 +22,12 @@
  *   - an engine that starts while the store is unreachable has no answer
  *     and stores (into its outbox), as a lone engine must: the outage
  *     decides nothing.
+ * The PLC follows the lease: every change of the lease state goes through
+ * one function, which also tells the PLC plugin (plc_port_set_active), so a
+ * plugin's own writes (the plc-modbus heartbeat) happen only while this
+ * engine holds the lease, or drives the tool alone on a store without
+ * leases; a standby's heartbeat would keep the PLC's watchdog fed after the
+ * active engine died (docs/safety.md).
  * An engine reclaims its own lease at once after a restart: its holder name
  * is ALD_ENGINE_ID, or else the id kept in its data directory (engine_id.h),
  * so a restart on the same data directory is the same holder.
@@ -42,6 +48,8 @@
 
 typedef struct lease_keeper {
     plugin_instance *storage;
+    plugin_instance *plc; /* told whether we are active; NULL: no PLC to tell */
+    int plc_active;       /* what the PLC was told last (instances start inactive) */
     const char *machine_id;
     char holder[96];
     unsigned ttl_ms, renew_ms;
@@ -65,10 +73,12 @@ typedef enum lease_gate_result {
 void lease_holder_name(char *out, size_t len);
 
 /* Start the keeper; the first answer comes within one round trip. A store
- * without leases makes this engine the holder for good. 0 or -1. */
-int lease_start(lease_keeper *k, plugin_instance *storage, const char *machine_id,
-                unsigned ttl_ms, unsigned renew_ms);
-/* Stop renewing and release the lease (call after the writer drained). */
+ * without leases makes this engine the holder for good. plc (may be NULL)
+ * is told whether this engine is active on every change. 0 or -1. */
+int lease_start(lease_keeper *k, plugin_instance *storage, plugin_instance *plc,
+                const char *machine_id, unsigned ttl_ms, unsigned renew_ms);
+/* Stop renewing, tell the PLC this engine is no longer active, and release
+ * the lease (call after the writer drained). */
 void lease_stop(lease_keeper *k);
 
 /* May the writer store a cycle stamped sample_ts_ms (wall clock)? Without a

@@ -480,7 +480,7 @@ START_TEST(lease_keeper_stands_by_then_takes_over_storing_only_new_cycles)
     unsetenv("ALD_ENGINE_ID");
     sql("INSERT INTO engine_leases VALUES('%s', 'other', '2999-01-01T00:00:00.000Z')", MACHINE);
     lease_keeper k;
-    ck_assert_int_eq(lease_start(&k, &R.store, MACHINE, 600, 100), 0);
+    ck_assert_int_eq(lease_start(&k, &R.store, &R.plc, MACHINE, 600, 100), 0);
     ck_assert(lease_state_becomes(0));
     ck_assert_int_eq(lease_gate(clock_realtime_ms()), LEASE_SKIP); /* a standby stores nothing */
     ck_assert(!lease_is_held());
@@ -524,7 +524,7 @@ START_TEST(writer_holds_a_batch_until_the_lease_is_confirmed)
     state_init(1000000000u);
     unsetenv("ALD_ENGINE_ID");
     lease_keeper k;
-    ck_assert_int_eq(lease_start(&k, &R.store, MACHINE, 600, 100), 0);
+    ck_assert_int_eq(lease_start(&k, &R.store, &R.plc, MACHINE, 600, 100), 0);
     ck_assert(lease_state_becomes(1));
     sql("ALTER TABLE engine_leases RENAME TO engine_leases_away");
     ck_assert(gate_becomes(LEASE_WAIT));
@@ -567,7 +567,7 @@ START_TEST(lease_keeper_with_the_same_engine_id_reclaims_at_once)
     /* left by a killed "blue": not expired */
     sql("INSERT INTO engine_leases VALUES('%s', 'blue', '2999-01-01T00:00:00.000Z')", MACHINE);
     lease_keeper k;
-    ck_assert_int_eq(lease_start(&k, &R.store, MACHINE, 600, 100), 0);
+    ck_assert_int_eq(lease_start(&k, &R.store, &R.plc, MACHINE, 600, 100), 0);
     ck_assert(lease_state_becomes(1));
     ck_assert_str_eq(query("SELECT holder FROM engine_leases"), "blue");
     lease_stop(&k);
@@ -593,7 +593,7 @@ START_TEST(restart_on_the_same_data_dir_reclaims_at_once)
     sql("INSERT INTO engine_leases VALUES('%s', '%s', '2999-01-01T00:00:00.000Z')", MACHINE,
         first);
     lease_keeper k;
-    ck_assert_int_eq(lease_start(&k, &R.store, MACHINE, 600, 100), 0);
+    ck_assert_int_eq(lease_start(&k, &R.store, &R.plc, MACHINE, 600, 100), 0);
     ck_assert(lease_state_becomes(1));
     ck_assert_str_eq(query("SELECT holder FROM engine_leases"), first);
     lease_stop(&k);

@@ -417,13 +417,53 @@ START_TEST(pulse_uses_the_plc_timer_where_one_is_declared)
 }
 END_TEST
 
-/* The heartbeat register counts up while the instance runs, and stops with it. */
-START_TEST(heartbeat_increments_its_register_until_stop)
+/* A started instance beating hr:50 every period_ms, with hr:50 as tag 0. */
+static void start_heartbeat(int period_ms)
 {
-    open_plugin("heartbeat_address = \"hr:50\"; heartbeat_period_ms = 50;");
+    char settings[128];
+    snprintf(settings, sizeof settings,
+             "heartbeat_address = \"hr:50\"; heartbeat_period_ms = %d;", period_ms);
+    open_plugin(settings);
     static const tag_def defs[] = {{"hr:50", ALD_TYPE_U16, 0}};
     ck_assert_int_eq(set_tags(defs, 1, 1), ALD_OK);
     ck_assert_int_eq(vt->start(inst), ALD_OK);
+}
+
+/* The heartbeat register's value now (tag 0 of the set). */
+static double heartbeat_value(void)
+{
+    size_t idx[] = {0};
+    ald_tag_value v[1];
+    ck_assert_int_eq(vt->read_tags(inst, idx, 1, v), ALD_OK);
+    return v[0].value;
+}
+
+/* Polls (every 50 ms, at most 5 s) until the register differs from `from`. */
+static int heartbeat_moves_from(double from)
+{
+    for (int i = 0; i < 100; i++) {
+        if (heartbeat_value() != from)
+            return 1;
+        sleep_ms(50);
+    }
+    return 0;
+}
+
+/* The register keeps `value` over `periods` heartbeat periods of 50 ms. */
+static void heartbeat_stays_at(double value, int periods)
+{
+    for (int i = 0; i < periods; i++) {
+        sleep_ms(50);
+        double now = heartbeat_value();
+        ck_assert_msg(now == value, "the heartbeat register moved from %g to %g", value, now);
+    }
+}
+
+/* The heartbeat register counts up while the instance is active, and stops with it. */
+START_TEST(heartbeat_increments_its_register_until_stop)
+{
+    start_heartbeat(50); /* tag 0 reads the register */
+    vt->set_active(inst, 1); /* the engine holds the lease */
     size_t idx[] = {0};
     ald_tag_value v[1];
     double seen = 0;
@@ -434,6 +474,36 @@ START_TEST(heartbeat_increments_its_register_until_stop)
     }
     ck_assert_msg(seen >= 3, "the heartbeat register stayed at %g", seen);
     vt->stop(inst); /* joins the thread: nothing beats after this */
+}
+END_TEST
+
+/* A standby writes nothing to the PLC: the heartbeat beats only between
+ * set_active(1) and set_active(0), and resumes on the next set_active(1). */
+START_TEST(heartbeat_writes_only_while_the_engine_is_active)
+{
+    start_heartbeat(50); /* tag 0 reads the register */
+    double before = heartbeat_value();
+    heartbeat_stays_at(before, 8); /* instances start inactive */
+    vt->set_active(inst, 1);
+    ck_assert_msg(heartbeat_moves_from(before), "no beat after set_active(1)");
+    vt->set_active(inst, 0);
+    sleep_ms(300); /* a beat already on the wire lands */
+    heartbeat_stays_at(heartbeat_value(), 8);
+    double stopped = heartbeat_value();
+    vt->set_active(inst, 1);
+    ck_assert_msg(heartbeat_moves_from(stopped), "no beat after the second set_active(1)");
+}
+END_TEST
+
+/* Becoming active beats at once, not at the next period: with a 10 s period
+ * the first beat comes well within 5 s of set_active(1). */
+START_TEST(heartbeat_beats_at_once_on_becoming_active)
+{
+    start_heartbeat(10000); /* tag 0 reads the register */
+    double before = heartbeat_value();
+    sleep_ms(200); /* the thread is in its first 10 s wait */
+    vt->set_active(inst, 1);
+    ck_assert_msg(heartbeat_moves_from(before), "no beat within 5 s of set_active(1)");
 }
 END_TEST
 
@@ -674,6 +744,8 @@ int main(void)
     tcase_add_test(io, writes_and_reads_back);
     tcase_add_test(io, pulse_uses_the_plc_timer_where_one_is_declared);
     tcase_add_test(io, heartbeat_increments_its_register_until_stop);
+    tcase_add_test(io, heartbeat_writes_only_while_the_engine_is_active);
+    tcase_add_test(io, heartbeat_beats_at_once_on_becoming_active);
     tcase_add_test(io, write_mismatch_and_range_errors);
     tcase_add_test(io, write_to_read_only_tag_is_invalid);
     tcase_add_test(io, killed_server_fails_fast_then_reconnects);

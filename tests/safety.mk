@@ -26,7 +26,8 @@ tests_libsafetyrig_la_LIBADD = tests/libtestutil.la $(SQLITE_LIBS) -ldl
 ALD_SAFETY_DEPS = tests/fixtures/plugins/plc-fault.la plugins/storage-sqlite/storage-sqlite.la
 
 SAFETY_TESTS = tests/check_safety_valves tests/check_safety_setpoint \
-	tests/check_safety_commands tests/check_safety_outbox tests/check_safety_loader
+	tests/check_safety_commands tests/check_safety_outbox tests/check_safety_loader \
+	tests/check_safety_lease
 check_PROGRAMS += $(SAFETY_TESTS)
 TESTS += $(SAFETY_TESTS)
 
@@ -51,6 +52,13 @@ tests_check_safety_outbox_CFLAGS = $(ALD_TEST_CC_FLAGS)
 tests_check_safety_outbox_LDADD = $(ALD_TEST_LIBS) -ldl -lpthread -lm
 EXTRA_tests_check_safety_outbox_DEPENDENCIES = tests/fixtures/plugins/storage-fault.la \
 	plugins/storage-sqlite/storage-sqlite.la
+
+# The PLC follows the lease (set_active, ABI 1.2): the port and the keeper.
+tests_check_safety_lease_SOURCES = tests/check_safety_lease.c
+tests_check_safety_lease_CFLAGS = $(ALD_TEST_CC_FLAGS) $(SQLITE_CFLAGS)
+tests_check_safety_lease_LDADD = tests/libsafetyrig.la $(ALD_TEST_LIBS) -lm
+EXTRA_tests_check_safety_lease_DEPENDENCIES = $(ALD_SAFETY_DEPS) \
+	tests/fixtures/plugins/storage-fault.la tests/fixtures/plugins/fx-abi10-plc.la
 
 tests_check_safety_loader_SOURCES = tests/check_safety_loader.c
 tests_check_safety_loader_CFLAGS = $(ALD_TEST_CC_FLAGS)

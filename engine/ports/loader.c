@@ -153,6 +153,7 @@ static const loader_op plc_op_table[] = {
     PLC_OP(create, 1),    PLC_OP(destroy, 1),   PLC_OP(start, 0),     PLC_OP(stop, 0),
     PLC_OP(last_error, 1), PLC_OP(set_tags, 1), PLC_OP(read_all, 1),  PLC_OP(read_tags, 0),
     PLC_OP(write_tag, 1), PLC_OP(is_connected, 0), PLC_OP(pulse, 0), PLC_OP(valve_events, 0),
+    PLC_OP(set_active, 0), /* 1.2 */
 };
 
 static const loader_op storage_op_table[] = {

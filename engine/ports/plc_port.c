@@ -252,6 +252,16 @@ ald_status plc_port_write_setpoint(plugin_instance *plc, size_t write_tag, doubl
     return plc_port_read_tag(plc, write_tag, readback, err);
 }
 
+int plc_port_set_active(plugin_instance *plc, int active)
+{
+    if (!plc_ops(plc)->set_active)
+        return 0; /* an older plugin: it has no writes of its own to stop */
+    plc_ops(plc)->set_active(plc->inst, active != 0);
+    log_debug("plc", "told PLC instance '%s' this engine is %s", plc->name,
+              active ? "active (holds the lease)" : "not active");
+    return 1;
+}
+
 void plc_port_error_text(plugin_instance *plc, char *buf, size_t len)
 {
     plugin_lock(plc);

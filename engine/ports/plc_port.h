@@ -83,6 +83,16 @@ void plc_port_owed_names(char *buf, size_t len);
 ald_status plc_port_write_setpoint(plugin_instance *plc, size_t write_tag, double value,
                                    double *readback, port_error *err);
 
+/* Tell the plugin whether this engine holds the machine's lease (ABI 1.2
+ * set_active), so that writes it makes on its own (the plc-modbus heartbeat)
+ * happen only while it does: a standby writes nothing to the PLC. Called by
+ * the lease keeper on every change of the lease state (lease.c). Takes no
+ * lock: the ABI lets set_active() run beside any other operation, and the
+ * lease thread must not wait behind a bulk read. Returns 1 when the plugin
+ * was told, 0 when it has no such operation (a 1.0/1.1 plugin, or one that
+ * makes no writes of its own: there is nothing to tell it). */
+int plc_port_set_active(plugin_instance *plc, int active);
+
 /* The PLC's current error text for the health report: the last failed bulk
  * read's, captured by the port (the plugin's own text is per calling thread,
  * and the thread asking here is not the logger), else the plugin's. */

@@ -2,10 +2,12 @@
  * mb_heartbeat.c - the PLC heartbeat thread (see mb_heartbeat.h).
  *
  * Each beat writes counter+1 (wrapping at 65535) to the heartbeat register on
- * absolute CLOCK_MONOTONIC deadlines. A failed write is logged once per
- * outage by the connection's own policy (and recovery once); the next beat
- * tries again after the connection's back-off. A beat that is late never
- * catches up in a burst: the PLC only needs to see the value change.
+ * absolute CLOCK_MONOTONIC deadlines, only while the engine holds the lease
+ * (the active flag, set by the host through set_active). A failed write is
+ * logged once per outage by the connection's own policy (and recovery once);
+ * the next beat tries again after the connection's back-off. A beat that is
+ * late never catches up in a burst: the PLC only needs to see the value
+ * change.
  */
 #include "mb_heartbeat.h"
 
@@ -43,18 +45,33 @@ static void beat(mb_heartbeat *hb)
     }
 }
 
-/* Waits until the absolute monotonic deadline; 1 when told to stop. */
-static int wait_until(mb_heartbeat *hb, uint64_t deadline_ns)
+typedef enum wake_reason { WOKE_AT_DEADLINE, WOKE_ACTIVE, WOKE_TO_STOP } wake_reason;
+
+/* Waits until the absolute monotonic deadline, a stop, or becoming active. */
+static wake_reason wait_until(mb_heartbeat *hb, uint64_t deadline_ns)
 {
     struct timespec ts = {(time_t)(deadline_ns / 1000000000u),
                           (long)(deadline_ns % 1000000000u)};
     pthread_mutex_lock(&hb->lock);
     int rc = 0;
-    while (!hb->stopping && rc != ETIMEDOUT)
+    while (!hb->stopping && !hb->kicked && rc != ETIMEDOUT)
         rc = pthread_cond_timedwait(&hb->wake, &hb->lock, &ts);
-    int stop = hb->stopping;
+    wake_reason why = hb->stopping ? WOKE_TO_STOP
+                      : hb->kicked ? WOKE_ACTIVE
+                                   : WOKE_AT_DEADLINE;
+    hb->kicked = 0;
     pthread_mutex_unlock(&hb->lock);
-    return stop;
+    return why;
+}
+
+/* The deadline after `deadline`; a late one (a slow PLC) skips, never bursts. */
+static uint64_t next_deadline(const mb_heartbeat *hb, uint64_t deadline, uint64_t period)
+{
+    uint64_t now = hb->host->monotonic_ns();
+    deadline += period;
+    if (deadline < now)
+        deadline = now + period - (now - deadline) % period;
+    return deadline;
 }
 
 static void *heartbeat_main(void *arg)
@@ -62,15 +79,29 @@ static void *heartbeat_main(void *arg)
     mb_heartbeat *hb = arg;
     uint64_t period = (uint64_t)hb->set->heartbeat_period_ms * 1000000u;
     uint64_t deadline = hb->host->monotonic_ns();
-    do {
-        beat(hb);
-        uint64_t now = hb->host->monotonic_ns();
-        deadline += period;
-        if (deadline < now) /* late (a slow PLC): skip, never burst */
-            deadline = now + period - (now - deadline) % period;
-    } while (!wait_until(hb, deadline));
+    for (;;) {
+        if (atomic_load(&hb->active)) /* a standby writes nothing to the PLC */
+            beat(hb);
+        deadline = next_deadline(hb, deadline, period);
+        wake_reason why = wait_until(hb, deadline);
+        if (why == WOKE_TO_STOP)
+            break;
+        if (why == WOKE_ACTIVE) /* just became active: beat now, periods from now */
+            deadline = hb->host->monotonic_ns();
+    }
     mb_conn_close(&hb->conn);
     return NULL;
+}
+
+void mb_heartbeat_set_active(mb_heartbeat *hb, int active)
+{
+    int was = atomic_exchange(&hb->active, active != 0);
+    if (!active || was)
+        return; /* becoming inactive: the next beat sees the flag and writes nothing */
+    pthread_mutex_lock(&hb->lock);
+    hb->kicked = 1;
+    pthread_cond_signal(&hb->wake);
+    pthread_mutex_unlock(&hb->lock);
 }
 
 ald_status mb_heartbeat_start(mb_heartbeat *hb)
@@ -78,6 +109,7 @@ ald_status mb_heartbeat_start(mb_heartbeat *hb)
     if (!hb->set->heartbeat_enabled || hb->running)
         return ALD_OK;
     hb->stopping = 0;
+    hb->kicked = 0; /* the first turn beats anyway when already active */
     mb_conn_reset_backoff(&hb->conn);
     if (pthread_create(&hb->thread, NULL, heartbeat_main, hb) != 0)
         return ALD_ERR_NOMEM;

@@ -235,6 +235,13 @@ static int plc_is_connected(void *instance)
     return atomic_load(&in->link_up);
 }
 
+/* Only the lease holder's heartbeat beats (ABI 1.2; see mb_heartbeat.h). */
+static void plc_set_active(void *instance, int active)
+{
+    mb_instance *in = instance;
+    mb_heartbeat_set_active(&in->heartbeat, active);
+}
+
 static const ald_plc_vtable vtable = {
     .struct_size = sizeof(ald_plc_vtable),
     .create = plc_create,
@@ -249,6 +256,7 @@ static const ald_plc_vtable vtable = {
     .is_connected = plc_is_connected,
     .pulse = plc_pulse,
     .valve_events = NULL,
+    .set_active = plc_set_active,
 };
 
 static const ald_plugin_descriptor descriptor = {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
 # The daemon end to end over real Modbus TCP: ald-engine with PLC_TYPE=real
 # (the plc-modbus plugin) against ald-plcsim, the demo tool served on a free
-# loopback port. Checked in SQLite, over HTTP and in ald-plcsim's valve log.
+# loopback port. Checked in SQLite, over HTTP, in ald-plcsim's valve log and,
+# for the heartbeat register, with mbpoll as a second Modbus client.
 # Each test starts its own server and engine and stops both afterwards. No
 # timing is asserted beyond generous "does not hang" bounds.
 
@@ -422,12 +423,18 @@ start_pulse_recipe() {
                   'e3e6e280-0000-4000-8000-000000000001');"
 }
 
-@test "engine killed mid-pulse: the PLC's watchdog closes the valve once the heartbeat stops" {
-    local f=$CONF/plc-modbus.conf log=$BATS_TEST_TMPDIR/plcsim.log
+# The PLC heartbeat on in $CONF: hr:100 (ald-plcsim's default), every 100 ms.
+enable_heartbeat() {
+    local f=$CONF/plc-modbus.conf
     sed -i 's|^\( *\)# heartbeat_address = "hr:100";|\1heartbeat_address = "hr:100";|;
             s|^\( *\)heartbeat_period_ms = [0-9]*;|\1heartbeat_period_ms = 100;|' "$f"
     grep -q '^ *heartbeat_address = "hr:100";' "$f"
     grep -q '^ *heartbeat_period_ms = 100;' "$f"
+}
+
+@test "engine killed mid-pulse: the PLC's watchdog closes the valve once the heartbeat stops" {
+    local log=$BATS_TEST_TMPDIR/plcsim.log
+    enable_heartbeat
     start_plcsim "$(free_port)" --watchdog-ms 1000
     start_modbus_engine
     start_pulse_recipe 60606060-0000-4000-8000-000000000001 60000
@@ -571,22 +578,116 @@ pulse_through_proxy() {
     eventually 50 owed_is 0
 }
 
+# start_second_engine ID: another engine on the same store and the same PLC
+# (ald-plcsim on $SIM_PORT over Modbus), named ID, with its own HTTP port,
+# logging to engine2.log. Sets SECOND_PID and PORT2.
+start_second_engine() {
+    PORT2=$(free_port)
+    PLC_TYPE=real PLC_HOST=127.0.0.1 PLC_PORT=$SIM_PORT ALD_ENGINE_ID=$1 \
+        "$(engine_bin)" --config "$CONF" --http-port "$PORT2" \
+        >/dev/null 2>"$BATS_TEST_TMPDIR/engine2.log" 3>&- &
+    SECOND_PID=$!
+    wait_for_code "http://127.0.0.1:$PORT2/health/basic" 200 100
+}
+
 @test "a second engine starting during a pulse (blue/green) leaves the valve alone: a standby writes no valve" {
     local log=$BATS_TEST_TMPDIR/plcsim.log
     start_plcsim "$(free_port)"
     start_modbus_engine
     start_pulse_recipe 61616161-0000-4000-8000-000000000001 60000
     eventually 100 grep -q "valve coil:0 opened" "$log"
-    # the newcomer: same store, same PLC, its own id and port
-    local port2; port2=$(free_port)
-    ALD_ENGINE_ID=green "$(engine_bin)" --config "$CONF" --http-port "$port2" \
-        >/dev/null 2>"$BATS_TEST_TMPDIR/engine2.log" 3>&- &
-    SECOND_PID=$!
-    wait_for_code "http://127.0.0.1:$port2/health/basic" 200 100
+    start_second_engine green # the newcomer: same store, same PLC, its own id and port
     eventually 100 grep -q 'standing by' "$BATS_TEST_TMPDIR/engine2.log"
     sleep 2 # several lease rounds and valve-guard periods of the standby
     # the active engine's pulse is still open: nobody closed coil 0
     run grep -c "valve coil:0 closed" "$log"
     [ "$output" -eq 0 ]
     run ! grep -q "start: every valve commanded closed" "$BATS_TEST_TMPDIR/engine2.log"
+}
+
+# ---- the heartbeat follows the lease (docs/safety.md) ---------------------------
+
+# The heartbeat register hr:100 as a Modbus client (mbpoll) reads it now.
+heartbeat_register() {
+    mbpoll -m tcp -p "$SIM_PORT" -a 1 -0 -r 100 -t 4 -c 1 -1 -q 127.0.0.1 |
+        awk -F'\t' '/^\[100\]:/ { print $2 }'
+}
+
+heartbeat_moved_from() {
+    local now
+    now=$(heartbeat_register)
+    [ -n "$now" ] && [ "$now" != "$1" ]
+}
+
+# ald-plcsim's log from line $1 on contains $2.
+plcsim_log_since_has() {
+    tail -n "+$1" "$BATS_TEST_TMPDIR/plcsim.log" | grep -q "$2"
+}
+
+@test "a standby's heartbeat writes nothing: hr:100 stays put until it takes the lease, then counts" {
+    local log=$BATS_TEST_TMPDIR/plcsim.log
+    enable_heartbeat
+    start_plcsim "$(free_port)" --watchdog-ms 1000
+    # the holder: an engine on the simulated tool, on the same store
+    PLC_TYPE=simulation ALD_ENGINE_ID=blue start_engine "$CONF"
+    wait_for_code "http://127.0.0.1:$PORT/health/basic" 200 100
+    eventually 100 grep -q "holding the lease" "$BATS_TEST_TMPDIR/engine.log"
+    # the standby, with the heartbeat configured, connected to ald-plcsim
+    start_second_engine green
+    eventually 100 grep -q 'standing by' "$BATS_TEST_TMPDIR/engine2.log"
+    PORT=$PORT2 eventually 100 plc_connected
+    # over 2.4 s (24 heartbeat periods) the register never moves
+    local first
+    first=$(heartbeat_register)
+    echo "hr:100 = '$first' while standing by"
+    [ -n "$first" ]
+    for _ in $(seq 8); do
+        sleep 0.3
+        [ "$(heartbeat_register)" = "$first" ]
+    done
+    # so the PLC's watchdog sees no engine: tripped, never released
+    grep -q "all valves forced closed" "$log"
+    run ! grep -q "heartbeat back" "$log"
+    # the holder stops (SIGTERM releases the lease): the standby takes over and beats
+    kill -TERM "$ENGINE_PID"
+    wait_exit "$ENGINE_PID" 30
+    ENGINE_PID=
+    eventually 150 grep -q "holding the lease" "$BATS_TEST_TMPDIR/engine2.log"
+    eventually 50 heartbeat_moved_from "$first"
+    eventually 50 grep -q "watchdog: heartbeat back: valves released" "$log"
+}
+
+@test "blue/green: the active engine killed mid-pulse, the standby's silence lets the PLC's watchdog close the valve" {
+    local log=$BATS_TEST_TMPDIR/plcsim.log
+    enable_heartbeat
+    # the standby can take over only 4.5 s or more after the kill: the 1 s
+    # watchdog must close the valve while it still stands by
+    export ALD_LEASE_TTL_MS=5000
+    start_plcsim "$(free_port)" --watchdog-ms 1000
+    ALD_ENGINE_ID=blue start_modbus_engine
+    eventually 100 grep -q "holding the lease" "$BATS_TEST_TMPDIR/engine.log"
+    start_second_engine green
+    eventually 100 grep -q 'standing by' "$BATS_TEST_TMPDIR/engine2.log"
+    start_pulse_recipe 62626262-0000-4000-8000-000000000001 60000
+    eventually 100 grep -q "valve coil:0 opened" "$log"
+    sleep 1.5 # the active engine beats: the watchdog holds off while the valve is open
+    run ! grep -q "valve coil:0 closed" "$log"
+    [[ "$(grep "watchdog:" "$log" | tail -n 1)" != *"forced closed"* ]]
+    local from
+    from=$(($(wc -l <"$log") + 1))
+    kill -KILL "$ENGINE_PID"
+    wait "$ENGINE_PID" || true
+    ENGINE_PID=
+    # the PLC's watchdog trips (the standby does not feed it) and closes coil 0,
+    # before the standby has the lease (with its beat, it would never trip)
+    eventually 50 plcsim_log_since_has "$from" "all valves forced closed"
+    run ! grep -q "holding the lease" "$BATS_TEST_TMPDIR/engine2.log"
+    eventually 50 plcsim_log_since_has "$from" "valve coil:0 closed"
+    local trip closed
+    trip=$(tail -n "+$from" "$log" | grep -n "all valves forced closed" | head -n 1 | cut -d: -f1)
+    closed=$(tail -n "+$from" "$log" | grep -n "valve coil:0 closed" | head -n 1 | cut -d: -f1)
+    [ "$trip" -lt "$closed" ]
+    # then the standby takes over: its beat releases the watchdog
+    eventually 200 grep -q "holding the lease" "$BATS_TEST_TMPDIR/engine2.log"
+    eventually 50 plcsim_log_since_has "$from" "watchdog: heartbeat back: valves released"
 }

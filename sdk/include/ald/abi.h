@@ -34,7 +34,7 @@ extern "C" {
 #endif
 
 #define ALD_ABI_MAJOR 1
-#define ALD_ABI_MINOR 1
+#define ALD_ABI_MINOR 2
 
 /*
  * Sized structs. ALD_FIELD_END is where a member ends; ALD_HAS_FIELD tells

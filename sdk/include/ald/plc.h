@@ -17,7 +17,8 @@
  *
  * THREADING: the host serialises all calls on one instance EXCEPT that
  * write_tag(), pulse() and is_connected() may be called from the recipe
- * executor's thread while read_all() runs on the logger's thread. A plugin
+ * executor's thread while read_all() runs on the logger's thread, and that
+ * set_active() (1.2) may be called from any thread at any time. A plugin
  * must therefore make write_tag()/pulse() safe against a concurrent read_all()
  * and must not make them wait for a running bulk read (use a separate control
  * connection or a priority lane). No call may block longer than the plugin's
@@ -145,6 +146,22 @@ typedef struct ald_plc_vtable {
      * since `since_ns` to sink, oldest first. Returns the count. */
     size_t (*valve_events)(void *instance, uint64_t since_ns, ald_valve_event_sink sink,
                            void *ctx);
+
+    /* OPTIONAL (ABI 1.2): the host tells the plugin whether this engine holds
+     * the machine's lease (active = 1) or is a standby (active = 0). Called
+     * on every change: when the lease is acquired, lost, and released at
+     * shutdown; with a store without leases the engine is active at start.
+     * A plugin that writes to the PLC on its own (a heartbeat register, a
+     * keep-alive) does so ONLY while active: a standby engine must write
+     * nothing to the PLC, and a standby's heartbeat would keep the PLC's
+     * watchdog fed after the active engine died. Every instance starts
+     * inactive, before the first call. On becoming inactive, stop writing at
+     * once (a write already on the wire may complete; write no final value).
+     * THREADING: may be called from any thread, concurrently with any other
+     * operation, so it must not block and must not do I/O: store a flag
+     * (e.g. an atomic) and wake the writer thread. NULL: the plugin does no
+     * writes of its own and needs no telling. */
+    void (*set_active)(void *instance, int active);
 } ald_plc_vtable;
 
 #ifdef __cplusplus
