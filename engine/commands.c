@@ -315,6 +315,21 @@ static int stopped_while_starting(command_processor *cp, char *err, size_t len)
     return stopped;
 }
 
+/* A valve owed closed may be open at the PLC: no start is taken until the
+ * PLC confirms it closed (the executor refuses too, as a second line). 1 =
+ * refused, err names the valves and what to do. */
+static int refuse_while_owed(char *err, size_t len)
+{
+    char owed[256];
+    plc_port_owed_names(owed, sizeof owed);
+    if (!owed[0])
+        return 0;
+    snprintf(err, len, "not started: %s owed closed (commanded closed, not confirmed OFF by "
+             "the PLC); the engine keeps closing it: restore the PLC link (see /health), "
+             "then send the start again", owed);
+    return 1;
+}
+
 static void do_start(command_processor *cp, const pending_command *c, json_t *params)
 {
     char err[600];
@@ -330,6 +345,8 @@ static void do_start(command_processor *cp, const pending_command *c, json_t *pa
         char pid[64];
         executor_process_id(cp->exec, pid, sizeof pid);
         snprintf(err, sizeof err, "a recipe is already running (process %s)", pid);
+    } else if (refuse_while_owed(err, sizeof err)) {
+        /* refused before any row is written: no process, machine unchanged */
     } else if (read_machine(cp, &m, err, sizeof err) == 0 &&
                machine_can_start(cp->exec, &m, err, sizeof err) == 0 &&
                load_recipe(cp, recipe_id, &rc, err, sizeof err) == 0 &&
