@@ -10,9 +10,9 @@
 #      a start_recipe command inserted; measured from its insert to the
 #      engine's "running recipe" log line (load + validate + checks), median
 #      of RUNS; then a stop ends that run;
-#  (c) a second start, and a stop_recipe inserted as soon as the start is
-#      claimed (while it loads): from the stop's insert to the engine's log
-#      line taking it (it cancels the start before its process is created),
+#  (c) a second start, and a stop_recipe inserted by a trigger when the
+#      start is claimed (so it is pending while the recipe loads): from the
+#      stop's created_at to the engine's log line taking it (it cancels the start before its process is created),
 #      median of RUNS; and whether the stop was taken before the start's
 #      load ended (the order of the two log lines), in how many runs.
 # shellcheck source=bench/bench-lib.sh
@@ -96,14 +96,19 @@ for n in $SIZES; do
         echo $((t_run - t0)) >>"$BENCH_TMP/start-$n"
         insert_command "$rid-stop" stop_recipe '{}'
         wait_until_sql "SELECT status FROM process_executions WHERE recipe_id = '$rid'" aborted 600
-        # (c) a stop queued while the start loads: inserted once the start is claimed
+        # (c) a stop queued while the start loads: inserted by a trigger in the
+        # claim's own transaction, so it is pending from the load's first moment
+        engine_db "CREATE TRIGGER stop_at_claim_$run AFTER UPDATE OF status ON recipe_commands
+                   WHEN NEW.id = '$rid-start2' AND NEW.status = 'processing' BEGIN
+                   INSERT INTO recipe_commands (id, type, parameters, status, machine_id)
+                     VALUES ('$rid-stop2', 'stop_recipe', '{}', 'pending', '$MACHINE'); END;"
         insert_command "$rid-start2" start_recipe "{\"recipe_id\": \"$rid\"}"
-        wait_until_sql "SELECT status FROM recipe_commands WHERE id = '$rid-start2'" processing 600
-        t1=$(now_ms)
-        insert_command "$rid-stop2" stop_recipe '{}'
         wait_until_sql "SELECT status FROM recipe_commands WHERE id = '$rid-stop2'" completed 600
         wait_for_line "$ENGINE_LOG" "command $rid-stop2" "$ENGINE_PID"
         t_stop=$(log_ms "command $rid-stop2") || die "no line of command $rid-stop2"
+        t1=$(engine_db "SELECT CAST(round((julianday(created_at) - 2440587.5) * 86400000) AS INTEGER)
+                        FROM recipe_commands WHERE id = '$rid-stop2'")
+        engine_db "DROP TRIGGER stop_at_claim_$run"
         echo $((t_stop - t1)) >>"$BENCH_TMP/stop-$n"
         discarded="of command $rid-start2 loaded after the start was cancelled: discarded"
         # absent when the load ended before the stop was taken (then the stop
