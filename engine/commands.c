@@ -800,7 +800,8 @@ void commands_init(command_processor *cp, plugin_instance *storage, plugin_insta
                             NULL);
     m_busy = metrics_gauge("ald_command_processing_seconds",
                            "Seconds the command being handled has taken so far (0 when none); "
-                           "a recipe's run is not counted, only its start",
+                           "a recipe's run and its recipe load (starter thread) are not "
+                           "counted, only the start's quick checks and its begin",
                            NULL);
     m_active = metrics_gauge("ald_engine_active",
                              "1 while this engine holds the machine's lease and drives it; 0 "
