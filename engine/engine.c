@@ -226,11 +226,12 @@ int engine_start(engine *e, char *err, size_t errlen)
 {
     ald_status st = plugin_instance_start(&e->storage);
     atomic_store(&g_state.db_connected, st == ALD_OK);
-    if (st == ALD_OK)
-        open_loader(e);
+    if (st == ALD_OK || !(e->storage.lib.desc.capabilities & ALD_CAP_STORAGE_LOCAL))
+        open_loader(e); /* a remote store that did not start is an outage: both retry */
     else
         log_warning("engine", "storage '%s' did not start: no second instance for recipe "
-                    "loads; they go through '%s' itself", e->storage.name, e->storage.name);
+                    "loads (it would repeat the first one's start on the same file); they "
+                    "go through '%s' itself", e->storage.name, e->storage.name);
     if (e->have_fallback)
         open_fallback(e, clock_mono_ns());
     if (load_parameter_map(e, err, errlen) != 0 || configure_plc(e, err, errlen) != 0)
