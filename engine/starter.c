@@ -126,9 +126,12 @@ int starter_begin(recipe_starter *s, const char *command_id, const char *recipe_
 {
     pthread_mutex_lock(&s->lock);
     int busy = s->phase != STARTER_IDLE;
-    if (busy)
-        snprintf(err, len, "a recipe is already starting (command %s%s): wait until it runs, "
-                 "or stop it", s->command_id, s->cancelled ? ", cancelled, still loading" : "");
+    if (busy && s->cancelled)
+        snprintf(err, len, "the cancelled start (command %s) is still loading its recipe: "
+                 "send the start again in a moment", s->command_id);
+    else if (busy)
+        snprintf(err, len, "a recipe is already starting (command %s): wait until it runs, "
+                 "or stop it", s->command_id);
     pthread_mutex_unlock(&s->lock);
     if (busy)
         return -1;

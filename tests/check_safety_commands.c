@@ -253,7 +253,8 @@ static const char *command_outcome(const char *id)
 
 /* Item 8: a recipe start never blocks command intake. While the start's
  * load is held in the store: a second start is refused, a set_parameter is
- * written and completed, and a stop is completed and cancels the start;
+ * written and completed, and a stop is completed and cancels the start (a
+ * start while the cancelled one still loads is refused too, saying so);
  * the load then ends and its recipe is discarded: no process, no valve
  * opened, nothing left in hand. */
 START_TEST(commands_are_taken_while_a_start_loads_and_a_stop_cancels_it)
@@ -273,6 +274,11 @@ START_TEST(commands_are_taken_while_a_start_loads_and_a_stop_cancels_it)
     ck_assert_str_eq(command_outcome("start"),
                      "error: stopped by command stop before the recipe started");
     ck_assert_int_eq(held->wait_held(loader.inst, 0), 0); /* all that while, still loading */
+    rig_command("later", "start_recipe", "{\"recipe_id\": \"r\"}");
+    ck_assert_int_eq(commands_poll_once(&R.cp), 1);
+    ck_assert_str_eq(command_outcome("later"), "error: the cancelled start (command start) is "
+                                               "still loading its recipe: send the start "
+                                               "again in a moment");
     ck_assert_uint_eq(held->load_count(loader.inst), 1);
     held->release(loader.inst);
     ck_assert_int_eq(starter_wait(&R.cp.starter, 60000), 0);
