@@ -20,6 +20,21 @@ static inline uint64_t clock_mono_ms(void)
     return clock_mono_ns() / 1000000u;
 }
 
+/* The CLOCK_MONOTONIC time ms from now, for pthread_cond_timedwait on a
+ * condition made with pthread_condattr_setclock(CLOCK_MONOTONIC). */
+static inline struct timespec clock_mono_deadline(unsigned ms)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    ts.tv_sec += ms / 1000;
+    ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    return ts;
+}
+
 static inline int64_t clock_realtime_ms(void)
 {
     struct timespec ts;

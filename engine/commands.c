@@ -119,55 +119,6 @@ static const char *param_string(json_t *js, const char *key)
 
 /* ---- start_recipe ------------------------------------------------------------------- */
 
-static int load_recipe(command_processor *cp, const char *recipe_id, recipe *rc, char *err,
-                       size_t len)
-{
-    recipe_rows rows;
-    recipe_rows_init(&rows);
-    ald_recipe_reader reader = recipe_rows_reader(&rows);
-    port_error why = {""};
-    ald_status st = storage_port_load_recipe(cp->storage, recipe_id, &reader, &why);
-    int rc_build = -1;
-    if (st == ALD_ERR_NOT_FOUND || (st == ALD_OK && !rows.have_info))
-        snprintf(err, len, "recipe %s does not exist", recipe_id);
-    else if (st != ALD_OK) /* the store's words name the row (a valve number 1.5 ...) */
-        snprintf(err, len, "cannot read recipe %s: %s: %s", recipe_id, ald_status_name(st),
-                 why.text);
-    else
-        rc_build = recipe_build(rc, &rows, err, len);
-    recipe_rows_free(&rows);
-    return rc_build;
-}
-
-/* Every valve, parameter and target the recipe names exists here and is allowed. */
-static int check_against_map(const tagmap *tags, const recipe_step *steps, size_t n, char *err,
-                             size_t len)
-{
-    for (size_t i = 0; i < n; i++) {
-        const recipe_step *s = &steps[i];
-        char why[400];
-        if (s->kind == STEP_VALVE && !tagmap_valve(tags, s->valve_number)) {
-            snprintf(err, len, "step '%s': valve %d does not exist on this machine", s->name,
-                     s->valve_number);
-            return -1;
-        }
-        if (s->kind == STEP_SET_PARAMETER &&
-            setpoint_validate(tags, s->parameter_id, s->target_value, why, sizeof why) != 0) {
-            snprintf(err, len, "step '%s': %s", s->name, why);
-            return -1;
-        }
-        if (s->kind == STEP_WAIT && !tagmap_find(tags, s->parameter_id)) {
-            snprintf(err, len, "step '%s': parameter %s is not on this machine", s->name,
-                     s->parameter_id);
-            return -1;
-        }
-        if (s->kind == STEP_LOOP &&
-            check_against_map(tags, s->children, s->child_count, err, len) != 0)
-            return -1;
-    }
-    return 0;
-}
-
 static int machine_can_start(executor *exec, const storage_machine *m, char *err,
                              size_t len)
 {
@@ -233,25 +184,25 @@ static int check_readiness(command_processor *cp, char *err, size_t len)
 /* The run's own parameters: its command and who drives it (the lease holder
  * name and this process's life), so orphan recovery tells a live owner from a
  * gone one. Malloc'd JSON (names are escaped), NULL out of memory. */
-static char *process_params_json(const command_processor *cp, const pending_command *c)
+static char *process_params_json(const command_processor *cp, const char *command_id)
 {
     char owner[96];
     if (lease_keeper_running())
         lease_holder_name(owner, sizeof owner);
     else
         snprintf(owner, sizeof owner, "%s", cp->holder);
-    json_t *o = json_pack("{s:s, s:s, s:s}", "command_id", c->id, "engine", owner,
+    json_t *o = json_pack("{s:s, s:s, s:s}", "command_id", command_id, "engine", owner,
                           "engine_instance", engine_id_instance());
     char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
     json_decref(o);
     return text;
 }
 
-static int begin_process(command_processor *cp, const pending_command *c, recipe *rc,
+static int begin_process(command_processor *cp, const char *command_id, recipe *rc,
                          const char *operator_id, char *err, size_t len)
 {
     char session[64] = "", process[64] = "";
-    char *params = process_params_json(cp, c);
+    char *params = process_params_json(cp, command_id);
     if (!params) {
         snprintf(err, len, "out of memory recording the process");
         return -1;
@@ -282,17 +233,17 @@ static int begin_process(command_processor *cp, const pending_command *c, recipe
     free(params);
     if (st != ALD_OK)
         return -1;
-    if (executor_run(cp->exec, rc, process, c->id) != 0) {
+    if (executor_run(cp->exec, rc, process, command_id) != 0) {
         snprintf(err, len, "a recipe is already running");
         return -1;
     }
     return 0;
 }
 
-/* A start's load and checks take long on a huge recipe (about 1 s for
- * 100 000 steps): once they are done and before the process is created, a
- * stop that arrived meanwhile is taken, and it cancels the start. 1 =
- * stopped (err says by which). */
+/* Right before the process is created: a stop pending now is taken, and
+ * it cancels the start (a stop that came in while the recipe loaded was
+ * taken by the polls meanwhile, see cancel_start). 1 = stopped (err says by
+ * which). */
 static int stopped_while_starting(command_processor *cp, char *err, size_t len)
 {
     pending_list l;
@@ -315,35 +266,115 @@ static int stopped_while_starting(command_processor *cp, char *err, size_t len)
     return stopped;
 }
 
+/* A valve owed closed may be open at the PLC: no start is taken until the
+ * PLC confirms it closed (the executor refuses too, as a second line). 1 =
+ * refused, err names the valves and what to do. */
+static int refuse_while_owed(char *err, size_t len)
+{
+    char owed[256];
+    plc_port_owed_names(owed, sizeof owed);
+    if (!owed[0])
+        return 0;
+    snprintf(err, len, "not started: %s owed closed (commanded closed, not confirmed OFF by "
+             "the PLC); the engine keeps closing it: restore the PLC link (see /health), "
+             "then send the start again", owed);
+    return 1;
+}
+
+/* What may have changed while the recipe loaded, checked on the command
+ * thread right before the run: shutdown, the lease, owed valves, readiness,
+ * a stop pending now. 0 = the run may begin. */
+static int start_still_allowed(command_processor *cp, char *err, size_t len)
+{
+    if (atomic_load(&g_state.stopping)) {
+        snprintf(err, len, "the engine is shutting down: the recipe was not started");
+        return -1;
+    }
+    if (atomic_load(&g_state.lease_state) != 1) {
+        snprintf(err, len, "this engine no longer holds the machine's lease: the recipe was "
+                 "not started");
+        return -1;
+    }
+    if (refuse_while_owed(err, len) || check_readiness(cp, err, len) != 0 ||
+        stopped_while_starting(cp, err, len))
+        return -1;
+    return 0;
+}
+
+/* A load that ended: begin the run, or finish the start with why not.
+ * Returns 1 when a start was settled. */
+static int complete_start(command_processor *cp)
+{
+    recipe rc;
+    char id[64], err[STARTER_ERR_LEN];
+    memset(&rc, 0, sizeof rc);
+    int got = starter_take(&cp->starter, &rc, id, sizeof id, err, sizeof err);
+    if (got == 0)
+        return 0;
+    if (got == 1 && start_still_allowed(cp, err, sizeof err) == 0 &&
+        begin_process(cp, id, &rc, cp->start_operator[0] ? cp->start_operator : NULL, err,
+                      sizeof err) == 0)
+        return 1; /* the executor finishes the command when the run ends */
+    recipe_free(&rc);
+    finish(cp, id, "error", err);
+    return 1;
+}
+
+/* The start in hand (loading) is cancelled: its command ends error with
+ * `why` now, and its recipe is discarded when the load ends. 1 = there was
+ * one to cancel. */
+static int cancel_start(command_processor *cp, const char *why)
+{
+    char id[64];
+    if (!cp->starter_ready || !starter_in_hand(&cp->starter, id, sizeof id) ||
+        starter_cancelled(&cp->starter))
+        return 0;
+    starter_cancel(&cp->starter);
+    log_info("commands", "command %s: start cancelled while its recipe was loading: %s", id,
+             why);
+    finish(cp, id, "error", why);
+    return 1;
+}
+
+/* The quick checks of a start, on the command thread. 0 = may load. */
+static int start_refused(command_processor *cp, storage_machine *m, char *err, size_t len)
+{
+    if (executor_busy(cp->exec)) {
+        char pid[64];
+        executor_process_id(cp->exec, pid, sizeof pid);
+        snprintf(err, len, "a recipe is already running (process %s)", pid);
+        return -1;
+    }
+    if (refuse_while_owed(err, len)) /* before any row is read or written */
+        return -1;
+    if (read_machine(cp, m, err, len) != 0 || machine_can_start(cp->exec, m, err, len) != 0)
+        return -1;
+    return 0;
+}
+
+/* Quick checks here; the load, build and map check on the starter thread
+ * (starter.h), so commands keep being taken meanwhile; the run begins in a
+ * later poll (complete_start). */
 static void do_start(command_processor *cp, const pending_command *c, json_t *params)
 {
     char err[600];
     const char *recipe_id = param_string(params, "recipe_id");
     storage_machine m;
-    recipe rc;
-    memset(&rc, 0, sizeof rc);
     if (!recipe_id) {
         finish(cp, c->id, "error", "start_recipe needs parameters.recipe_id (text)");
         return;
     }
-    if (executor_busy(cp->exec)) {
-        char pid[64];
-        executor_process_id(cp->exec, pid, sizeof pid);
-        snprintf(err, sizeof err, "a recipe is already running (process %s)", pid);
-    } else if (read_machine(cp, &m, err, sizeof err) == 0 &&
-               machine_can_start(cp->exec, &m, err, sizeof err) == 0 &&
-               load_recipe(cp, recipe_id, &rc, err, sizeof err) == 0 &&
-               check_against_map(cp->tags, rc.steps, rc.step_count, err, sizeof err) == 0 &&
-               check_readiness(cp, err, sizeof err) == 0 &&
-               !stopped_while_starting(cp, err, sizeof err)) {
-        const char *op = param_string(params, "operator_id");
-        if (!op && m.operator_id[0])
-            op = m.operator_id;
-        if (begin_process(cp, c, &rc, op, err, sizeof err) == 0)
-            return; /* the executor finishes the command when the run ends */
+    if (start_refused(cp, &m, err, sizeof err) != 0 ||
+        starter_begin(&cp->starter, c->id, recipe_id, err, sizeof err) != 0) {
+        finish(cp, c->id, "error", err);
+        return;
     }
-    recipe_free(&rc);
-    finish(cp, c->id, "error", err);
+    const char *op = param_string(params, "operator_id");
+    snprintf(cp->start_operator, sizeof cp->start_operator, "%s", op ? op : m.operator_id);
+    if (cp->start_waits) { /* tests that drive polls themselves: settle it in this one */
+        starter_wait(&cp->starter, COMMANDS_START_WAIT_MS);
+        complete_start(cp);
+    }
 }
 
 /* ---- the other command types -------------------------------------------------------- */
@@ -352,13 +383,12 @@ static void do_start(command_processor *cp, const pending_command *c, json_t *pa
  * start (both pending in one poll) finds nothing running: the pending starts
  * created before it are cancelled instead, as the operator meant. Returns
  * how many. */
-static int cancel_older_starts(command_processor *cp, const pending_command *stop)
+static int cancel_older_starts(command_processor *cp, const pending_command *stop,
+                               const char *why)
 {
     int64_t stop_ms = command_parse_time_ms(stop->created_at);
     pending_list l = {.count = 0};
     int cancelled = 0;
-    char why[160];
-    snprintf(why, sizeof why, "stopped by command %s before the recipe started", stop->id);
     if (stop_ms >= 0 && fetch_pending(cp, &l) == ALD_OK)
         for (size_t i = 0; i < l.count; i++) {
             int64_t ms = command_parse_time_ms(l.items[i].created_at);
@@ -379,8 +409,11 @@ static void do_stop(command_processor *cp, const pending_command *c, json_t *par
     char running[64];
     executor_process_id(cp->exec, running, sizeof running);
     const char *wanted = param_string(params, "process_id");
+    char why[160];
+    snprintf(why, sizeof why, "stopped by command %s before the recipe started", c->id);
+    int cancelled = cancel_start(cp, why);
     if (!running[0]) {
-        if (cancel_older_starts(cp, c) > 0)
+        if (cancel_older_starts(cp, c, why) + cancelled > 0)
             finish(cp, c->id, "completed", NULL);
         else
             finish(cp, c->id, "error", "no recipe is running");
@@ -672,6 +705,7 @@ static void lease_not_held(command_processor *cp)
     if (atomic_load(&g_state.lease_state) != 0)
         return;
     cp->orphans_checked = 0; /* the next term starts with a recovery */
+    cancel_start(cp, "another engine took the machine's lease before the recipe started");
     if (cp->exec && executor_busy(cp->exec)) {
         log_error("commands", "another engine took the lease of machine %s: stopping the "
                   "running recipe (valves closed); the lease holder recovers the run",
@@ -700,6 +734,7 @@ int commands_poll_once(command_processor *cp)
             if (command_is_stop(l.items[i].type) == stops)
                 handled += take(cp, &l.items[i]);
     free_pending(&l);
+    handled += complete_start(cp); /* after the stops: one taken now cancelled it */
     return handled + poll_setpoints(cp);
 }
 
@@ -750,6 +785,9 @@ void commands_init(command_processor *cp, plugin_instance *storage, plugin_insta
     cp->poll_ms = poll_ms ? poll_ms : COMMANDS_POLL_MS;
     cp->max_age_s = COMMAND_MAX_AGE_DEFAULT_S;
     cp->lease_held = -1; /* unknown: the first poll always says which it is */
+    starter_init(&cp->starter, storage, tags);
+    cp->starter_ready = 1;
+    cp->start_waits = 1;
     char host[64] = "engine";
     gethostname(host, sizeof host);
     snprintf(cp->holder, sizeof cp->holder, "%s:%d:%u", host, (int)getpid(),
@@ -762,7 +800,8 @@ void commands_init(command_processor *cp, plugin_instance *storage, plugin_insta
                             NULL);
     m_busy = metrics_gauge("ald_command_processing_seconds",
                            "Seconds the command being handled has taken so far (0 when none); "
-                           "a recipe's run is not counted, only its start",
+                           "a recipe's run and its recipe load (starter thread) are not "
+                           "counted, only the start's quick checks and its begin",
                            NULL);
     m_active = metrics_gauge("ald_engine_active",
                              "1 while this engine holds the machine's lease and drives it; 0 "
@@ -771,11 +810,28 @@ void commands_init(command_processor *cp, plugin_instance *storage, plugin_insta
 }
 
 
-int commands_start(command_processor *cp, plugin_instance *storage, plugin_instance *plc,
-                   const tagmap *tags, executor *exec, const char *machine_id,
-                   unsigned poll_ms, const ald_config *readiness, unsigned max_age_s)
+void commands_use_loader(command_processor *cp, plugin_instance *loader)
+{
+    cp->starter.loader = loader;
+}
+
+/* The starter's word that a load ended: poll now, not after poll_ms. */
+static void wake_processor(void *ctx)
+{
+    command_processor *cp = ctx;
+    pthread_mutex_lock(&cp->lock);
+    pthread_cond_signal(&cp->wake);
+    pthread_mutex_unlock(&cp->lock);
+}
+
+int commands_start(command_processor *cp, plugin_instance *storage, plugin_instance *loader,
+                   plugin_instance *plc, const tagmap *tags, executor *exec,
+                   const char *machine_id, unsigned poll_ms, const ald_config *readiness,
+                   unsigned max_age_s)
 {
     commands_init(cp, storage, plc, tags, exec, machine_id, poll_ms);
+    commands_use_loader(cp, loader ? loader : storage);
+    cp->start_waits = 0;
     cp->readiness = readiness;
     cp->max_age_s = max_age_s ? max_age_s : COMMAND_MAX_AGE_DEFAULT_S;
     if (!storage_port_has(storage, STORAGE_COMMANDS)) {
@@ -789,6 +845,8 @@ int commands_start(command_processor *cp, plugin_instance *storage, plugin_insta
     pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
     pthread_cond_init(&cp->wake, &attr);
     pthread_condattr_destroy(&attr);
+    cp->starter.notify = wake_processor;
+    cp->starter.notify_ctx = cp;
     if (pthread_create(&cp->thread, NULL, commands_main, cp) != 0)
         return -1;
     metrics_add_collector(collect_busy, cp);
@@ -796,16 +854,29 @@ int commands_start(command_processor *cp, plugin_instance *storage, plugin_insta
     return 0;
 }
 
+/* After the command thread ended: nothing can begin a run any more. */
+static void stop_starter(command_processor *cp)
+{
+    if (!cp->starter_ready)
+        return;
+    cancel_start(cp, "the engine stopped before the recipe started");
+    starter_destroy(&cp->starter); /* joins a load still running: it ends first */
+    cp->starter_ready = 0;
+}
+
 void commands_stop(command_processor *cp)
 {
-    if (!cp->running)
+    if (!cp->running) {
+        stop_starter(cp);
         return;
+    }
     pthread_mutex_lock(&cp->lock);
     cp->stop_requested = 1;
     pthread_cond_signal(&cp->wake);
     pthread_mutex_unlock(&cp->lock);
     pthread_join(cp->thread, NULL);
     cp->running = 0;
+    stop_starter(cp);
     if (cp->lease_held == 1 && !lease_keeper_running() &&
         storage_port_has(cp->storage, STORAGE_LEASES))
         storage_port_release_lease(cp->storage, cp->machine_id, cp->holder, NULL);

@@ -6,7 +6,14 @@
  * It only works while this engine holds the machine's lease (engine_leases),
  * so a blue and a green engine never both drive one tool; the claim CAS makes
  * each command run exactly once even if they did. A running recipe never
- * blocks the queue: starts hand the recipe to the executor and return.
+ * blocks the queue: starts hand the recipe to the executor and return. Nor
+ * does a starting one: the recipe is loaded and validated on the starter
+ * thread (starter.h) through the loader instance, while this thread keeps
+ * taking commands; a stop taken meanwhile cancels the start (its command
+ * ends error "stopped by command X before the recipe started", no process is
+ * created), a second start is refused, and only this thread begins the run,
+ * after checking again what may have changed (shutdown, lease, owed valves,
+ * readiness, a pending stop).
  * Stops and aborts are taken before any other pending command (the stores
  * fetch them first, and each batch runs them first); start and set commands
  * older than max_age_s are finished "expired: ..." without acting.
@@ -23,10 +30,12 @@
 #include "lease.h"
 #include "ports/plc_port.h"
 #include "ports/storage_port.h"
+#include "starter.h"
 #include "tagmap.h"
 
 #define COMMANDS_POLL_MS 500
 #define COMMANDS_BATCH 10
+#define COMMANDS_START_WAIT_MS 60000 /* start_waits: a test's load that hangs fails */
 #define LEASE_TTL_MS LEASE_DEFAULT_TTL_MS /* without a keeper (tests) */
 
 typedef struct command_processor {
@@ -43,6 +52,10 @@ typedef struct command_processor {
     int orphans_checked; /* runs left by gone engines recovered in this lease term */
     ald_status lease_status; /* the last acquire_lease answer (logged once per change) */
     _Atomic uint64_t busy_since_ms; /* monotonic ms a dispatch began; 0 = idle */
+    recipe_starter starter; /* the load of a start in hand (starter.h) */
+    int starter_ready;      /* starter initialised (commands_init) */
+    int start_waits;        /* 1: a start settles in the poll that took it (tests) */
+    char start_operator[64]; /* operator of the start in hand ("" = none) */
     pthread_t thread;
     int running;
     pthread_mutex_t lock;
@@ -51,14 +64,23 @@ typedef struct command_processor {
 } command_processor;
 
 /* Fill in a processor without starting its thread (tests drive
- * commands_poll_once themselves). */
+ * commands_poll_once themselves). Loads go through `storage` and a start
+ * settles within the poll that took it (start_waits = 1); a test of the
+ * starter itself sets start_waits = 0 and may point starter.loader at
+ * another instance (commands_use_loader). */
 void commands_init(command_processor *cp, plugin_instance *storage, plugin_instance *plc,
                    const tagmap *tags, executor *exec, const char *machine_id,
                    unsigned poll_ms);
-/* commands_init, then the polling thread. */
-int commands_start(command_processor *cp, plugin_instance *storage, plugin_instance *plc,
-                   const tagmap *tags, executor *exec, const char *machine_id,
-                   unsigned poll_ms, const ald_config *readiness, unsigned max_age_s);
+void commands_use_loader(command_processor *cp, plugin_instance *loader);
+/* commands_init, then the polling thread; recipes load through `loader`
+ * (a second instance of the store, or `storage` itself) and no poll waits
+ * for a load. */
+int commands_start(command_processor *cp, plugin_instance *storage, plugin_instance *loader,
+                   plugin_instance *plc, const tagmap *tags, executor *exec,
+                   const char *machine_id, unsigned poll_ms, const ald_config *readiness,
+                   unsigned max_age_s);
+/* Stop the thread; a start still loading is cancelled (its command ends
+ * error) and its load joined: it ends first, it never runs. */
 void commands_stop(command_processor *cp);
 
 /* One polling round (claim and run what is pending). Returns commands handled.

@@ -192,10 +192,46 @@ static void open_fallback(engine *e, uint64_t now)
     e->next_fallback_retry_ns = now + e->fallback_retry_s * 1000000000ull;
 }
 
+/* A second instance of the active store, for recipe loads only (the
+ * starter thread, starter.h): a long load then never holds the lock the
+ * command thread, the writer and the lease keeper take on the primary. Made
+ * only once the primary started: the primary did any first-start work
+ * (SQLite: migrations, the demo seed, moving a corrupt file aside), so the
+ * second finds the file ready and does none of it, and what the plugin says
+ * at start (Supabase: the schema check) is said once, by the primary.
+ * Without it, loads use the primary (as before: the lock is held while one
+ * loads), said in a warning. */
+static void open_loader(engine *e)
+{
+    const plugin_conf *conf = config_active(e->cfg, ROLE_STORAGE);
+    char err[768];
+    if (!storage_port_has(&e->storage, STORAGE_COMMANDS))
+        return; /* no commands, no starts */
+    if (plugin_instance_create_second(&e->loader, conf, "loader", e->cfg->plugin_dir, err,
+                                      sizeof err) != 0) {
+        log_warning("engine", "no recipe loader instance (%s): recipes load through '%s', "
+                    "which is busy meanwhile", err, e->storage.name);
+        return;
+    }
+    e->have_loader = 1;
+    if (plugin_instance_start(&e->loader) != ALD_OK)
+        log_warning("engine", "recipe loader instance '%s' did not start: recipes load "
+                    "through it anyway (its calls retry as the primary's do)", e->loader.name);
+    plugin_instance_set_quiet(&e->loader, 0);
+    log_info("engine", "recipes load through instance '%s' (a second instance of '%s'): a "
+             "long load never holds up commands", e->loader.name, e->storage.name);
+}
+
 int engine_start(engine *e, char *err, size_t errlen)
 {
     ald_status st = plugin_instance_start(&e->storage);
     atomic_store(&g_state.db_connected, st == ALD_OK);
+    if (st == ALD_OK || !(e->storage.lib.desc.capabilities & ALD_CAP_STORAGE_LOCAL))
+        open_loader(e); /* a remote store that did not start is an outage: both retry */
+    else
+        log_warning("engine", "storage '%s' did not start: no second instance for recipe "
+                    "loads (it would repeat the first one's start on the same file); they "
+                    "go through '%s' itself", e->storage.name, e->storage.name);
     if (e->have_fallback)
         open_fallback(e, clock_mono_ns());
     if (load_parameter_map(e, err, errlen) != 0 || configure_plc(e, err, errlen) != 0)
@@ -230,7 +266,8 @@ int engine_start(engine *e, char *err, size_t errlen)
         executor_init(&e->exec, &e->plc, &e->storage, &e->tags, &e->writer,
                       e->cfg->machine_id, e->have_outbox ? &e->ob : NULL) != 0 ||
         (e->exec_ready = 1,
-         commands_start(&e->commands, &e->storage, &e->plc, &e->tags, &e->exec,
+         commands_start(&e->commands, &e->storage, e->have_loader ? &e->loader : NULL,
+                        &e->plc, &e->tags, &e->exec,
                         e->cfg->machine_id, COMMANDS_POLL_MS, e->cfg->readiness,
                         e->cfg->command_max_age_s) != 0)) {
         snprintf(err, errlen, "cannot start the engine threads (out of memory?)");
@@ -319,7 +356,10 @@ int engine_is_alive(const engine *e, uint64_t now)
 void engine_stop(engine *e)
 {
     atomic_store(&g_state.stopping, 1);
-    commands_stop(&e->commands);
+    commands_stop(&e->commands); /* joins the starter: nothing loads after this */
+    if (e->have_loader)
+        plugin_instance_destroy(&e->loader);
+    e->have_loader = 0;
     if (e->exec_ready)
         executor_shutdown(&e->exec); /* aborts a run: valves close before we go on */
     e->exec_ready = 0;

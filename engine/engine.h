@@ -5,9 +5,12 @@
  *          valve guard (once not a standby: every valve closed and read back,
  *          unconfirmed ones owed) -> lease keeper -> writer -> logger -> executor
  *          -> command processor (which, once it holds the lease, recovers runs
- *          left by gone engines, valves closed, before its first command)
+ *          left by gone engines, valves closed, before its first command;
+ *          a start's recipe loads on its starter thread through the loader,
+ *          a second instance of the storage plugin opened after the first)
  *          -> "started"
- *   stop:  "stopping" -> command processor -> executor (a running recipe is
+ *   stop:  "stopping" -> command processor (a start still loading is
+ *          cancelled and its load joined) -> loader -> executor (a running recipe is
  *          aborted: valves closed first) -> valve guard (owed valves retried
  *          up to 2 s, else an ERROR names them) -> logger -> writer (drains) ->
  *          lease released (the standby takes over at once) -> PLC -> storage
@@ -41,6 +44,8 @@ typedef struct engine {
     const engine_config *cfg;
     plugin_instance plc;
     plugin_instance storage;
+    plugin_instance loader; /* a second instance of storage, for recipe loads (starter.h) */
+    int have_loader;
     plugin_instance fallback;
     int have_fallback;
     sink_set sinks; /* role = "sink" instances */

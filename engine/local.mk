@@ -36,6 +36,7 @@ engine_libaldcore_la_SOURCES = \
 	engine/valve_guard.c engine/valve_guard.h \
 	engine/local_stop.c engine/local_stop.h \
 	engine/commands.c engine/commands.h \
+	engine/starter.c engine/starter.h \
 	engine/command_age.c engine/command_age.h \
 	engine/lease.c engine/lease.h \
 	engine/engine_id.c engine/engine_id.h \

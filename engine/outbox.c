@@ -343,14 +343,7 @@ static void mark_up(outbox *o)
 /* Wait up to ms or until woken; 1 = stop. */
 static int pause_ms(outbox *o, unsigned ms)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    ts.tv_sec += ms / 1000;
-    ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-    }
+    struct timespec ts = clock_mono_deadline(ms);
     pthread_mutex_lock(&o->lock);
     if (!o->stop_requested)
         pthread_cond_timedwait(&o->wake, &o->lock, &ts);

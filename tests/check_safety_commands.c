@@ -8,12 +8,16 @@
  * Also (issue 9, items 6 and 7): a stop behind 10 000 pending set_parameter
  * rows is the first command claimed, and start/set commands older than the
  * age limit are finished "expired" without acting (stops never expire);
- * (item 8) a stop that arrives while a huge recipe is loading cancels it.
+ * (item 8) a stop that arrives while a huge recipe is loading cancels it,
+ * and while a start's load is held in the store (a loader instance whose
+ * load_recipe waits until released) commands are still taken.
  */
+#include <dlfcn.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "command_age.h"
+#include "fixtures/plugins/storage_fault.h"
 #include "safety_rig.h"
 #include "testutil.h"
 
@@ -196,6 +200,132 @@ START_TEST(a_stop_queued_behind_a_huge_start_cancels_it_before_anything_runs)
 }
 END_TEST
 
+/* The processor's loader: a storage-fault instance whose loads wait until
+ * released; the processor polls without waiting for a load, as the engine's. */
+static plugin_instance loader;
+
+static const storage_fault_control *hold_loads_in_a_loader(void)
+{
+    rig_instance(&loader, "loader", "tests/fixtures/plugins/.libs/storage-fault.so",
+                 ROLE_STORAGE, "");
+    storage_fault_control_fn controls;
+    void *sym = dlsym(loader.lib.handle, STORAGE_FAULT_CONTROL_SYMBOL);
+    ck_assert_ptr_nonnull(sym);
+    memcpy(&controls, &sym, sizeof controls);
+    const storage_fault_control *held = controls();
+    held->hold_loads(loader.inst);
+    commands_use_loader(&R.cp, &loader);
+    R.cp.start_waits = 0;
+    return held;
+}
+
+/* The start's load ended and was discarded: nothing in hand, no run, no
+ * process, valve 1 never opened, the machine idle. Then the teardown. */
+static void nothing_ran_and_nothing_in_hand(void)
+{
+    ck_assert(!starter_in_hand(&R.cp.starter, NULL, 0));
+    ck_assert(!executor_busy(&R.exec));
+    ck_assert_str_eq(rig_query("SELECT count(*) FROM process_executions"), "0");
+    ck_assert_str_eq(rig_query("SELECT status FROM machines"), "idle");
+    ck_assert_uint_eq(R.fault->writes_of(R.plc.inst, rig_valve_tag(1), 1.0), 0);
+    commands_stop(&R.cp);
+    plugin_instance_destroy(&loader);
+}
+
+/* The rig, recipe r (valve 1, 20 ms), and command "start" of it taken, its
+ * load held in the loader. */
+static const storage_fault_control *begin_held_start(void)
+{
+    rig_up();
+    rig_valve_recipe("r", 1, 20);
+    const storage_fault_control *held = hold_loads_in_a_loader();
+    rig_command("start", "start_recipe", "{\"recipe_id\": \"r\"}");
+    ck_assert_int_eq(commands_poll_once(&R.cp), 1);
+    ck_assert_int_eq(held->wait_held(loader.inst, 60000), 0); /* the load is in the store */
+    return held;
+}
+
+static const char *command_outcome(const char *id)
+{
+    return rig_query("SELECT status || ': ' || coalesce(error_message, '') FROM "
+                     "recipe_commands WHERE id = '%s'", id);
+}
+
+/* Item 8: a recipe start never blocks command intake. While the start's
+ * load is held in the store: a second start is refused, a set_parameter is
+ * written and completed, and a stop is completed and cancels the start (a
+ * start while the cancelled one still loads is refused too, saying so);
+ * the load then ends and its recipe is discarded: no process, no valve
+ * opened, nothing left in hand. */
+START_TEST(commands_are_taken_while_a_start_loads_and_a_stop_cancels_it)
+{
+    const storage_fault_control *held = begin_held_start();
+    ck_assert_str_eq(command_outcome("start"), "processing: ");
+    rig_command("again", "start_recipe", "{\"recipe_id\": \"r\"}");
+    ck_assert_int_eq(commands_poll_once(&R.cp), 1);
+    ck_assert_str_eq(command_outcome("again"), "error: a recipe is already starting (command "
+                                               "start): wait until it runs, or stop it");
+    rig_command("set", "set_parameter", "{\"parameter_id\": \"" RIG_MFC1 "\", \"value\": 120}");
+    rig_command("stop", "stop", "{}");
+    ck_assert_int_eq(commands_poll_once(&R.cp), 2);
+    ck_assert_str_eq(command_outcome("set"), "completed: ");
+    ck_assert_double_eq(R.fault->value(R.plc.inst, rig_param_tag(RIG_MFC1)), 120.0);
+    ck_assert_str_eq(command_outcome("stop"), "completed: ");
+    ck_assert_str_eq(command_outcome("start"),
+                     "error: stopped by command stop before the recipe started");
+    ck_assert_int_eq(held->wait_held(loader.inst, 0), 0); /* all that while, still loading */
+    rig_command("later", "start_recipe", "{\"recipe_id\": \"r\"}");
+    ck_assert_int_eq(commands_poll_once(&R.cp), 1);
+    ck_assert_str_eq(command_outcome("later"), "error: the cancelled start (command start) is "
+                                               "still loading its recipe: send the start "
+                                               "again in a moment");
+    ck_assert_uint_eq(held->load_count(loader.inst), 1);
+    held->release(loader.inst);
+    ck_assert_int_eq(starter_wait(&R.cp.starter, 60000), 0);
+    ck_assert_int_eq(commands_poll_once(&R.cp), 0); /* the discarded load settles nothing */
+    nothing_ran_and_nothing_in_hand();
+}
+END_TEST
+
+/* The other end of the same path: a held load that is released runs its
+ * recipe, begun by a later poll, and the start command completes with it. */
+START_TEST(a_start_whose_load_ends_runs_from_a_later_poll)
+{
+    const storage_fault_control *held = begin_held_start();
+    ck_assert_str_eq(rig_query("SELECT count(*) FROM process_executions"), "0");
+    held->release(loader.inst);
+    ck_assert_int_eq(starter_wait(&R.cp.starter, 60000), 0);
+    ck_assert_int_eq(commands_poll_once(&R.cp), 1); /* this poll begins the run */
+    rig_wait_idle();
+    ck_assert_int_eq(R.exec.last_outcome, RUN_COMPLETED);
+    ck_assert_str_eq(command_outcome("start"), "completed: ");
+    ck_assert_str_eq(rig_query("SELECT status FROM process_executions"), "completed");
+    ck_assert_uint_eq(R.fault->writes_of(R.plc.inst, rig_valve_tag(1), 1.0), 1);
+    commands_stop(&R.cp);
+    executor_shutdown(&R.exec);
+    plugin_instance_destroy(&loader);
+}
+END_TEST
+
+/* Another engine takes the lease while a start loads: the start is
+ * cancelled with the reason, and its load, once it ends, runs nothing, even
+ * after this engine holds the lease again. */
+START_TEST(a_start_loading_when_the_lease_is_lost_never_runs)
+{
+    const storage_fault_control *held = begin_held_start();
+    rig_sql("UPDATE engine_leases SET holder = 'other', expires_at = '2999-01-01T00:00:00.000Z'");
+    ck_assert_int_eq(commands_poll_once(&R.cp), 0); /* a standby now */
+    ck_assert_str_eq(command_outcome("start"), "error: another engine took the machine's "
+                                               "lease before the recipe started");
+    held->release(loader.inst);
+    ck_assert_int_eq(starter_wait(&R.cp.starter, 60000), 0);
+    rig_sql("DELETE FROM engine_leases"); /* the other engine is gone */
+    ck_assert_int_eq(commands_poll_once(&R.cp), 0);
+    ck_assert_str_ne(rig_query("SELECT holder FROM engine_leases"), "other");
+    nothing_ran_and_nothing_in_hand();
+}
+END_TEST
+
 START_TEST(a_stop_pending_with_an_older_start_cancels_it_and_a_newer_start_runs)
 {
     rig_up();
@@ -255,6 +385,9 @@ int main(void)
     tcase_add_test(order, created_at_in_the_stores_forms_parses_and_junk_is_refused);
     tcase_add_test(order, a_stop_queued_behind_a_huge_start_cancels_it_before_anything_runs);
     tcase_add_test(order, a_stop_pending_with_an_older_start_cancels_it_and_a_newer_start_runs);
+    tcase_add_test(order, commands_are_taken_while_a_start_loads_and_a_stop_cancels_it);
+    tcase_add_test(order, a_start_whose_load_ends_runs_from_a_later_poll);
+    tcase_add_test(order, a_start_loading_when_the_lease_is_lost_never_runs);
     tcase_add_test(order, a_parameter_control_command_older_than_the_limit_writes_nothing);
     suite_add_tcase(s, order);
     return run_suite(s);

@@ -142,20 +142,56 @@ START_TEST(a_setpoint_never_opens_an_owed_valve)
 }
 END_TEST
 
-START_TEST(no_recipe_runs_while_a_valve_is_owed)
+/* A start while a valve is owed is refused at intake, before any row is
+ * written: the command ends error naming the valve and what to do, no
+ * process row exists, the machine row is unchanged, nothing is opened. */
+START_TEST(no_recipe_starts_while_a_valve_is_owed)
 {
     rig_up();
     size_t v1 = rig_valve_tag(1);
     R.fault->fail_writes(R.plc.inst, v1, CLOSED, 1, ALD_ERR_DISCONNECTED);
     ck_assert_int_eq(plc_port_close_all_valves(&R.plc, &R.tags), 1);
     rig_valve_recipe("r", 1, 20);
+    const char *machine_before = rig_query("SELECT status || '|' || coalesce(current_process_id, '') "
+                                           "|| '|' || updated_at FROM machines");
+    char before[200];
+    snprintf(before, sizeof before, "%s", machine_before);
     start_recipe("r");
     rig_wait_idle();
-    ck_assert_int_eq(R.exec.last_outcome, RUN_FAILED);
-    ck_assert_int_eq(R.fault->writes_of(R.plc.inst, v1, OPEN), 0);
+    ck_assert_str_eq(rig_query("SELECT status FROM recipe_commands WHERE id='start'"), "error");
     const char *why = rig_query("SELECT error_message FROM recipe_commands WHERE id='start'");
     ck_assert_msg(strstr(why, "valve 1 owed closed"), "%s", why);
-    ck_assert_str_eq(rig_query("SELECT status FROM machines"), "error");
+    ck_assert_msg(strstr(why, "send the start again"), "%s", why);
+    ck_assert_str_eq(rig_query("SELECT count(*) FROM process_executions"), "0");
+    ck_assert_str_eq(rig_query("SELECT status || '|' || coalesce(current_process_id, '') || '|' "
+                               "|| updated_at FROM machines"), before);
+    ck_assert_int_eq(R.fault->writes_of(R.plc.inst, v1, OPEN), 0);
+    executor_shutdown(&R.exec);
+}
+END_TEST
+
+/* The executor's own refusal, the second line behind intake: a run handed
+ * to it while a valve is owed fails at once naming the valve, nothing opened. */
+START_TEST(the_executor_runs_nothing_while_a_valve_is_owed)
+{
+    rig_up();
+    size_t v1 = rig_valve_tag(1);
+    rig_valve_recipe("r", 1, 20);
+    recipe_rows rows;
+    recipe_rows_init(&rows);
+    ald_recipe_reader reader = recipe_rows_reader(&rows);
+    ck_assert_int_eq(storage_port_load_recipe(&R.store, "r", &reader, NULL), ALD_OK);
+    recipe rc;
+    char err[300];
+    ck_assert_msg(recipe_build(&rc, &rows, err, sizeof err) == 0, "%s", err);
+    recipe_rows_free(&rows);
+    R.fault->fail_writes(R.plc.inst, v1, CLOSED, 1, ALD_ERR_DISCONNECTED);
+    ck_assert_int_eq(plc_port_close_all_valves(&R.plc, &R.tags), 1);
+    ck_assert_int_eq(executor_run(&R.exec, &rc, "p-direct", NULL), 0);
+    rig_wait_idle();
+    ck_assert_int_eq(R.exec.last_outcome, RUN_FAILED);
+    ck_assert_msg(strstr(R.exec.failure, "valve 1 owed closed"), "%s", R.exec.failure);
+    ck_assert_int_eq(R.fault->writes_of(R.plc.inst, v1, OPEN), 0);
     executor_shutdown(&R.exec);
 }
 END_TEST
@@ -197,11 +233,15 @@ START_TEST(a_start_clears_the_error_of_a_failed_run_whose_valves_closed)
 END_TEST
 
 /* A failed run whose close-all could not close a valve: no start clears that
- * error, whatever the setting; nothing is written to the valves. */
+ * error, whatever the setting, even once the valve is confirmed closed;
+ * nothing is written to the valves. */
 START_TEST(a_start_never_clears_the_error_of_a_run_that_left_a_valve_unclosed)
 {
     rig_up();
     fail_a_run(4); /* the close-all's close fails too */
+    /* the guard's retry lands: nothing is owed now, but this engine saw the
+     * run end with a valve it could not close, so only clear_error resumes */
+    ck_assert_int_eq(plc_port_retry_owed(&R.plc, &R.tags), 0);
     size_t writes = R.fault->write_count(R.plc.inst);
     rig_command("retry", "start_recipe", "{\"recipe_id\": \"r\"}");
     ck_assert_int_eq(commands_poll_once(&R.cp), 1);
@@ -289,7 +329,8 @@ int main(void)
     tcase_add_test(tc, an_aborted_run_sends_a_close_write_to_every_valve);
     tcase_add_test(tc, a_run_that_fails_with_a_valve_open_sends_a_close_write_to_every_valve);
     tcase_add_test(tc, an_unconfirmed_close_is_owed_until_a_retry_lands);
-    tcase_add_test(tc, no_recipe_runs_while_a_valve_is_owed);
+    tcase_add_test(tc, no_recipe_starts_while_a_valve_is_owed);
+    tcase_add_test(tc, the_executor_runs_nothing_while_a_valve_is_owed);
     tcase_add_test(tc, a_setpoint_never_opens_an_owed_valve);
     tcase_add_test(tc, a_start_clears_the_error_of_a_failed_run_whose_valves_closed);
     tcase_add_test(tc, a_start_never_clears_the_error_of_a_run_that_left_a_valve_unclosed);

@@ -629,6 +629,30 @@ START_TEST(test_unknown_recipe_is_not_found_and_list_is_sorted)
 }
 END_TEST
 
+/* The engine's recipe loader: a second instance on the file the first has
+ * open. Its start finds the schema current, so it seeds nothing again (a
+ * demo recipe deleted stays deleted), migrates nothing and moves nothing
+ * aside; it reads recipes while the first stays open. */
+START_TEST(test_a_second_instance_on_an_open_store_seeds_and_moves_nothing)
+{
+    const char *db = sqt_new_db_path("sqlite-second");
+    void *first = sqt_open(db, "");
+    sqt_exec(db, "PRAGMA foreign_keys = ON; DELETE FROM recipes WHERE name = 'Al2O3 quick'");
+    int64_t versions = sqt_int(db, "SELECT count(*) FROM schema_version");
+    void *second = sqt_open(db, "");
+    ck_assert_int_eq(sqt_int(db, "SELECT count(*) FROM recipes"), 2);
+    ck_assert_int_eq(sqt_int(db, "SELECT count(*) FROM machines"), 1);
+    ck_assert_int_eq(sqt_int(db, "SELECT count(*) FROM schema_version"), versions);
+    ck_assert_ptr_null(set_aside_name(db));
+    char names[256] = "";
+    ck_assert_int_eq(sqt_vt()->list_recipes(second, collect_name, names), ALD_OK);
+    ck_assert_str_eq(names, "Al2O3 demo;Nested demo;");
+    free(load(second, DEMO_RECIPE, ALD_OK));
+    sqt_close(second);
+    sqt_close(first);
+}
+END_TEST
+
 static ald_recipe_step saved_step(const char *id, const char *parent, int64_t seq,
                                   const char *type)
 {
@@ -784,6 +808,7 @@ static Suite *sqlite_suite(void)
     tcase_add_test(tc, test_schema_version_wal_and_unique_sample_key);
     tcase_add_test(tc, test_demo_seed_matches_the_demo_tool_doc);
     tcase_add_test(tc, test_seeding_happens_once);
+    tcase_add_test(tc, test_a_second_instance_on_an_open_store_seeds_and_moves_nothing);
     tcase_add_test(tc, test_seed_demo_false_creates_an_empty_schema);
     tcase_add_test(tc, test_nested_recipe_loads_as_a_tree_with_configs);
     tcase_add_test(tc, test_al2o3_demo_recipe_is_100_cycles_of_four_steps);

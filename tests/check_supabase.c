@@ -14,6 +14,9 @@
 #include <string.h>
 
 #include "check_supabase_util.h"
+#include "ports/host_services.h"
+#include "ports/plugin_instance.h"
+#include "ports/storage_port.h"
 #include "testutil.h"
 
 void add_fault_tests(TCase *tc); /* check_supabase_faults.c */
@@ -799,6 +802,39 @@ START_TEST(requests_carry_user_agent_and_bearer)
 }
 END_TEST
 
+/* The engine's recipe loader is a second instance of the store (engine.c):
+ * what the plugin says while it is created and started (here the
+ * insecure_skip_verify warning) is said once, by the first instance; the
+ * second logs it at DEBUG only, then reads recipes like the first. */
+START_TEST(a_second_instance_says_its_start_up_words_once)
+{
+    char settings[800], err[1024] = "";
+    snprintf(settings, sizeof settings, "url = \"%s\"; key = \"%s\"; insecure_skip_verify = true;",
+             sbt_url(), SBT_KEY);
+    plugin_conf conf = {.name = "cloud", .plugin = (char *)test_buildpath("plugins/storage-supabase/.libs/storage-supabase.so"),
+                        .role = ROLE_STORAGE, .active = 1, .settings = test_config(settings)};
+    snprintf(conf.where, sizeof conf.where, "test");
+    plugin_instance first, second;
+    ck_assert_msg(plugin_instance_create(&first, &conf, NULL, err, sizeof err) == 0, "%s", err);
+    ck_assert_int_eq(plugin_instance_start(&first), ALD_OK);
+    ck_assert_msg(plugin_instance_create_second(&second, &conf, "loader", NULL, err,
+                                                sizeof err) == 0, "%s", err);
+    ck_assert_int_eq(plugin_instance_start(&second), ALD_OK);
+    plugin_instance_set_quiet(&second, 0);
+    ck_assert_str_eq(second.name, "cloud:loader");
+    char said[256];
+    ck_assert_uint_ge(host_warnings(first.host, said, sizeof said), 1);
+    ck_assert_msg(strstr(said, "insecure_skip_verify"), "%s", said);
+    ck_assert_uint_eq(host_warnings(second.host, NULL, 0), 0);
+    int mine = 0, theirs = 0; /* recipes named "Imported", through each instance */
+    ck_assert_int_eq(storage_port_list_recipes(&second, count_recipe, &mine, NULL), ALD_OK);
+    ck_assert_int_eq(storage_port_list_recipes(&first, count_recipe, &theirs, NULL), ALD_OK);
+    ck_assert_int_eq(mine, theirs);
+    plugin_instance_destroy(&second);
+    plugin_instance_destroy(&first);
+}
+END_TEST
+
 static void servers_up(void)
 {
     sbt_servers_start();
@@ -832,6 +868,7 @@ static Suite *supabase_suite(void)
     tcase_add_test(tc, lease_has_one_holder_at_a_time);
     tcase_add_test(tc, process_lifecycle_and_state);
     tcase_add_test(tc, requests_carry_user_agent_and_bearer);
+    tcase_add_test(tc, a_second_instance_says_its_start_up_words_once);
     add_fault_tests(tc);
     suite_add_tcase(s, tc);
     return s;

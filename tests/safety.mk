@@ -43,8 +43,9 @@ EXTRA_tests_check_safety_setpoint_DEPENDENCIES = $(ALD_SAFETY_DEPS)
 
 tests_check_safety_commands_SOURCES = tests/check_safety_commands.c
 tests_check_safety_commands_CFLAGS = $(ALD_TEST_CC_FLAGS) $(SQLITE_CFLAGS)
-tests_check_safety_commands_LDADD = tests/libsafetyrig.la $(ALD_TEST_LIBS) -lm
-EXTRA_tests_check_safety_commands_DEPENDENCIES = $(ALD_SAFETY_DEPS)
+tests_check_safety_commands_LDADD = tests/libsafetyrig.la $(ALD_TEST_LIBS) -ldl -lm
+EXTRA_tests_check_safety_commands_DEPENDENCIES = $(ALD_SAFETY_DEPS) \
+	tests/fixtures/plugins/storage-fault.la
 
 # The outbox between a fault-injecting primary and a real SQLite fallback.
 tests_check_safety_outbox_SOURCES = tests/check_safety_outbox.c

@@ -16,6 +16,7 @@
 typedef struct host_instance {
     ald_host table; /* first: a pointer to it is a pointer to this */
     char name[64];
+    atomic_int quiet;         /* host_set_quiet */
     atomic_uint warnings;     /* warnings and errors the instance logged */
     atomic_int first_ready;   /* first_warning is written */
     char first_warning[1024]; /* the first of them */
@@ -26,6 +27,10 @@ __attribute__((format(printf, 3, 0))) static void host_vlog(const ald_host *host
                                                             const char *fmt, va_list ap)
 {
     host_instance *h = host->host_ctx;
+    if (level > ALD_LOG_ERROR && atomic_load(&h->quiet)) {
+        log_vmsg(ALD_LOG_DEBUG, host_instance_name(host), fmt, ap); /* said by the first */
+        return;
+    }
     if (level <= ALD_LOG_WARNING && atomic_fetch_add(&h->warnings, 1) == 0) {
         va_list copy; /* only the first warning's thread writes the text */
         va_copy(copy, ap);
@@ -168,4 +173,10 @@ unsigned host_warnings(const ald_host *host, char *first, size_t len)
     if (first && len)
         snprintf(first, len, "%s", atomic_load(&h->first_ready) ? h->first_warning : "");
     return n;
+}
+
+void host_set_quiet(ald_host *host, int quiet)
+{
+    if (host)
+        atomic_store(&((host_instance *)host->host_ctx)->quiet, quiet != 0);
 }

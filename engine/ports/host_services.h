@@ -16,5 +16,9 @@ const char *host_instance_name(const ald_host *host);
  * into first ("" while its text is being written): for --doctor, a
  * plugin's own diagnosis at start. */
 unsigned host_warnings(const ald_host *host, char *first, size_t len);
+/* While quiet, the instance's warnings and infos are logged at DEBUG and not
+ * counted (errors stay errors): a second instance of a plugin (the recipe
+ * loader, engine.c) would otherwise repeat what the first said at start. */
+void host_set_quiet(ald_host *host, int quiet);
 
 #endif

@@ -56,11 +56,12 @@ static ald_status create_strict(plugin_instance *pi, const plugin_conf *conf, ch
     return st;
 }
 
-int plugin_instance_create(plugin_instance *pi, const plugin_conf *conf,
-                           const char *plugin_dir, char *err, size_t errlen)
+/* Create one instance of conf under `name`; quiet: host_set_quiet from the start. */
+static int create_named(plugin_instance *pi, const plugin_conf *conf, const char *name,
+                        int quiet, const char *plugin_dir, char *err, size_t errlen)
 {
     memset(pi, 0, sizeof *pi);
-    snprintf(pi->name, sizeof pi->name, "%s", conf->name);
+    snprintf(pi->name, sizeof pi->name, "%s", name);
     pi->role = conf->role;
     pthread_mutex_init(&pi->lock, NULL);
     pthread_mutex_init(&pi->control_lock, NULL);
@@ -72,7 +73,8 @@ int plugin_instance_create(plugin_instance *pi, const plugin_conf *conf,
         return -1;
     }
     pi->serialise = wants_serialising(&pi->lib);
-    pi->host = host_new(conf->name);
+    pi->host = host_new(pi->name);
+    host_set_quiet(pi->host, quiet);
     char msg[512] = "";
     ald_status st = create_strict(pi, conf, msg, sizeof msg);
     if (st != ALD_OK) {
@@ -84,9 +86,29 @@ int plugin_instance_create(plugin_instance *pi, const plugin_conf *conf,
         pi->host = NULL;
         return -1;
     }
-    log_debug("plugins", "instance '%s': %s %s from %s", conf->name, pi->lib.desc.name,
+    log_debug("plugins", "instance '%s': %s %s from %s", pi->name, pi->lib.desc.name,
               pi->lib.desc.version, pi->lib.path);
     return 0;
+}
+
+int plugin_instance_create(plugin_instance *pi, const plugin_conf *conf,
+                           const char *plugin_dir, char *err, size_t errlen)
+{
+    return create_named(pi, conf, conf->name, 0, plugin_dir, err, errlen);
+}
+
+int plugin_instance_create_second(plugin_instance *pi, const plugin_conf *conf,
+                                  const char *suffix, const char *plugin_dir, char *err,
+                                  size_t errlen)
+{
+    char name[sizeof pi->name];
+    snprintf(name, sizeof name, "%.40s:%.20s", conf->name, suffix);
+    return create_named(pi, conf, name, 1, plugin_dir, err, errlen);
+}
+
+void plugin_instance_set_quiet(plugin_instance *pi, int quiet)
+{
+    host_set_quiet(pi->host, quiet);
 }
 
 ald_status plugin_instance_start(plugin_instance *pi)

@@ -41,6 +41,15 @@ struct plugin_instance {
  * Returns 0, or -1 with a message naming the instance and its file:line. */
 int plugin_instance_create(plugin_instance *pi, const plugin_conf *conf,
                            const char *plugin_dir, char *err, size_t errlen);
+/* A second instance of a configured one, named "<name>:<suffix>" (its own
+ * lock, metrics series and log name), for one job of the engine's (the
+ * recipe loader). What the plugin logs while it is created and started is
+ * logged at DEBUG (the first instance said it) until
+ * plugin_instance_set_quiet(pi, 0); errors stay errors. */
+int plugin_instance_create_second(plugin_instance *pi, const plugin_conf *conf,
+                                  const char *suffix, const char *plugin_dir, char *err,
+                                  size_t errlen);
+void plugin_instance_set_quiet(plugin_instance *pi, int quiet);
 /* start() the instance; a failure is logged and returned, not fatal. */
 ald_status plugin_instance_start(plugin_instance *pi);
 void plugin_instance_destroy(plugin_instance *pi);

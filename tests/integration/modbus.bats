@@ -507,9 +507,10 @@ sql_is() { [ "$(db "$1")" = "$2" ]; }
 owed_is() { [ "$(metric ald_valves_owed)" = "$1" ]; }
 
 # command ID TYPE: queue a recipe command for the machine.
-queue_command() {
+queue_command() { # ID TYPE [PARAMETERS_JSON]
+    local params=${3:-'{}'}
     db "INSERT INTO recipe_commands (id, type, parameters, status, machine_id)
-        VALUES ('$1', '$2', '{}', 'pending', 'e3e6e280-0000-4000-8000-000000000001');"
+        VALUES ('$1', '$2', '$params', 'pending', 'e3e6e280-0000-4000-8000-000000000001');"
 }
 
 # pulse_through_proxy RECIPE MS: ald-plcsim, a proxy to it, the engine through
@@ -547,6 +548,16 @@ pulse_through_proxy() {
     echo "$output"
     [[ "$output" == *"valve 1, "*" owed closed"* ]]
     [ "$(db "SELECT status FROM machines WHERE id = 'e3e6e280-0000-4000-8000-000000000001'")" = error ]
+    # a start is refused at intake: no process row, the machine row unchanged
+    local machine_row="SELECT status || '|' || updated_at FROM machines WHERE id = 'e3e6e280-0000-4000-8000-000000000001'"
+    local before; before=$(db "$machine_row")
+    queue_command owed-start start_recipe "{\"recipe_id\": \"$r\"}"
+    eventually 100 sql_is "SELECT status FROM recipe_commands WHERE id = 'owed-start'" error
+    run db "SELECT error_message FROM recipe_commands WHERE id = 'owed-start'"
+    echo "$output"
+    [[ "$output" == *"valve 1, "*" owed closed"*"send the start again"* ]]
+    [ "$(db "SELECT count(*) FROM process_executions WHERE recipe_id = '$r'")" -eq 1 ]
+    [ "$(db "$machine_row")" = "$before" ]
 
     sleep 3 # the link stays down 5 s in all
     local back

@@ -147,6 +147,75 @@ long_recipe() {
     [ "$(db "SELECT count(*) FROM recipe_commands WHERE id LIKE 'c-set%' AND status = 'pending'")" -gt 9000 ]
 }
 
+# huge_recipe ID N: N top-level valve steps (valve 1, 10 ms): a load that takes
+# seconds (about 1.7 s per 100 000 steps on the loaded 2-core machine).
+huge_recipe() {
+    db "INSERT INTO recipes (id, name) VALUES ('$1', 'huge');
+        WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $2)
+        INSERT INTO recipe_steps (id, recipe_id, sequence_number, name, type)
+          SELECT '$1-' || i, '$1', i, 'pulse ' || i, 'valve' FROM n;
+        INSERT INTO valve_step_config (id, step_id, valve_number, duration_ms)
+          SELECT id || 'c', id, 1, 10 FROM recipe_steps WHERE recipe_id = '$1';"
+}
+
+# stop_when_claimed START_ID STOP_ID: a stop queued the moment the start is
+# claimed (a trigger), so it is pending while the start's recipe loads.
+stop_when_claimed() {
+    db "CREATE TRIGGER stop_behind_${1//-/_} AFTER UPDATE OF status ON recipe_commands
+        WHEN NEW.id = '$1' AND NEW.status = 'processing' BEGIN
+        INSERT INTO recipe_commands (id, type, parameters, status, machine_id)
+          VALUES ('$2', 'stop', '{}', 'pending', '$MACHINE'); END;"
+}
+
+# Every valve's last value read from the PLC is 0 (read at 1 Hz: wait for it).
+all_valves_closed() {
+    wait_sql "SELECT count(*) FROM component_parameters_full WHERE machine_id = '$MACHINE'
+              AND parameter_name = 'valve_state' AND current_value = 0" 6 100
+}
+
+@test "a stop queued behind a 200 000-step start lands while the recipe loads and cancels it" {
+    start_and_wait_healthy
+    huge_recipe r-huge 200000
+    stop_when_claimed c-huge c-halt
+    command c-huge start_recipe '{"recipe_id": "r-huge"}'
+    # does not hang: the stop lands (bounded at 60 s; the benchmark measures it)
+    wait_sql "SELECT status FROM recipe_commands WHERE id = 'c-halt'" completed 600
+    [ "$(db "SELECT status || ': ' || error_message FROM recipe_commands WHERE id = 'c-huge'")" = \
+      "error: stopped by command c-halt before the recipe started" ]
+    # by order, not time: the start was cancelled (with the stop taken) before its load ended
+    local log=$BATS_TEST_TMPDIR/engine.log discarded="recipe r-huge of command c-huge loaded after the start was cancelled: discarded"
+    for _ in $(seq 600); do grep -q "$discarded" "$log" && break; sleep 0.1; done
+    local stop_at cancel_at load_end_at
+    stop_at=$(grep -n "command c-halt: stop" "$log" | head -1 | cut -d: -f1)
+    cancel_at=$(grep -n "command c-huge: start cancelled while its recipe was loading" "$log" | cut -d: -f1)
+    load_end_at=$(grep -n "$discarded" "$log" | cut -d: -f1)
+    echo "log lines: stop $stop_at, cancel $cancel_at, load ended $load_end_at"
+    [ -n "$stop_at" ] && [ -n "$cancel_at" ] && [ -n "$load_end_at" ]
+    [ "$stop_at" -lt "$cancel_at" ]
+    [ "$cancel_at" -lt "$load_end_at" ]
+    [ "$(db "SELECT count(*) FROM process_executions WHERE recipe_id = 'r-huge'")" -eq 0 ]
+    run ! grep -q "running recipe 'huge'" "$log"
+    all_valves_closed
+    [ "$(db "SELECT status FROM machines WHERE id = '$MACHINE'")" = idle ]
+}
+
+@test "SIGTERM while a 200 000-step start loads: the engine exits, the start never runs" {
+    start_and_wait_healthy
+    huge_recipe r-term 200000
+    command c-term start_recipe '{"recipe_id": "r-term"}'
+    wait_sql "SELECT status FROM recipe_commands WHERE id = 'c-term'" processing 100
+    kill -TERM "$ENGINE_PID"
+    # does not hang: the load may end first, then the engine exits (bounded at 60 s)
+    for _ in $(seq 600); do kill -0 "$ENGINE_PID" 2>/dev/null || break; sleep 0.1; done
+    run ! kill -0 "$ENGINE_PID"
+    wait "$ENGINE_PID"
+    ENGINE_PID=
+    [ "$(db "SELECT status || ': ' || error_message FROM recipe_commands WHERE id = 'c-term'")" = \
+      "error: the engine stopped before the recipe started" ]
+    [ "$(db "SELECT count(*) FROM process_executions WHERE recipe_id = 'r-term'")" -eq 0 ]
+    run ! grep -q "running recipe 'huge'" "$BATS_TEST_TMPDIR/engine.log"
+}
+
 @test "a start left pending while no engine ran expires when an engine starts, nothing runs" {
     start_and_wait_healthy
     stop_engine
