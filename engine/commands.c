@@ -329,8 +329,9 @@ static int cancel_start(command_processor *cp, const char *why)
     if (!cp->starter_ready || !starter_in_hand(&cp->starter, id, sizeof id) ||
         starter_cancelled(&cp->starter))
         return 0;
-    starter_cancel(&cp->starter);
-    log_info("commands", "command %s: start cancelled while its recipe was loading: %s", id,
+    int loading = starter_cancel(&cp->starter);
+    log_info("commands", "command %s: start cancelled %s: %s", id,
+             loading ? "while its recipe was loading" : "after its recipe loaded, before it ran",
              why);
     finish(cp, id, "error", why);
     return 1;

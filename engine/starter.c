@@ -169,12 +169,14 @@ int starter_cancelled(recipe_starter *s)
     return cancelled;
 }
 
-void starter_cancel(recipe_starter *s)
+int starter_cancel(recipe_starter *s)
 {
     pthread_mutex_lock(&s->lock);
     if (s->phase != STARTER_IDLE)
         s->cancelled = 1;
+    int loading = s->phase == STARTER_LOADING;
     pthread_mutex_unlock(&s->lock);
+    return loading;
 }
 
 int starter_take(recipe_starter *s, recipe *rc, char *command_id, size_t id_len, char *err,

@@ -63,8 +63,9 @@ int starter_begin(recipe_starter *s, const char *command_id, const char *recipe_
 int starter_in_hand(recipe_starter *s, char *command_id, size_t len);
 /* Whether the start in hand was cancelled (its command already finished). */
 int starter_cancelled(recipe_starter *s);
-/* Discard the start in hand: its result will never be handed out. */
-void starter_cancel(recipe_starter *s);
+/* Discard the start in hand: its result will never be handed out. 1 = its
+ * load was still running, 0 = it had ended (or nothing was in hand). */
+int starter_cancel(recipe_starter *s);
 
 /* A finished load: 1 = rc built and checked (the caller owns it), -1 = err
  * says why not, 0 = nothing to take (still loading, or idle). A cancelled

@@ -147,8 +147,10 @@ long_recipe() {
     [ "$(db "SELECT count(*) FROM recipe_commands WHERE id LIKE 'c-set%' AND status = 'pending'")" -gt 9000 ]
 }
 
-# huge_recipe ID N: N top-level valve steps (valve 1, 10 ms): a load that takes
-# seconds (about 1.7 s per 100 000 steps on the loaded 2-core machine).
+# huge_recipe ID N: N top-level valve steps (valve 1, 10 ms). The tests use a
+# million: on a quiet 2-core machine 200 000 load in under 0.5 s, as short as
+# a command poll, so the load could end before the stop arrives; a million
+# take about 2.5 s.
 huge_recipe() {
     db "INSERT INTO recipes (id, name) VALUES ('$1', 'huge');
         WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $2)
@@ -173,9 +175,9 @@ all_valves_closed() {
               AND parameter_name = 'valve_state' AND current_value = 0" 6 100
 }
 
-@test "a stop queued behind a 200 000-step start lands while the recipe loads and cancels it" {
+@test "a stop queued behind a 1 000 000-step start lands while the recipe loads and cancels it" {
     start_and_wait_healthy
-    huge_recipe r-huge 200000
+    huge_recipe r-huge 1000000
     stop_when_claimed c-huge c-halt
     command c-huge start_recipe '{"recipe_id": "r-huge"}'
     # does not hang: the stop lands (bounded at 60 s; the benchmark measures it)
@@ -199,9 +201,9 @@ all_valves_closed() {
     [ "$(db "SELECT status FROM machines WHERE id = '$MACHINE'")" = idle ]
 }
 
-@test "SIGTERM while a 200 000-step start loads: the engine exits, the start never runs" {
+@test "SIGTERM while a 1 000 000-step start loads: the engine exits, the start never runs" {
     start_and_wait_healthy
-    huge_recipe r-term 200000
+    huge_recipe r-term 1000000
     command c-term start_recipe '{"recipe_id": "r-term"}'
     wait_sql "SELECT status FROM recipe_commands WHERE id = 'c-term'" processing 100
     kill -TERM "$ENGINE_PID"
