@@ -143,8 +143,10 @@ static void rows_add(sample_rows *rows, const char *process_id, const ald_sample
     sb_buf_json_str(b, s->parameter_id);
     sb_buf_puts(b, ",\"value\":");
     sb_buf_json_num(b, s->value);
-    sb_buf_puts(b, ",\"set_point\":");
-    sb_buf_json_num(b, s->set_point);
+    if (isfinite(s->set_point)) { /* a key left out is NULL: ?columns= names it */
+        sb_buf_puts(b, ",\"set_point\":");
+        sb_buf_json_num(b, s->set_point);
+    }
     sb_buf_puts(b, ",\"timestamp\":\"");
     sb_buf_puts(b, ts); /* sb_iso_time: digits and -:.TZ only */
     sb_buf_puts(b, "\"}");
