@@ -12,6 +12,8 @@
 #  2. the drain time of a one-hour outage backlog (DRAIN_RECORDS records) of
 #     100 tags and of 1000 tags, through the engine's batched outbox replay;
 #     rows are counted after every drain (a lost or duplicated row fails);
+#     each drain also prints the CPU seconds the fixture, PostgreSQL, the
+#     proxy and the benchmark (the engine side) spent on it, and the load;
 #  3. command pick-up latency: ald-engine (simulated tool, Supabase through
 #     the proxy, logging the demo tool's 16 tags at 1 Hz) takes PICKUPS "stop" commands inserted with SQL at random phases
 #     of its 500 ms poll; the pick-up is the time from the row's created_at

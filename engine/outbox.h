@@ -36,7 +36,7 @@
  * rounds size themselves from the largest record of the round before, so
  * that a round is one full group (below): about 75 records of 1000 tags or
  * 750 of 100 per request instead of 100 records in one and a half requests
- * (an hour of 100 tags: 5 round trips instead of 36). */
+ * (an hour of 100 tags: 6 round trips instead of 36). */
 #define OUTBOX_REPLAY_BATCH 100
 #define OUTBOX_REPLAY_MAX 2000 /* records of one round, at most */
 /* Payload bytes of consecutive samples records replayed in ONE call of the
