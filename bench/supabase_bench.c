@@ -263,7 +263,7 @@ static void drain_outbox(outbox *o, size_t records, size_t tags)
         exit(1);
     }
     printf("drain: %ld records x %zu samples in %.2f s (%.0f records/s, %.0f samples/s), "
-           "%ld rounds of up to %d, CPU of this process %.2f s\n",
+           "%ld rounds (the first of up to %d records), CPU of this process %.2f s\n",
            replayed, tags, elapsed, (double)replayed / elapsed,
            (double)replayed * (double)tags / elapsed, rounds, OUTBOX_REPLAY_BATCH,
            cpu_s() - cpu);

@@ -12,6 +12,8 @@
 #  2. the drain time of a one-hour outage backlog (DRAIN_RECORDS records) of
 #     100 tags and of 1000 tags, through the engine's batched outbox replay;
 #     rows are counted after every drain (a lost or duplicated row fails);
+#     each drain also prints the CPU seconds the fixture, PostgreSQL, the
+#     proxy and the benchmark (the engine side) spent on it, and the load;
 #  3. command pick-up latency: ald-engine (simulated tool, Supabase through
 #     the proxy, logging the demo tool's 16 tags at 1 Hz) takes PICKUPS "stop" commands inserted with SQL at random phases
 #     of its 500 ms poll; the pick-up is the time from the row's created_at
@@ -51,7 +53,8 @@ CONTROL_PORT=$(free_port)
 /usr/bin/python3 "$BENCH_SRCDIR/bench/delay_proxy.py" --listen "$PROXY_PORT" \
     --upstream "127.0.0.1:$FIXTURE_PORT" --rtt-ms 0 --loss "$LOSS" \
     --control "$CONTROL_PORT" >"$BENCH_TMP/proxy.out" 2>&1 &
-BENCH_PIDS+=($!)
+PROXY_PID=$!
+BENCH_PIDS+=("$PROXY_PID")
 for _ in $(seq 50); do grep -q ready "$BENCH_TMP/proxy.out" 2>/dev/null && break; sleep 0.1; done
 grep -q ready "$BENCH_TMP/proxy.out" || die "delay_proxy.py did not start: $(cat "$BENCH_TMP/proxy.out")"
 export SB_URL=http://127.0.0.1:$PROXY_PORT
@@ -79,14 +82,22 @@ append_at() {
 
 # drain_at RTT TAGS RECORDS [LABEL]: one drain of a backlog of RECORDS cycles.
 drain_at() {
-    local out secs bar=info want="(none)"
+    local out secs bar=info want="(none)" proxy_cpu
     sql "TRUNCATE parameter_value_history" >/dev/null
     mkdir -p "$BENCH_TMP/drain-$1-$2-${4:-b}"
+    # the fill (into the local SQLite outbox) costs the fixture, PostgreSQL
+    # and the proxy nothing: their CPU from here on is the drain's
+    profile_start
+    P_PROXY=$(cpu_seconds "$PROXY_PID")
     out=$("$BENCH" drain "$3" "$2" "$BENCH_TMP/drain-$1-$2-${4:-b}") ||
         die "drain at $1 ms, $2 tags failed"
     printf '%s\n' "$out"
-    expect_rows "$(($3 * $2))" "drain at $1 ms, $2 tags"
     secs=$(sed -n 's/^drain: .* in \([0-9.]*\) s .*/\1/p' <<<"$out")
+    profile_end "drain profile ($1 ms, $2 tags)" "$secs" \
+        "$(sed -n 's/^drain: .*CPU of this process \([0-9.]*\) s/\1/p' <<<"$out")" "$3"
+    proxy_cpu=$(awk -v a="$(cpu_seconds "$PROXY_PID")" -v b="$P_PROXY" 'BEGIN { print a - b }')
+    echo "drain profile ($1 ms, $2 tags): delay proxy CPU $proxy_cpu s; load $(cut -d' ' -f1-3 /proc/loadavg)"
+    expect_rows "$(($3 * $2))" "drain at $1 ms, $2 tags"
     if [ "$2" = 1000 ] && [ "$1" = 100 ] && [ "$3" = 3600 ] && [ -z "${4:-}" ]; then
         bar=$(verdict "$secs < 60") want="< 60 s"
     fi

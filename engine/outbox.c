@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <jansson.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -154,8 +155,10 @@ typedef struct held_record {
 
 typedef struct replay_round {
     outbox *o;
-    held_record records[OUTBOX_REPLAY_BATCH];
+    held_record *records; /* limit of them */
+    size_t limit;
     size_t count;
+    size_t held_bytes, largest; /* payload bytes held; the largest record's */
     int copy_failed; /* out of memory: hold nothing after the gap */
     int64_t acked_upto;
     int replayed;
@@ -175,8 +178,9 @@ ald_status outbox_store_record(outbox *o, const char *kind, const char *json)
 static void hold_record(void *ctx, const ald_outbox_record *r)
 {
     replay_round *round = ctx;
-    if (round->copy_failed || round->count >= OUTBOX_REPLAY_BATCH)
-        return;
+    if (round->copy_failed || round->count >= round->limit ||
+        (round->count > 0 && round->held_bytes >= 2 * OUTBOX_GROUP_MAX_BYTES))
+        return; /* the byte bound: records larger than the last round's */
     held_record *h = &round->records[round->count];
     h->seq = r->seq;
     h->kind = strdup(r->kind ? r->kind : "");
@@ -190,6 +194,9 @@ static void hold_record(void *ctx, const ald_outbox_record *r)
     memcpy(h->payload, r->payload, r->payload_len);
     h->payload[r->payload_len] = '\0';
     h->payload_len = r->payload_len;
+    round->held_bytes += r->payload_len;
+    if (r->payload_len > round->largest)
+        round->largest = r->payload_len;
     round->count++;
 }
 
@@ -285,7 +292,14 @@ static void replay_group(replay_round *round, const ald_outbox_record *recs, siz
  * the primary has append_sample_batches, every other record on its own. */
 static void replay_held(replay_round *round)
 {
-    ald_outbox_record recs[OUTBOX_REPLAY_BATCH];
+    ald_outbox_record *recs = calloc(round->count ? round->count : 1, sizeof *recs);
+    if (!recs) {
+        round->refused = 1; /* nothing sent, nothing acknowledged: retried */
+        round->why = ALD_ERR_NOMEM;
+        snprintf(round->why_text, sizeof round->why_text, "out of memory for %zu records",
+                 round->count);
+        return;
+    }
     for (size_t i = 0; i < round->count; i++) {
         const held_record *h = &round->records[i];
         recs[i] = (ald_outbox_record){.struct_size = sizeof recs[i], .seq = h->seq,
@@ -302,6 +316,17 @@ static void replay_held(replay_round *round)
             replay_record(round, &recs[i++]);
         }
     }
+    free(recs);
+}
+
+/* Records the next round copies out: as many of the largest record seen as
+ * fill one group, so each round is one request per table. */
+static unsigned next_round_limit(const replay_round *round, unsigned current)
+{
+    if (round->count == 0 || round->largest == 0)
+        return current;
+    size_t n = OUTBOX_GROUP_MAX_BYTES / round->largest;
+    return n < 1 ? 1 : n > OUTBOX_REPLAY_MAX ? OUTBOX_REPLAY_MAX : (unsigned)n;
 }
 
 /* Peek (fallback locked), replay in order (fallback NOT locked, so the
@@ -309,14 +334,21 @@ static void replay_held(replay_round *round)
  * only leave the outbox up to the first one the primary refused. */
 int outbox_replay_once(outbox *o)
 {
-    replay_round round = {.o = o, .acked_upto = -1};
+    unsigned limit = o->round_limit ? o->round_limit : OUTBOX_REPLAY_BATCH;
+    replay_round round = {.o = o, .acked_upto = -1, .limit = limit};
+    round.records = calloc(limit, sizeof *round.records);
+    if (!round.records) {
+        log_error("outbox", "out of memory for a replay round of %u records", limit);
+        return -1;
+    }
     port_error err;
-    ald_status st = storage_port_outbox_peek(o->fallback, OUTBOX_REPLAY_BATCH, hold_record,
-                                             &round, &err);
+    ald_status st = storage_port_outbox_peek(o->fallback, limit, hold_record, &round, &err);
     if (st != ALD_OK)
         log_error("outbox", "reading the outbox failed: %s", err.text);
     replay_held(&round);
+    o->round_limit = next_round_limit(&round, limit);
     release_records(&round);
+    free(round.records);
     if (round.acked_upto >= 0 &&
         storage_port_outbox_ack(o->fallback, round.acked_upto, &err) != ALD_OK)
         log_error("outbox", "acknowledging replayed records failed: %s", err.text);

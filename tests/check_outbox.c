@@ -441,6 +441,74 @@ START_TEST(a_replayed_batch_already_stored_adds_nothing)
 }
 END_TEST
 
+/* Small records: the second round takes all that one group can carry (not
+ * another 100), so a backlog of small records needs few requests. */
+START_TEST(rounds_of_small_records_grow_to_one_full_group)
+{
+    plugin_instance primary, fallback;
+    outbox o;
+    char path[600];
+    open_fake_pair("outbox-grow", &primary, &fallback, &o, path, sizeof path, 1);
+    for (int i = 0; i < 250; i++) {
+        ald_sample_batch b = batch_at(1000 + i * 1000);
+        ck_assert_int_eq(outbox_store_samples(&o, &b), ALD_OK);
+    }
+    ck_assert_int_eq(outbox_replay_once(&o), OUTBOX_REPLAY_BATCH); /* the first round */
+    ck_assert_int_eq(fake.batch_calls, 1);
+    ck_assert_int_eq(outbox_replay_once(&o), 250 - OUTBOX_REPLAY_BATCH); /* all the rest */
+    ck_assert_int_eq(fake.batch_calls, 2);
+    for (int i = 0; i < CALL_LOG_MAX; i++)
+        ck_assert_int_eq(fake.log[i], 1000 + i * 1000); /* in order */
+    ck_assert_int_eq(outbox_depth(&fallback), 0);
+    ck_assert_int_eq(count_rows(path), 750);
+    plugin_instance_destroy(&fallback);
+    plugin_instance_destroy(&primary);
+}
+END_TEST
+
+/* Large records (5000 tags, ~250 KB each): a round holds at most twice a
+ * group's bytes, and once sized, every round is exactly one call. */
+START_TEST(rounds_of_large_records_shrink_to_one_full_group)
+{
+    enum { TAGS = 5000, RECORDS = 40 };
+    plugin_instance primary, fallback;
+    outbox o;
+    char path[600];
+    open_fake_pair("outbox-shrink", &primary, &fallback, &o, path, sizeof path, 1);
+    ald_sample *many = calloc(TAGS, sizeof *many);
+    char (*ids)[40] = calloc(TAGS, sizeof *ids);
+    ck_assert(many && ids);
+    for (int i = 0; i < TAGS; i++) {
+        snprintf(ids[i], sizeof ids[i], "a0000000-0000-4000-8000-%012d", i);
+        many[i] = (ald_sample){ids[i], 100.5 + i, NAN};
+    }
+    for (int i = 0; i < RECORDS; i++) {
+        ald_sample_batch b = batch_at(1000 + i * 1000);
+        b.samples = many;
+        b.count = TAGS;
+        ck_assert_int_eq(outbox_store_samples(&o, &b), ALD_OK);
+    }
+    int first = outbox_replay_once(&o), done = first, rounds = 1;
+    ck_assert_int_gt(first, 0);
+    ck_assert_int_lt(first, RECORDS); /* 8 MiB of held payload ends the first round */
+    while (done < RECORDS) {
+        int calls = fake.batch_calls, n = outbox_replay_once(&o);
+        ck_assert_int_gt(n, 0);
+        ck_assert_int_eq(fake.batch_calls, calls + 1); /* one round, one request */
+        done += n;
+        rounds++;
+    }
+    ck_assert_int_eq(done, RECORDS);
+    ck_assert_int_le(rounds, 3);
+    ck_assert_int_eq(outbox_depth(&fallback), 0);
+    ck_assert_int_eq(count_rows(path), (long)RECORDS * TAGS);
+    free(ids);
+    free(many);
+    plugin_instance_destroy(&fallback);
+    plugin_instance_destroy(&primary);
+}
+END_TEST
+
 START_TEST(a_primary_without_the_batch_operation_is_replayed_record_by_record)
 {
     plugin_instance primary, fallback;
@@ -488,6 +556,8 @@ int main(void)
     tcase_add_test(tc, batched_replay_sends_runs_in_one_call_each_in_order);
     tcase_add_test(tc, a_refused_batch_is_kept_and_only_what_the_primary_took_is_acked);
     tcase_add_test(tc, a_replayed_batch_already_stored_adds_nothing);
+    tcase_add_test(tc, rounds_of_small_records_grow_to_one_full_group);
+    tcase_add_test(tc, rounds_of_large_records_shrink_to_one_full_group);
     tcase_add_test(tc, a_primary_without_the_batch_operation_is_replayed_record_by_record);
     tcase_add_test(tc, a_bad_record_in_a_run_is_skipped_alone);
     tcase_add_test(tc, a_failing_fallback_is_one_error_per_episode_and_never_claimed);

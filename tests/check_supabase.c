@@ -185,6 +185,10 @@ START_TEST(append_samples_writes_history_and_process_points)
                        "parameter_id = '%s' AND \"timestamp\" = to_timestamp(1790000000.123);",
                        P2);
     ck_assert_str_eq(sp, "2.5/3");
+    /* a NaN set point is left out of its row: columns= names it, so it is NULL */
+    ck_assert_int_eq(sbt_sql_int("SELECT count(*) FROM parameter_value_history WHERE "
+                                 "parameter_id = '%s' AND set_point IS NULL AND value = 1.25 "
+                                 "AND \"timestamp\" = to_timestamp(1790000000.123);", P1), 1);
     ck_assert_int_eq(sbt_sql_int("SELECT count(*) FROM process_data_points WHERE process_id "
                                  "= '%s';", proc), 2);
     sbt_close(inst);
@@ -222,6 +226,38 @@ START_TEST(replayed_batch_adds_no_duplicates)
     assert_ok(inst, VT->append_samples(inst, &b3), "partial replay");
     ck_assert_int_eq(sbt_sql_int("SELECT count(*) FROM parameter_value_history WHERE "
                                  "\"timestamp\" = to_timestamp(1790000100);"), 3);
+    sbt_close(inst);
+}
+END_TEST
+
+/* A site whose history holds duplicates has no unique key, only migration
+ * 0001's skip-duplicates trigger: PostgreSQL answers 42P10 to on_conflict
+ * (the fixture runs the refused raw body again parsed, for the same 400),
+ * the plugin sends the rows plainly, and the trigger keeps them single. */
+START_TEST(a_site_without_the_unique_key_replays_through_its_trigger)
+{
+    sbt_exec("ALTER TABLE parameter_value_history DROP CONSTRAINT "
+             "parameter_value_history_parameter_timestamp_key; "
+             "CREATE TRIGGER ald_skip_duplicate_history BEFORE INSERT ON "
+             "parameter_value_history FOR EACH ROW EXECUTE FUNCTION ald_skip_duplicate_history();");
+    ald_sample s[] = {{P1, 7, NAN}, {P2, 8, 9}};
+    ald_sample_batch b[2] = {batch_of(s, 2, 1790000300000, NULL, 1),
+                             batch_of(s, 2, 1790000301000, NULL, 1)};
+    const ald_sample_batch *ptrs[2] = {&b[0], &b[1]};
+    void *inst = sbt_open("");
+    assert_ok(inst, VT->append_samples(inst, &b[0]), "one batch landed before");
+    free(sbt_knob("reset"));
+    assert_ok(inst, VT->append_sample_batches(inst, ptrs, 2), "replay on a site");
+    char *stats = sbt_knob("stats");
+    ck_assert_msg(strstr(stats, "\"400\": 1") && strstr(stats, "\"201\""), "%s", stats);
+    free(stats);
+    int64_t rows = sbt_sql_int("SELECT count(*) FROM parameter_value_history WHERE "
+                               "\"timestamp\" IN (to_timestamp(1790000300), "
+                               "to_timestamp(1790000301));");
+    sbt_exec("DROP TRIGGER ald_skip_duplicate_history ON parameter_value_history; "
+             "ALTER TABLE parameter_value_history ADD CONSTRAINT "
+             "parameter_value_history_parameter_timestamp_key UNIQUE (parameter_id, \"timestamp\");");
+    ck_assert_int_eq(rows, 4); /* both batches, each row once */
     sbt_close(inst);
 }
 END_TEST
@@ -857,6 +893,7 @@ static Suite *supabase_suite(void)
     tcase_add_test(tc, append_samples_writes_history_and_process_points);
     tcase_add_test(tc, batches_of_many_timestamps_go_in_one_request_per_table);
     tcase_add_test(tc, replayed_batch_adds_no_duplicates);
+    tcase_add_test(tc, a_site_without_the_unique_key_replays_through_its_trigger);
     tcase_add_test(tc, load_recipe_reads_steps_configs_and_parameters);
     tcase_add_test(tc, a_fractional_valve_number_refuses_the_load_naming_the_step);
     tcase_add_test(tc, save_recipe_replaces_and_round_trips);

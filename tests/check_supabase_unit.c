@@ -2,14 +2,57 @@
  * check_supabase_unit.c - the storage-supabase plugin's pure helpers, without
  * any server: URL encoding of filter values, PostgREST list quoting, which
  * keys are sent as Bearer tokens, ISO-8601 times both ways, error bodies
- * (PostgREST JSON and a gateway's HTML) and the HTTP status mapping.
+ * (PostgREST JSON and a gateway's HTML), the HTTP status mapping and the
+ * JSON text writer of bulk sample rows.
  */
 #include <check.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "sb_store.h"
 #include "testutil.h"
+
+/* The bulk rows' JSON writer: what it writes parses back (with jansson) to
+ * exactly what it was given. */
+START_TEST(json_text_writer_round_trips)
+{
+    const char *strings[] = {"a1000000-0000-4000-8000-000000000001", "say \"hi\" \\ back",
+                             "tab\tnl\ncr\r\x01\x1f" " end", "Grad \xc2\xb0" "C", ""};
+    const double numbers[] = {0.1, 1.0, -0.0, 1e300, 5e-324, 123456.789, -2.5e-7};
+    sb_buf b = {0};
+    sb_buf_puts(&b, "[");
+    for (size_t i = 0; i < sizeof strings / sizeof *strings; i++) {
+        sb_buf_json_str(&b, strings[i]);
+        sb_buf_puts(&b, ",");
+    }
+    for (size_t i = 0; i < sizeof numbers / sizeof *numbers; i++) {
+        sb_buf_json_num(&b, numbers[i]);
+        sb_buf_puts(&b, ",");
+    }
+    sb_buf_json_num(&b, NAN);
+    sb_buf_puts(&b, ",");
+    sb_buf_json_num(&b, -INFINITY);
+    sb_buf_puts(&b, "]");
+    json_error_t err;
+    json_t *arr = json_loads(b.data, 0, &err);
+    ck_assert_msg(arr != NULL, "not JSON: %s: %s", err.text, b.data);
+    size_t n = 0;
+    for (size_t i = 0; i < sizeof strings / sizeof *strings; i++)
+        ck_assert_str_eq(json_string_value(json_array_get(arr, n++)), strings[i]);
+    for (size_t i = 0; i < sizeof numbers / sizeof *numbers; i++) {
+        double back = json_number_value(json_array_get(arr, n++));
+        ck_assert_msg(memcmp(&back, &numbers[i], sizeof back) == 0 || back == numbers[i],
+                      "%.17g came back as %.17g", numbers[i], back);
+    }
+    json_t *nan_text = json_array_get(arr, n), *inf_text = json_array_get(arr, n + 1);
+    ck_assert(json_is_null(nan_text)); /* json_is_null evaluates its argument twice */
+    ck_assert(json_is_null(inf_text));
+    ck_assert_uint_eq(json_array_size(arr), n + 2);
+    json_decref(arr);
+    sb_buf_free(&b);
+}
+END_TEST
 
 START_TEST(filter_values_are_percent_encoded)
 {
@@ -111,6 +154,7 @@ static Suite *unit_suite(void)
 {
     Suite *s = suite_create("storage-supabase helpers");
     TCase *tc = tcase_create("helpers");
+    tcase_add_test(tc, json_text_writer_round_trips);
     tcase_add_test(tc, filter_values_are_percent_encoded);
     tcase_add_test(tc, in_lists_quote_punctuation);
     tcase_add_test(tc, only_jwt_shaped_keys_are_bearer_tokens);

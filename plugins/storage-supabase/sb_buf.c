@@ -4,6 +4,7 @@
  * Filter values always go through sb_buf_urlencode: ids, statuses and free
  * text can never change the shape of a query string.
  */
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,6 +49,41 @@ void sb_buf_add(sb_buf *b, const char *s, size_t n)
 void sb_buf_puts(sb_buf *b, const char *s)
 {
     sb_buf_add(b, s, strlen(s));
+}
+
+void sb_buf_json_str(sb_buf *b, const char *s)
+{
+    static const char hex[] = "0123456789abcdef";
+    sb_buf_add(b, "\"", 1);
+    for (const char *run = s;; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c >= 0x20 && c != '"' && c != '\\')
+            continue;
+        sb_buf_add(b, run, (size_t)(s - run)); /* the plain bytes before c */
+        if (c == '\0')
+            break;
+        char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+        if (c == '"' || c == '\\')
+            sb_buf_add(b, (char[]){'\\', (char)c}, 2);
+        else
+            sb_buf_add(b, esc, sizeof esc);
+        run = s + 1;
+    }
+    sb_buf_add(b, "\"", 1);
+}
+
+void sb_buf_json_num(sb_buf *b, double v)
+{
+    if (!isfinite(v)) {
+        sb_buf_add(b, "null", 4);
+        return;
+    }
+    char text[32];
+    int n = snprintf(text, sizeof text, "%.17g", v);
+    for (int i = 0; i < n; i++)
+        if (text[i] == ',') /* a locale's decimal comma */
+            text[i] = '.';
+    sb_buf_add(b, text, (size_t)n);
 }
 
 void sb_buf_printf(sb_buf *b, const char *fmt, ...)

@@ -177,7 +177,7 @@ static struct curl_slist *build_headers(const sb_store *sb, const sb_request *re
         h = add_header(h, ok, "Authorization: Bearer ", sb->key);
     h = add_header(h, ok, "Accept: ",
                    req->want_object ? "application/vnd.pgrst.object+json" : "application/json");
-    if (req->body)
+    if (req->body || req->raw_body)
         h = add_header(h, ok, "Content-Type: ", "application/json");
     if (req->prefer)
         h = add_header(h, ok, "Prefer: ", req->prefer);
@@ -388,16 +388,18 @@ ald_status sb_call(sb_store *sb, sb_request *req, sb_response *resp)
                         "key loaded): call start() first", req->what);
     sb_buf url = {0};
     sb_buf_printf(&url, "%s/%s", sb->base_url, req->path.data ? req->path.data : "");
-    char *body = req->body ? json_dumps(req->body, JSON_COMPACT) : NULL;
+    char *body = req->body && !req->raw_body ? json_dumps(req->body, JSON_COMPACT) : NULL;
     int headers_ok;
     struct curl_slist *headers = build_headers(sb, req, &headers_ok);
     CURL *c = pool_take(sb);
     ald_status rc;
-    if (url.oom || req->path.oom || (req->body && !body) || !headers_ok || !c)
+    if (url.oom || req->path.oom || (req->body && !req->raw_body && !body) || !headers_ok ||
+        !c)
         rc = sb_error(sb, ALD_ERR_NOMEM, "supabase %s: out of memory building the request",
                       req->what);
     else
-        rc = run_attempts(sb, req, c, url.data, headers, body, resp);
+        rc = run_attempts(sb, req, c, url.data, headers, req->raw_body ? req->raw_body : body,
+                          resp);
     if (c)
         pool_give(sb, c);
     curl_slist_free_all(headers);

@@ -51,6 +51,14 @@ void sb_buf_printf(sb_buf *b, const char *fmt, ...) __attribute__((format(printf
 /* Percent-encodes everything but RFC 3986 unreserved characters. */
 void sb_buf_urlencode(sb_buf *b, const char *s);
 
+/* JSON text without a jansson tree (bulk sample rows, thousands a request):
+ * a string in double quotes with ", \ and control characters escaped (other
+ * bytes as they are: ids came through jansson, which checked their UTF-8);
+ * a number with 17 significant digits (exact, as jansson writes it, '.'
+ * whatever the locale), or null when it is not finite. */
+void sb_buf_json_str(sb_buf *b, const char *s);
+void sb_buf_json_num(sb_buf *b, double v);
+
 /* A value inside a PostgREST list or logic tree (in.(...), or=(...)):
  * double-quoted when it holds , ( ) " \ or a space. Not URL-encoded. */
 void sb_buf_pgrst_item(sb_buf *raw, const char *v);
@@ -62,6 +70,7 @@ typedef struct sb_request {
     sb_buf path;
     int has_query;
     json_t *body;       /* owned; NULL = no body */
+    const char *raw_body; /* JSON text sent instead of body (not owned), or NULL */
     const char *prefer; /* Prefer header value or NULL */
     int want_object;    /* Accept: application/vnd.pgrst.object+json */
 } sb_request;
