@@ -14,6 +14,7 @@
 
 #include "log.h"
 #include "metrics.h"
+#include "pulse_trace.h"
 #include "setpoint.h"
 #include "sink.h"
 #include "state.h"
@@ -243,18 +244,28 @@ static ald_status open_valve(executor *x, const recipe_step *s, port_error *err)
 
 static run_outcome run_valve(executor *x, const recipe_step *s)
 {
-    uint64_t opened = clock_mono_ns();
+    pulse_trace_begin();
     port_error err;
     ald_status st = open_valve(x, s, &err);
+    /* The pulse is timed from the PLC's answer to the open, as a bare client
+     * does: timed from before the write, an open that waited for the PLC
+     * (a busy scan, a resend) would be cut short by that wait. */
+    uint64_t opened = clock_mono_ns();
+    pulse_trace_set(PT_OPEN_DONE, opened);
     publish(x); /* after the open: waking the publisher never delays a valve opening */
+    pulse_trace_mark(PT_PUBLISHED);
     if (st != ALD_OK)
         return failed(x, "step '%s': opening valve %d failed: %s: %s", s->name,
                       s->valve_number, ald_status_name(st),
                       st == ALD_ERR_NOT_FOUND ? "no such valve" : err.text);
     uint64_t deadline = opened + (uint64_t)s->duration_ms * 1000000u;
+    pulse_trace_set(PT_DEADLINE, deadline);
     int stopped = wait_until(x, deadline);
     uint64_t closing = clock_mono_ns();
+    pulse_trace_set(PT_WOKE, closing);
     run_outcome closed = close_valve(x, s->valve_number); /* also after a PLC-timed pulse */
+    pulse_trace_mark(PT_CLOSE_DONE);
+    pulse_trace_end();
     if (!stopped)
         metrics_observe(m_pulse_error,
                         ((double)(closing - opened) - (double)s->duration_ms * 1e6) / 1e9);
@@ -674,6 +685,7 @@ void executor_shutdown(executor *x)
 {
     executor_stop(x, "engine shutting down");
     executor_join(x);
+    pulse_trace_dump();
     if (x->pub_started) {
         pthread_mutex_lock(&x->pub_lock);
         x->pub_quit = 1;

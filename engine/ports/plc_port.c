@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "log.h"
+#include "pulse_trace.h"
 #include "ports/plugin_instance.h"
 #include "state.h"
 
@@ -180,6 +181,7 @@ ald_status plc_port_pulse(plugin_instance *plc, const tagmap *tags, int valve_nu
 static ald_status write_and_confirm_off(plugin_instance *plc, size_t tag, port_error *err)
 {
     ald_status st = control_write(plc, tag, 0.0, err);
+    pulse_trace_mark(PT_CLOSE_WRITTEN);
     if (st != ALD_OK || !plc_port_can_read_tags(plc))
         return st; /* without single-tag reads a successful write is all we know */
     double state = NAN;
