@@ -6,7 +6,6 @@
 #include <jansson.h>
 #include <math.h>
 #include <pthread.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +14,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "pulse_trace.h"
+#include "realtime.h"
 #include "setpoint.h"
 #include "sink.h"
 #include "state.h"
@@ -483,28 +483,6 @@ static void begin_state(executor *x)
                                 .progress_total_cycles = x->rc.total_cycles};
 }
 
-static atomic_int rt_priority; /* SCHED_FIFO priority of run threads, 0 = off */
-
-void executor_set_rt_priority(int priority)
-{
-    atomic_store(&rt_priority, priority);
-}
-
-/* Real-time scheduling for the run thread, when configured: a pulse's close
- * write is then not delayed behind ordinary threads on a busy machine. */
-static void apply_rt_priority(void)
-{
-    int priority = atomic_load(&rt_priority);
-    if (priority <= 0)
-        return;
-    struct sched_param sp = {.sched_priority = priority};
-    int rc = pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp);
-    if (rc != 0)
-        log_warning("executor", "SCHED_FIFO priority %d refused: %s; the run goes on with "
-                    "normal scheduling (grant CAP_SYS_NICE or LimitRTPRIO= in the unit)",
-                    priority, strerror(rc));
-}
-
 static atomic_int start_clears_error = 1;
 
 void executor_set_start_clears_error(int on)
@@ -564,7 +542,7 @@ static run_outcome refuse_while_owed(executor *x)
 static void *run_main(void *arg)
 {
     executor *x = arg;
-    apply_rt_priority();
+    realtime_enter_run_thread(); /* SCHED_FIFO and a pre-faulted stack, when requested */
     x->run_started_mono = clock_mono_ns();
     x->sched_ns = x->run_started_mono;
     begin_state(x); /* not written: create_process stored the start row */
@@ -643,7 +621,11 @@ int executor_run(executor *x, recipe *rc, const char *process_id, const char *co
     x->stop_reason[0] = '\0';
     pthread_mutex_unlock(&x->lock);
     x->run_started_ms = clock_realtime_ms();
-    if (pthread_create(&x->run_thread, NULL, run_main, x) != 0) {
+    pthread_attr_t attr;
+    realtime_run_thread_attr(&attr); /* a fixed stack in the real-time mode */
+    int failed_to_start = pthread_create(&x->run_thread, &attr, run_main, x);
+    pthread_attr_destroy(&attr);
+    if (failed_to_start) {
         recipe_free(&x->rc);
         atomic_store(&x->busy, 0);
         return -1;
