@@ -46,6 +46,11 @@ static void register_metrics(void)
         "Step transitions not written because the store lagged a full queue behind", NULL);
 }
 
+/* Valve pulses shorter than this publish their step's state after the close
+ * write; longer ones right after the open (a store write takes milliseconds,
+ * long done before such a pulse ends). */
+#define PUBLISH_AFTER_CLOSE_MS 200
+
 /* ---- cancellable waits ------------------------------------------------------ */
 
 /* Sleep until deadline or a stop request. Returns 1 when stopped. */
@@ -80,8 +85,9 @@ static void copy_str(char *dst, size_t len, const char *src)
 
 /* Queue the current state for the publisher; never waits for storage. When
  * the ring is full the oldest queued transition is dropped and counted: the
- * run never blocks on the store. */
-static void publish(executor *x)
+ * run never blocks on the store. wake = 0 queues it without waking the
+ * publisher (publisher_wake() later). */
+static void queue_state(executor *x, int wake)
 {
     pthread_mutex_lock(&x->pub_lock);
     if (x->q_count == PROGRESS_QUEUE_LEN) {
@@ -98,6 +104,19 @@ static void publish(executor *x)
     copy_str(p->step_name, sizeof p->step_name, x->st.current_step_name);
     copy_str(p->parameter_id, sizeof p->parameter_id, x->st.current_parameter_id);
     p->st.last_updated_ms = clock_realtime_ms();
+    if (wake)
+        pthread_cond_signal(&x->pub_wake);
+    pthread_mutex_unlock(&x->pub_lock);
+}
+
+static void publish(executor *x)
+{
+    queue_state(x, 1);
+}
+
+static void publisher_wake(executor *x)
+{
+    pthread_mutex_lock(&x->pub_lock);
     pthread_cond_signal(&x->pub_wake);
     pthread_mutex_unlock(&x->pub_lock);
 }
@@ -252,7 +271,12 @@ static run_outcome run_valve(executor *x, const recipe_step *s)
      * (a busy scan, a resend) would be cut short by that wait. */
     uint64_t opened = clock_mono_ns();
     pulse_trace_set(PT_OPEN_DONE, opened);
-    publish(x); /* after the open: waking the publisher never delays a valve opening */
+    /* Queued after the open, so waking the publisher never delays an opening.
+     * A short pulse's state is written after its close: woken now, the
+     * publisher's store write (an fsync with SQLite) would take the run
+     * thread's core while the pulse runs (docs/benchmarks.md, pulse tail). */
+    int hold = s->duration_ms < PUBLISH_AFTER_CLOSE_MS;
+    queue_state(x, !hold);
     pulse_trace_mark(PT_PUBLISHED);
     if (st != ALD_OK)
         return failed(x, "step '%s': opening valve %d failed: %s: %s", s->name,
@@ -266,6 +290,8 @@ static run_outcome run_valve(executor *x, const recipe_step *s)
     run_outcome closed = close_valve(x, s->valve_number); /* also after a PLC-timed pulse */
     pulse_trace_mark(PT_CLOSE_DONE);
     pulse_trace_end();
+    if (hold)
+        publisher_wake(x);
     if (!stopped)
         metrics_observe(m_pulse_error,
                         ((double)(closing - opened) - (double)s->duration_ms * 1e6) / 1e9);
