@@ -625,6 +625,7 @@ int executor_init(executor *x, plugin_instance *plc, plugin_instance *storage,
     pthread_cond_init(&x->pub_idle, NULL);
     register_metrics();
     metrics_add_collector(collect_duration, x);
+    plc_port_prepare_valve_path(plc); /* no allocation on a run's first pulse */
     if (pthread_create(&x->pub_thread, NULL, publisher_main, x) != 0)
         return -1;
     x->pub_started = 1;

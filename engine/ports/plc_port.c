@@ -260,3 +260,14 @@ void plc_port_error_text(plugin_instance *plc, char *buf, size_t len)
     snprintf(buf, len, "%s", plc->read_error[0] ? plc->read_error : plugin_last_error(plc));
     plugin_unlock(plc);
 }
+
+void plc_port_prepare_valve_path(plugin_instance *plc)
+{
+    const ald_plc_vtable *ops = plc_ops(plc);
+    if (ops->pulse)
+        port_metrics_prepare(&plc->calls, plc->name, PORT_OP_pulse);
+    if (ops->write_tag)
+        port_metrics_prepare(&plc->calls, plc->name, PORT_OP_write_tag);
+    if (ops->read_tags)
+        port_metrics_prepare(&plc->calls, plc->name, PORT_OP_read_tags);
+}
