@@ -18,7 +18,8 @@
 # of p99 to the bare reference's.
 # A build configured with --enable-pulse-trace also writes each engine run's
 # phases (engine/pulse_trace.h) and joins them with the server's events:
-# error = wake lateness + control-lane wait + OFF send->arrival - ON lag,
+# error = wake lateness + control-lane wait + OFF send->arrival + ON
+# arrival->answer (the pulse is timed from the answer to the ON write),
 # shown for the worst 1 % of pulses (the p99 tail) and for all.
 # shellcheck source=bench/bench-lib.sh
 . "$(dirname "$0")/bench-lib.sh"
@@ -57,8 +58,9 @@ stats() {
     printf '%.3f %.3f %.3f' "$(median <"$1")" "$(quantile 0.99 <"$1")" "$(quantile 1 <"$1")"
 }
 
-# trace_join TRACE EVENTS: per pulse, in ms: error wake lane off_lat on_lag
-# nivcsw minflt (the k-th open->close pair at the server is the k-th record).
+# trace_join TRACE EVENTS: per pulse, in ms: error wake lane off_lat
+# on_to_answer nivcsw minflt (the k-th open->close pair at the server is the
+# k-th record); error = wake + lane + off_lat + on_to_answer.
 trace_join() {
     awk -F, 'FNR == 1 { next }
         NR == FNR { n++; for (i = 1; i <= 12; i++) t[n, i] = $i; next }
@@ -69,7 +71,7 @@ trace_join() {
                 err = (off_at[i] - on_at[i]) / 1e6 - 20
                 printf "%.3f %.3f %.3f %.3f %.3f %d %d\n", err < 0 ? -err : err,
                     (t[i, 6] - t[i, 5]) / 1e6, (t[i, 7] - t[i, 6]) / 1e6,
-                    (off_at[i] - t[i, 7]) / 1e6, (on_at[i] - t[i, 1]) / 1e6,
+                    (off_at[i] - t[i, 7]) / 1e6, (t[i, 3] - on_at[i]) / 1e6,
                     t[i, 11], t[i, 12]
             }
         }' "$1" "$2"
@@ -84,7 +86,7 @@ trace_report() {
         if [ $set = all ]; then cat "$joined"; else sort -g -r "$joined" | head -n "$worst"; fi |
             awk -v name="$1" -v set="$set" '{ for (i = 1; i <= 7; i++) s[i] += $i; n++ }
             END { printf "  trace %s, %s %d: mean error %.3f = wake late %.3f + lane wait %.3f" \
-                  " + OFF send->arrival %.3f - ON lag %.3f ms; involuntary switches %.2f," \
+                  " + OFF send->arrival %.3f + ON arrival->answer %.3f ms; involuntary switches %.2f," \
                   " minor faults %.2f per pulse\n", name, set, n, s[1]/n, s[2]/n, s[3]/n,
                   s[4]/n, s[5]/n, s[6]/n, s[7]/n }'
     done
