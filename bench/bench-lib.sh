@@ -205,3 +205,48 @@ wait_until_sql() {
     done
     die "waited $3 s for \"$1\" to give \"$2\" (got \"$(engine_db "$1" || true)\"); log: $ENGINE_LOG"
 }
+
+# ---- recipes (set MACHINE first) ----------------------------------------------
+
+# add_loop_recipe ID NAME ITERATIONS CHILDREN: a recipe of one top-level loop;
+# CHILDREN is "valve:N:MS" / "purge:MS" words, in order.
+add_loop_recipe() {
+    local id=$1 name=$2 iterations=$3 seq=0 child kind a b sql
+    local loop=${id%????}0000
+    sql="INSERT INTO recipes (id, name, description) VALUES ('$id', '$name', 'benchmark');
+        INSERT INTO recipe_steps (id, recipe_id, parent_step_id, sequence_number, name, type)
+          VALUES ('$loop', '$id', NULL, 1, 'loop', 'loop');
+        INSERT INTO loop_step_config (id, step_id, iteration_count)
+          VALUES ('$loop-l', '$loop', $iterations);"
+    for child in $4; do
+        seq=$((seq + 1))
+        IFS=: read -r kind a b <<<"$child"
+        local sid
+        sid=${id%????}$(printf '%04d' "$seq")
+        sql+="INSERT INTO recipe_steps (id, recipe_id, parent_step_id, sequence_number, name,
+              type) VALUES ('$sid', '$id', '$loop', $seq, '$kind $seq', '$kind');"
+        if [ "$kind" = valve ]; then
+            sql+="INSERT INTO valve_step_config (id, step_id, valve_number, duration_ms)
+                  VALUES ('$sid-c', '$sid', $a, $b);"
+        else
+            sql+="INSERT INTO purge_step_config (id, step_id, duration_ms)
+                  VALUES ('$sid-c', '$sid', $a);"
+        fi
+    done
+    engine_db "$sql"
+}
+
+# run_recipe ID SECONDS: start it with a command, wait until its process ended.
+run_recipe() {
+    engine_db "INSERT INTO recipe_commands (id, type, parameters, status, machine_id)
+        VALUES ('${1%????}cccc', 'start_recipe', '{\"recipe_id\": \"$1\"}', 'pending',
+                '$MACHINE');"
+    wait_until_sql "SELECT status FROM process_executions WHERE recipe_id = '$1'" completed "$2"
+}
+
+# pulse_errors CSV: events mono_ns,coil:N,open -> |error| of each open->close pair in ms
+pulse_errors() {
+    awk -F, 'NR > 1 { if ($3 == 1) opened[$2] = $1;
+                      else if ($2 in opened) { e = ($1 - opened[$2]) / 1e6 - 20;
+                                                print (e < 0 ? -e : e); delete opened[$2] } }' "$1"
+}

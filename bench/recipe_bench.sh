@@ -30,42 +30,6 @@ VALVES=${VALVES:-2000}
 MACHINE=e3e6e280-0000-4000-8000-000000000001
 machine_line
 
-# add_loop_recipe ID NAME ITERATIONS CHILDREN: a recipe of one top-level loop;
-# CHILDREN is "valve:N:MS" / "purge:MS" words, in order.
-add_loop_recipe() {
-    local id=$1 name=$2 iterations=$3 seq=0 child kind a b sql
-    local loop=${id%????}0000
-    sql="INSERT INTO recipes (id, name, description) VALUES ('$id', '$name', 'benchmark');
-        INSERT INTO recipe_steps (id, recipe_id, parent_step_id, sequence_number, name, type)
-          VALUES ('$loop', '$id', NULL, 1, 'loop', 'loop');
-        INSERT INTO loop_step_config (id, step_id, iteration_count)
-          VALUES ('$loop-l', '$loop', $iterations);"
-    for child in $4; do
-        seq=$((seq + 1))
-        IFS=: read -r kind a b <<<"$child"
-        local sid
-        sid=${id%????}$(printf '%04d' "$seq")
-        sql+="INSERT INTO recipe_steps (id, recipe_id, parent_step_id, sequence_number, name,
-              type) VALUES ('$sid', '$id', '$loop', $seq, '$kind $seq', '$kind');"
-        if [ "$kind" = valve ]; then
-            sql+="INSERT INTO valve_step_config (id, step_id, valve_number, duration_ms)
-                  VALUES ('$sid-c', '$sid', $a, $b);"
-        else
-            sql+="INSERT INTO purge_step_config (id, step_id, duration_ms)
-                  VALUES ('$sid-c', '$sid', $a);"
-        fi
-    done
-    engine_db "$sql"
-}
-
-# run_recipe ID SECONDS: start it with a command, wait until its process ended.
-run_recipe() {
-    engine_db "INSERT INTO recipe_commands (id, type, parameters, status, machine_id)
-        VALUES ('${1%????}cccc', 'start_recipe', '{\"recipe_id\": \"$1\"}', 'pending',
-                '$MACHINE');"
-    wait_until_sql "SELECT status FROM process_executions WHERE recipe_id = '$1'" completed "$2"
-}
-
 PULSE_RECIPE=bbe0c000-0000-4000-8000-0000000a0000
 STEP_RECIPE=bbe0c000-0000-4000-8000-0000000b0000
 VALVE_RECIPE=bbe0c000-0000-4000-8000-0000000c0000
@@ -135,12 +99,6 @@ engine_start PLC_TYPE=real PLC_HOST=127.0.0.1 PLC_PORT="$PLCSIM_PORT"
 run_recipe "$PULSE_RECIPE" $((nominal_s * 3 + 30))
 engine_stop
 stop_plcsim
-# pulse_errors CSV: events mono_ns,coil:N,open -> |error| of each open->close pair in ms
-pulse_errors() {
-    awk -F, 'NR > 1 { if ($3 == 1) opened[$2] = $1;
-                      else if ($2 in opened) { e = ($1 - opened[$2]) / 1e6 - 20;
-                                                print (e < 0 ? -e : e); delete opened[$2] } }' "$1"
-}
 pulse_errors "$BENCH_TMP/events.csv" >"$BENCH_TMP/pulse-errors"
 b_n=$(wc -l <"$BENCH_TMP/pulse-errors")
 [ "$b_n" -eq "$PULSES" ] || die "ald-plcsim saw $b_n pulses, expected $PULSES"

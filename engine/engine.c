@@ -11,6 +11,7 @@
 #include "engine_id.h"
 #include "log.h"
 #include "procstat.h"
+#include "realtime.h"
 #include "state.h"
 
 int engine_create_plugins(engine *e, const engine_config *cfg, char *err, size_t errlen)
@@ -256,7 +257,7 @@ int engine_start(engine *e, char *err, size_t errlen)
     }
     if (sink_set_start(&e->sinks, e->cfg->machine_id, err, errlen) != 0)
         return -1;
-    executor_set_rt_priority(rt->executor_rt_priority);
+    realtime_configure(rt->executor_rt_priority); /* before any recipe thread */
     executor_set_start_clears_error(rt->start_clears_error);
     if (batchq_init(&e->queue, ENGINE_QUEUE_BATCHES, e->tags.tag_count) != 0 ||
         writer_start(&e->writer, &e->storage, &e->tags, &e->queue, e->cfg->machine_id,

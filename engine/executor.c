@@ -6,7 +6,6 @@
 #include <jansson.h>
 #include <math.h>
 #include <pthread.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +13,8 @@
 
 #include "log.h"
 #include "metrics.h"
+#include "pulse_trace.h"
+#include "realtime.h"
 #include "setpoint.h"
 #include "sink.h"
 #include "state.h"
@@ -44,6 +45,11 @@ static void register_metrics(void)
         "ald_progress_dropped_total",
         "Step transitions not written because the store lagged a full queue behind", NULL);
 }
+
+/* Valve pulses shorter than this publish their step's state after the close
+ * write; longer ones right after the open (a store write takes milliseconds,
+ * long done before such a pulse ends). */
+#define PUBLISH_AFTER_CLOSE_MS 200
 
 /* ---- cancellable waits ------------------------------------------------------ */
 
@@ -79,8 +85,9 @@ static void copy_str(char *dst, size_t len, const char *src)
 
 /* Queue the current state for the publisher; never waits for storage. When
  * the ring is full the oldest queued transition is dropped and counted: the
- * run never blocks on the store. */
-static void publish(executor *x)
+ * run never blocks on the store. wake = 0 queues it without waking the
+ * publisher (publisher_wake() later). */
+static void queue_state(executor *x, int wake)
 {
     pthread_mutex_lock(&x->pub_lock);
     if (x->q_count == PROGRESS_QUEUE_LEN) {
@@ -97,6 +104,19 @@ static void publish(executor *x)
     copy_str(p->step_name, sizeof p->step_name, x->st.current_step_name);
     copy_str(p->parameter_id, sizeof p->parameter_id, x->st.current_parameter_id);
     p->st.last_updated_ms = clock_realtime_ms();
+    if (wake)
+        pthread_cond_signal(&x->pub_wake);
+    pthread_mutex_unlock(&x->pub_lock);
+}
+
+static void publish(executor *x)
+{
+    queue_state(x, 1);
+}
+
+static void publisher_wake(executor *x)
+{
+    pthread_mutex_lock(&x->pub_lock);
     pthread_cond_signal(&x->pub_wake);
     pthread_mutex_unlock(&x->pub_lock);
 }
@@ -243,18 +263,35 @@ static ald_status open_valve(executor *x, const recipe_step *s, port_error *err)
 
 static run_outcome run_valve(executor *x, const recipe_step *s)
 {
-    uint64_t opened = clock_mono_ns();
+    pulse_trace_begin();
     port_error err;
     ald_status st = open_valve(x, s, &err);
-    publish(x); /* after the open: waking the publisher never delays a valve opening */
+    /* The pulse is timed from the PLC's answer to the open, as a bare client
+     * does: timed from before the write, an open that waited for the PLC
+     * (a busy scan, a resend) would be cut short by that wait. */
+    uint64_t opened = clock_mono_ns();
+    pulse_trace_set(PT_OPEN_DONE, opened);
+    /* Queued after the open, so waking the publisher never delays an opening.
+     * A short pulse's state is written after its close: woken now, the
+     * publisher's store write (an fsync with SQLite) would take the run
+     * thread's core while the pulse runs (docs/benchmarks.md, pulse tail). */
+    int hold = s->duration_ms < PUBLISH_AFTER_CLOSE_MS;
+    queue_state(x, !hold);
+    pulse_trace_mark(PT_PUBLISHED);
     if (st != ALD_OK)
         return failed(x, "step '%s': opening valve %d failed: %s: %s", s->name,
                       s->valve_number, ald_status_name(st),
                       st == ALD_ERR_NOT_FOUND ? "no such valve" : err.text);
     uint64_t deadline = opened + (uint64_t)s->duration_ms * 1000000u;
+    pulse_trace_set(PT_DEADLINE, deadline);
     int stopped = wait_until(x, deadline);
     uint64_t closing = clock_mono_ns();
+    pulse_trace_set(PT_WOKE, closing);
     run_outcome closed = close_valve(x, s->valve_number); /* also after a PLC-timed pulse */
+    pulse_trace_mark(PT_CLOSE_DONE);
+    pulse_trace_end();
+    if (hold)
+        publisher_wake(x);
     if (!stopped)
         metrics_observe(m_pulse_error,
                         ((double)(closing - opened) - (double)s->duration_ms * 1e6) / 1e9);
@@ -472,28 +509,6 @@ static void begin_state(executor *x)
                                 .progress_total_cycles = x->rc.total_cycles};
 }
 
-static atomic_int rt_priority; /* SCHED_FIFO priority of run threads, 0 = off */
-
-void executor_set_rt_priority(int priority)
-{
-    atomic_store(&rt_priority, priority);
-}
-
-/* Real-time scheduling for the run thread, when configured: a pulse's close
- * write is then not delayed behind ordinary threads on a busy machine. */
-static void apply_rt_priority(void)
-{
-    int priority = atomic_load(&rt_priority);
-    if (priority <= 0)
-        return;
-    struct sched_param sp = {.sched_priority = priority};
-    int rc = pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp);
-    if (rc != 0)
-        log_warning("executor", "SCHED_FIFO priority %d refused: %s; the run goes on with "
-                    "normal scheduling (grant CAP_SYS_NICE or LimitRTPRIO= in the unit)",
-                    priority, strerror(rc));
-}
-
 static atomic_int start_clears_error = 1;
 
 void executor_set_start_clears_error(int on)
@@ -553,7 +568,7 @@ static run_outcome refuse_while_owed(executor *x)
 static void *run_main(void *arg)
 {
     executor *x = arg;
-    apply_rt_priority();
+    realtime_enter_run_thread(); /* SCHED_FIFO and a pre-faulted stack, when requested */
     x->run_started_mono = clock_mono_ns();
     x->sched_ns = x->run_started_mono;
     begin_state(x); /* not written: create_process stored the start row */
@@ -610,6 +625,7 @@ int executor_init(executor *x, plugin_instance *plc, plugin_instance *storage,
     pthread_cond_init(&x->pub_idle, NULL);
     register_metrics();
     metrics_add_collector(collect_duration, x);
+    plc_port_prepare_valve_path(plc); /* no allocation on a run's first pulse */
     if (pthread_create(&x->pub_thread, NULL, publisher_main, x) != 0)
         return -1;
     x->pub_started = 1;
@@ -632,7 +648,11 @@ int executor_run(executor *x, recipe *rc, const char *process_id, const char *co
     x->stop_reason[0] = '\0';
     pthread_mutex_unlock(&x->lock);
     x->run_started_ms = clock_realtime_ms();
-    if (pthread_create(&x->run_thread, NULL, run_main, x) != 0) {
+    pthread_attr_t attr;
+    realtime_run_thread_attr(&attr); /* a fixed stack in the real-time mode */
+    int failed_to_start = pthread_create(&x->run_thread, &attr, run_main, x);
+    pthread_attr_destroy(&attr);
+    if (failed_to_start) {
         recipe_free(&x->rc);
         atomic_store(&x->busy, 0);
         return -1;
@@ -674,6 +694,7 @@ void executor_shutdown(executor *x)
 {
     executor_stop(x, "engine shutting down");
     executor_join(x);
+    pulse_trace_dump();
     if (x->pub_started) {
         pthread_mutex_lock(&x->pub_lock);
         x->pub_quit = 1;

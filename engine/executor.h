@@ -91,9 +91,6 @@ typedef struct executor {
     run_outcome last_outcome; /* for tests */
 } executor;
 
-/* SCHED_FIFO priority (1..99) for every run thread started later; 0 = off. */
-void executor_set_rt_priority(int priority);
-
 /* Whether a start_recipe may clear a machine's error (default 1): the Python
  * system's recipe service (simple_recipe_service.py) started a recipe on a
  * machine in error, and the operator app cannot send clear_error. 0 = only

@@ -10,6 +10,7 @@
 #include "lease.h"
 #include "ports/plc_port.h"
 #include "procstat.h"
+#include "realtime.h"
 #include "state.h"
 
 #define MAX_REASONS 12
@@ -310,10 +311,10 @@ char *health_full_json(int *http_status)
     const char *status = full_status(&e);
     int ok = e.level == HEALTH_HEALTHY && e.lease == 1;
     json_t *root = json_pack(
-        "{s:s, s:s, s:s, s:f, s:o, s:o, s:o, s:o}", "status", status, "role",
+        "{s:s, s:s, s:s, s:f, s:o, s:o, s:o, s:o, s:o}", "status", status, "role",
         role_name(e.lease), "timestamp", ts, "uptime", state_uptime_seconds(), "services",
         services_json(&e), "metrics", metrics_json(), "reasons", reasons_json(&e), "errors",
-        errors_json());
+        errors_json(), "realtime", realtime_health_json()); /* never a readiness rule */
     return finish(root, ok ? 200 : 503, http_status);
 }
 

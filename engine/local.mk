@@ -33,6 +33,8 @@ engine_libaldcore_la_SOURCES = \
 	engine/recipe.c engine/recipe.h \
 	engine/setpoint.c engine/setpoint.h \
 	engine/executor.c engine/executor.h \
+	engine/pulse_trace.c engine/pulse_trace.h \
+	engine/realtime.c engine/realtime.h \
 	engine/valve_guard.c engine/valve_guard.h \
 	engine/local_stop.c engine/local_stop.h \
 	engine/commands.c engine/commands.h \

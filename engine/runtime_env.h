@@ -7,8 +7,10 @@
  *                             do); a container sets 0.0.0.0
  *   ALD_LEASE_TTL_MS          lease lifetime (default 1500, 300..60000)
  *   ALD_LEASE_RENEW_MS        renewal period (default 500; at most TTL/2)
- *   ALD_EXECUTOR_RT_PRIORITY  SCHED_FIFO priority of the recipe executor
- *                             thread (1..99; default 0 = normal scheduling)
+ *   ALD_EXECUTOR_RT_PRIORITY  the executor's real-time mode (realtime.h):
+ *                             SCHED_FIFO priority of recipe run threads,
+ *                             memory locked, pre-faulted run stacks
+ *                             (1..99; default 0 = off, normal scheduling)
  *   ALD_START_CLEARS_ERROR    1 (default): a start_recipe on a machine in
  *                             error clears it and runs, as the Python
  *                             system's recipe service did, unless the last

@@ -24,3 +24,8 @@ EXTRA_DIST += tests/integration/modbus.bats tests/modbus-rtu.bats tests/modbus-r
 TESTS += tests/integration/sdk.test
 dist_noinst_SCRIPTS += tests/integration/sdk.test
 EXTRA_DIST += tests/integration/sdk.bats tests/fixtures/plugins/cxx_plugin.cpp
+# The executor's opt-in real-time mode: applied as root, refused and reported
+# in /health for an unprivileged user (issue 14, item 3).
+TESTS += tests/integration/realtime.test
+dist_noinst_SCRIPTS += tests/integration/realtime.test
+EXTRA_DIST += tests/integration/realtime.bats

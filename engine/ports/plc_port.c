@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "log.h"
+#include "pulse_trace.h"
 #include "ports/plugin_instance.h"
 #include "state.h"
 
@@ -180,6 +181,7 @@ ald_status plc_port_pulse(plugin_instance *plc, const tagmap *tags, int valve_nu
 static ald_status write_and_confirm_off(plugin_instance *plc, size_t tag, port_error *err)
 {
     ald_status st = control_write(plc, tag, 0.0, err);
+    pulse_trace_mark(PT_CLOSE_WRITTEN);
     if (st != ALD_OK || !plc_port_can_read_tags(plc))
         return st; /* without single-tag reads a successful write is all we know */
     double state = NAN;
@@ -267,4 +269,15 @@ void plc_port_error_text(plugin_instance *plc, char *buf, size_t len)
     plugin_lock(plc);
     snprintf(buf, len, "%s", plc->read_error[0] ? plc->read_error : plugin_last_error(plc));
     plugin_unlock(plc);
+}
+
+void plc_port_prepare_valve_path(plugin_instance *plc)
+{
+    const ald_plc_vtable *ops = plc_ops(plc);
+    if (ops->pulse)
+        port_metrics_prepare(&plc->calls, plc->name, PORT_OP_pulse);
+    if (ops->write_tag)
+        port_metrics_prepare(&plc->calls, plc->name, PORT_OP_write_tag);
+    if (ops->read_tags)
+        port_metrics_prepare(&plc->calls, plc->name, PORT_OP_read_tags);
 }

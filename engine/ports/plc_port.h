@@ -97,5 +97,8 @@ int plc_port_set_active(plugin_instance *plc, int active);
  * read's, captured by the port (the plugin's own text is per calling thread,
  * and the thread asking here is not the logger), else the plugin's. */
 void plc_port_error_text(plugin_instance *plc, char *buf, size_t len);
+/* Make the valve path allocation-free from its first pulse: register the
+ * call metrics of the operations it uses (those the plugin implements). */
+void plc_port_prepare_valve_path(plugin_instance *plc);
 
 #endif

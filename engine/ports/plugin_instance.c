@@ -6,6 +6,7 @@
 
 #include "clock.h"
 #include "log.h"
+#include "pulse_trace.h"
 #include "ports/host_services.h"
 #include "ports/settings_use.h"
 
@@ -173,6 +174,7 @@ void plugin_control_lock(plugin_instance *pi)
 {
     pthread_mutex_lock(&pi->control_lock);
     call_started_ns = clock_mono_ns();
+    pulse_trace_lane_taken();
 }
 
 void plugin_unlock(plugin_instance *pi)

@@ -54,6 +54,13 @@ static ald_metric *register_op(port_op_metrics *o, const char *instance, port_op
     return seconds;
 }
 
+void port_metrics_prepare(port_call_metrics *m, const char *instance, port_op op)
+{
+    if ((unsigned)op < PORT_OP_COUNT &&
+        !atomic_load_explicit(&m->op[op].seconds, memory_order_acquire))
+        register_op(&m->op[op], instance, op);
+}
+
 void port_metrics_record(port_call_metrics *m, const char *instance, port_op op,
                          ald_status st, uint64_t elapsed_ns)
 {

@@ -54,6 +54,10 @@ typedef struct port_call_metrics {
 
 /* Count one completed call of `op` on `instance` that answered st after
  * elapsed_ns. */
+/* Register an operation's series now (idempotent): a first registration
+ * allocates and takes the metric registry's lock, which a /metrics render
+ * holds, so a latency-critical caller registers before it needs the call. */
+void port_metrics_prepare(port_call_metrics *m, const char *instance, port_op op);
 void port_metrics_record(port_call_metrics *m, const char *instance, port_op op,
                          ald_status st, uint64_t elapsed_ns);
 

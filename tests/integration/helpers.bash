@@ -38,3 +38,20 @@ wait_for_code() {
     echo "last HTTP code from $url: $code (wanted $want)" >&2
     return 1
 }
+
+# db SQL...: run SQL on the engine's SQLite store (waiting up to 10 s for its locks).
+db() {
+    sqlite3 -batch -bail -cmd '.timeout 10000' "${ALD_DATA_DIR:-$BATS_TEST_TMPDIR/data}/ald.db" "$@"
+}
+
+# wait_sql SQL WANT TENTHS: poll the store until SQL prints WANT.
+wait_sql() {
+    local got=
+    for _ in $(seq "$3"); do
+        got=$(db "$1" 2>/dev/null || true)
+        [ "$got" = "$2" ] && return 0
+        sleep 0.1
+    done
+    echo "\"$1\" gave \"$got\", wanted \"$2\"" >&2
+    return 1
+}

@@ -15,22 +15,6 @@ teardown() {
     fi
 }
 
-db() {
-    sqlite3 -batch -bail -cmd '.timeout 10000' "$BATS_TEST_TMPDIR/data/ald.db" "$@"
-}
-
-# wait_sql SQL WANT TENTHS: poll the store until SQL prints WANT.
-wait_sql() {
-    local got=
-    for _ in $(seq "$3"); do
-        got=$(db "$1" 2>/dev/null || true)
-        [ "$got" = "$2" ] && return 0
-        sleep 0.1
-    done
-    echo "\"$1\" gave \"$got\", wanted \"$2\"" >&2
-    return 1
-}
-
 start_and_wait_healthy() {
     start_engine
     wait_for_code "http://127.0.0.1:$PORT/health/basic" 200 100
