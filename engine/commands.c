@@ -198,8 +198,10 @@ static char *process_params_json(const command_processor *cp, const char *comman
     return text;
 }
 
+/* Record the process (snapshot: the recipe's JSON, made by the starter) and
+ * hand the run to the executor. */
 static int begin_process(command_processor *cp, const char *command_id, recipe *rc,
-                         const char *operator_id, char *err, size_t len)
+                         const char *snapshot, const char *operator_id, char *err, size_t len)
 {
     char session[64] = "", process[64] = "";
     char *params = process_params_json(cp, command_id);
@@ -207,7 +209,6 @@ static int begin_process(command_processor *cp, const char *command_id, recipe *
         snprintf(err, len, "out of memory recording the process");
         return -1;
     }
-    char *snapshot = recipe_snapshot_json(rc);
     if (operator_id)
         storage_port_get_session(cp->storage, operator_id, cp->machine_id, session,
                                  sizeof session, NULL);
@@ -229,7 +230,6 @@ static int begin_process(command_processor *cp, const char *command_id, recipe *
     if (st != ALD_OK)
         snprintf(err, len, "cannot record the process: %s: %s", ald_status_name(st),
                  why.text);
-    free(snapshot);
     free(params);
     if (st != ALD_OK)
         return -1;
@@ -306,14 +306,18 @@ static int start_still_allowed(command_processor *cp, char *err, size_t len)
 static int complete_start(command_processor *cp)
 {
     recipe rc;
+    char *snapshot = NULL;
     char id[64], err[STARTER_ERR_LEN];
     memset(&rc, 0, sizeof rc);
-    int got = starter_take(&cp->starter, &rc, id, sizeof id, err, sizeof err);
+    int got = starter_take(&cp->starter, &rc, &snapshot, id, sizeof id, err, sizeof err);
     if (got == 0)
         return 0;
-    if (got == 1 && start_still_allowed(cp, err, sizeof err) == 0 &&
-        begin_process(cp, id, &rc, cp->start_operator[0] ? cp->start_operator : NULL, err,
-                      sizeof err) == 0)
+    int begun = got == 1 && start_still_allowed(cp, err, sizeof err) == 0 &&
+                begin_process(cp, id, &rc, snapshot,
+                              cp->start_operator[0] ? cp->start_operator : NULL, err,
+                              sizeof err) == 0;
+    free(snapshot);
+    if (begun)
         return 1; /* the executor finishes the command when the run ends */
     recipe_free(&rc);
     finish(cp, id, "error", err);

@@ -3,24 +3,35 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "clock.h"
 #include "log.h"
 #include "ports/storage_port.h"
+#include "recipe_json.h"
 #include "setpoint.h"
 
 /* ---- the load and its checks (run on the starter thread) ------------------------------ */
 
+/* How long a start's phases took, for its log line (a huge recipe's start
+ * should say where its time went). */
+typedef struct load_times {
+    size_t rows;
+    uint64_t read_ms, build_ms;
+} load_times;
+
 static int load_recipe(plugin_instance *loader, const char *recipe_id, recipe *rc, char *err,
-                       size_t len)
+                       size_t len, load_times *t)
 {
+    uint64_t t0 = clock_mono_ms();
     recipe_rows rows;
     recipe_rows_init(&rows);
     ald_recipe_reader reader = recipe_rows_reader(&rows);
     port_error why = {""};
     ald_status st = storage_port_load_recipe(loader, recipe_id, &reader, &why);
+    uint64_t t1 = clock_mono_ms();
     int rc_build = -1;
     if (st == ALD_ERR_NOT_FOUND || (st == ALD_OK && !rows.have_info))
         snprintf(err, len, "recipe %s does not exist", recipe_id);
@@ -29,7 +40,10 @@ static int load_recipe(plugin_instance *loader, const char *recipe_id, recipe *r
                  why.text);
     else
         rc_build = recipe_build(rc, &rows, err, len);
+    t->rows = rows.count;
     recipe_rows_free(&rows);
+    t->read_ms = t1 - t0;
+    t->build_ms = clock_mono_ms() - t1;
     return rc_build;
 }
 
@@ -68,12 +82,27 @@ static void *starter_main(void *arg)
     recipe rc;
     char err[STARTER_ERR_LEN] = "";
     memset(&rc, 0, sizeof rc);
-    int ok = load_recipe(s->loader, s->recipe_id, &rc, err, sizeof err) == 0 &&
-             check_against_map(s->tags, rc.steps, rc.step_count, err, sizeof err) == 0;
-    if (!ok)
+    load_times t = {0, 0, 0};
+    int ok = load_recipe(s->loader, s->recipe_id, &rc, err, sizeof err, &t) == 0;
+    uint64_t checked_at = clock_mono_ms();
+    ok = ok && check_against_map(s->tags, rc.steps, rc.step_count, err, sizeof err) == 0;
+    uint64_t snapshot_at = clock_mono_ms();
+    char *snapshot = ok ? recipe_snapshot_json(&rc) : NULL;
+    if (ok && !snapshot)
+        snprintf(err, sizeof err, "out of memory making the recipe's snapshot");
+    ok = ok && snapshot;
+    if (ok)
+        log_info("starter", "recipe %s: %zu steps read in %llu ms, built and validated in %llu "
+                 "ms, checked against the machine in %llu ms, snapshot of %zu KiB made in "
+                 "%llu ms", s->recipe_id, t.rows, (unsigned long long)t.read_ms,
+                 (unsigned long long)t.build_ms,
+                 (unsigned long long)(snapshot_at - checked_at), strlen(snapshot) / 1024,
+                 (unsigned long long)(clock_mono_ms() - snapshot_at));
+    else
         recipe_free(&rc);
     pthread_mutex_lock(&s->lock);
     s->rc = rc;
+    s->snapshot = snapshot;
     s->ok = ok;
     snprintf(s->err, sizeof s->err, "%s", err);
     s->phase = STARTER_DONE;
@@ -114,8 +143,11 @@ static void join_ended(recipe_starter *s)
 void starter_destroy(recipe_starter *s)
 {
     join_ended(s); /* a load cannot be interrupted: it ends first */
-    if (s->phase == STARTER_DONE && s->ok)
+    if (s->phase == STARTER_DONE && s->ok) {
         recipe_free(&s->rc);
+        free(s->snapshot);
+        s->snapshot = NULL;
+    }
     s->phase = STARTER_IDLE;
     pthread_cond_destroy(&s->changed);
     pthread_mutex_destroy(&s->lock);
@@ -179,18 +211,22 @@ int starter_cancel(recipe_starter *s)
     return loading;
 }
 
-int starter_take(recipe_starter *s, recipe *rc, char *command_id, size_t id_len, char *err,
-                 size_t len)
+int starter_take(recipe_starter *s, recipe *rc, char **snapshot, char *command_id,
+                 size_t id_len, char *err, size_t len)
 {
     pthread_mutex_lock(&s->lock);
     int done = s->phase == STARTER_DONE;
     int result = !done ? 0 : s->cancelled ? 0 : s->ok ? 1 : -1;
     if (done && result == 1) {
         *rc = s->rc;
+        *snapshot = s->snapshot;
         memset(&s->rc, 0, sizeof s->rc);
     } else if (done && s->ok) {
         recipe_free(&s->rc); /* cancelled: never handed out */
+        free(s->snapshot);
     }
+    if (done)
+        s->snapshot = NULL;
     if (done) {
         snprintf(command_id, id_len, "%s", s->command_id);
         snprintf(err, len, "%s", s->err);

@@ -12,7 +12,9 @@
  * One start at a time. The command processor begins a load, may cancel it
  * (a stop came in: the result is discarded when the load ends), and takes
  * the result once the load is done; only the command processor begins the
- * run, so a cancelled or shut-down start never runs.
+ * run, so a cancelled or shut-down start never runs. The recipe's snapshot
+ * (the JSON the process row keeps) is made here too: for a huge recipe it
+ * takes as long as the read, and the command thread must not spend it.
  */
 #ifndef ALD_ENGINE_STARTER_H
 #define ALD_ENGINE_STARTER_H
@@ -44,7 +46,8 @@ typedef struct recipe_starter {
     int cancelled;
     char command_id[64];
     char recipe_id[128];
-    recipe rc;  /* the built recipe when ok */
+    recipe rc;      /* the built recipe when ok */
+    char *snapshot; /* recipe_snapshot_json(&rc) when ok */
     int ok;     /* 1 = rc is built and checked; 0 = err says why not */
     char err[STARTER_ERR_LEN];
 } recipe_starter;
@@ -67,11 +70,12 @@ int starter_cancelled(recipe_starter *s);
  * load was still running, 0 = it had ended (or nothing was in hand). */
 int starter_cancel(recipe_starter *s);
 
-/* A finished load: 1 = rc built and checked (the caller owns it), -1 = err
- * says why not, 0 = nothing to take (still loading, or idle). A cancelled
- * start's result is freed here and 0 returned. Back to idle after 1 or -1. */
-int starter_take(recipe_starter *s, recipe *rc, char *command_id, size_t id_len, char *err,
-                 size_t len);
+/* A finished load: 1 = rc built and checked and its snapshot made (the
+ * caller owns both; free() the snapshot), -1 = err says why not, 0 =
+ * nothing to take (still loading, or idle). A cancelled start's result is
+ * freed here and 0 returned. Back to idle after 1 or -1. */
+int starter_take(recipe_starter *s, recipe *rc, char **snapshot, char *command_id,
+                 size_t id_len, char *err, size_t len);
 /* Wait (at most limit_ms) until the load in hand ends. 0 when it did. */
 int starter_wait(recipe_starter *s, unsigned limit_ms);
 
