@@ -2,9 +2,12 @@
  * role (see thread_role.h). */
 #include "thread_role.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include "log.h"
 
@@ -19,10 +22,26 @@ static void set_name(const char *name)
         log_warning("thread", "cannot name thread '%s': %s", cut, strerror(rc));
 }
 
+/* setpriority on a thread id changes that thread only (Linux); raising one's
+ * own nice value is always permitted. */
+static void lower_priority(const char *name)
+{
+    pid_t tid = gettid();
+    errno = 0;
+    int nice_now = getpriority(PRIO_PROCESS, (id_t)tid);
+    if (nice_now == -1 && errno != 0)
+        nice_now = 0;
+    if (setpriority(PRIO_PROCESS, (id_t)tid, nice_now + THREAD_BACKGROUND_NICE) != 0)
+        log_warning("thread", "cannot raise the nice value of background thread '%s' "
+                    "from %d by %d: %s; it runs on at %d", name, nice_now,
+                    THREAD_BACKGROUND_NICE, strerror(errno), nice_now);
+}
+
 void thread_role_enter(const char *name, thread_role role)
 {
-    (void)role; /* the role's nice value: the next step */
     set_name(name);
+    if (role == THREAD_BACKGROUND)
+        lower_priority(name);
 }
 
 void thread_role_enter_once(const char *name, thread_role role)
