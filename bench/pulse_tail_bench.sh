@@ -19,6 +19,8 @@
 # sqlite3 process, ~1-2 ms of CPU ten times a second, which perf sched showed
 # on the run thread's core; the bare client's run has no such neighbour).
 # POLL_DURING_RUN=1 polls from the start, as before 2026-12-04.
+# PERF_SCHED=1 records `perf sched` (all CPUs) over each engine run and prints
+# what kept the run thread from a core (bench/run_thread_delay.py).
 # Every run gets a fresh ald-plcsim --events; the pulse error is what the
 # server saw (close minus open arrival, minus 20 ms, absolute). Per run: p50,
 # p99, max; per mode: the median over the rounds; the ratios of the medians
@@ -36,6 +38,7 @@ ROUNDS=${ROUNDS:-3}
 MODES=${MODES:-engine bare engine-rt bare-fifo}
 RT_PRIORITY=${RT_PRIORITY:-50}
 POLL_DURING_RUN=${POLL_DURING_RUN:-0}
+PERF_SCHED=${PERF_SCHED:-0}
 BASE_BUILD=${BASE_BUILD:-}
 MACHINE=e3e6e280-0000-4000-8000-000000000001
 machine_line
@@ -57,7 +60,14 @@ run_engine() {
         run_recipe "$recipe" "$limit"
     else
         start_recipe "$recipe"
-        sleep "$(awk -v n="$PULSES" 'BEGIN { print n * 0.040 }')" # nominal: 20 + 20 ms each
+        local nominal
+        nominal=$(awk -v n="$PULSES" 'BEGIN { print n * 0.040 }') # 20 + 20 ms each
+        if [ "$PERF_SCHED" = 1 ]; then
+            perf sched record -k CLOCK_MONOTONIC -a -o "$BENCH_TMP/$name.sched" -- \
+                sleep "$nominal" >/dev/null 2>&1 || die "perf sched record failed"
+        else
+            sleep "$nominal"
+        fi
         wait_until_sql "SELECT status FROM process_executions WHERE recipe_id = '$recipe'" \
             completed "$limit"
     fi
@@ -109,6 +119,15 @@ trace_report() {
     done
 }
 
+# sched_report NAME: what kept the run thread from a core during the run.
+sched_report() {
+    local data=$BENCH_TMP/$1.sched
+    perf sched timehist --state -i "$data" 2>/dev/null >"$data.state"
+    perf sched timehist -i "$data" 2>/dev/null |
+        "$BENCH_SRCDIR/bench/run_thread_delay.py" --state "$data.state" | sed 's/^/  sched: /'
+    rm -f "$data" # large; the .state text stays with BENCH_KEEP
+}
+
 for round in $(seq "$ROUNDS"); do
     for mode in $MODES; do
         name=$mode-$round
@@ -135,6 +154,7 @@ for round in $(seq "$ROUNDS"); do
         echo "round $round, $mode: abs. error p50 $p50, p99 $p99, max $max ms" \
             "(load $(cut -d' ' -f1 /proc/loadavg))"
         if [ -s "$BENCH_TMP/$name.trace" ]; then trace_report "$name"; fi
+        if [ -s "$BENCH_TMP/$name.sched" ]; then sched_report "$name"; fi
     done
 done
 
