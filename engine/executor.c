@@ -570,7 +570,7 @@ static run_outcome refuse_while_owed(executor *x)
 static void *run_main(void *arg)
 {
     executor *x = arg;
-    thread_role_enter("ald-run", THREAD_DEADLINE);
+    thread_role_enter("ald-run", THREAD_TIMED);
     realtime_enter_run_thread(); /* SCHED_FIFO and a pre-faulted stack, when requested */
     x->run_started_mono = clock_mono_ns();
     x->sched_ns = x->run_started_mono;

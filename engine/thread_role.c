@@ -4,12 +4,9 @@
 
 #include <errno.h>
 #include <pthread.h>
-#include <sched.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -40,40 +37,11 @@ static void lower_priority(const char *name)
                     THREAD_BACKGROUND_NICE, strerror(errno), nice_now);
 }
 
-/* struct sched_attr as sched_setattr(2) documents it (SCHED_ATTR_SIZE_VER0);
- * glibc has no wrapper before 2.41. */
-typedef struct fair_attr {
-    uint32_t size, policy;
-    uint64_t flags;
-    int32_t nice;
-    uint32_t priority;
-    uint64_t runtime, deadline, period;
-} fair_attr;
-
-/* A short slice for SCHED_OTHER (sched_runtime, Linux >= 6.12; older kernels
- * ignore it): when the thread wakes it preempts a running thread of a longer
- * slice at once instead of waiting out that thread's protected slice. The
- * nice value must be passed as it is: an unprivileged thread cannot lower it. */
-static void shorten_slice(const char *name)
-{
-    errno = 0;
-    int nice_now = getpriority(PRIO_PROCESS, (id_t)gettid());
-    fair_attr a = {.size = sizeof a, .policy = SCHED_OTHER,
-                   .nice = (nice_now == -1 && errno != 0) ? 0 : nice_now,
-                   .runtime = THREAD_DEADLINE_SLICE_NS};
-    if (syscall(SYS_sched_setattr, 0, &a, 0u) != 0)
-        log_warning("thread", "cannot give thread '%s' a %u us scheduler slice: %s; it runs "
-                    "on with the default slice", name, THREAD_DEADLINE_SLICE_NS / 1000u,
-                    strerror(errno));
-}
-
 void thread_role_enter(const char *name, thread_role role)
 {
     set_name(name);
     if (role == THREAD_BACKGROUND)
         lower_priority(name);
-    if (role == THREAD_DEADLINE)
-        shorten_slice(name);
 }
 
 void thread_role_enter_once(const char *name, thread_role role)

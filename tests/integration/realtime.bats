@@ -61,21 +61,6 @@ ald-publisher $bg
 ald-run $base
 ald-valve-guard $base
 ald-writer $bg" ]
-    # the run thread, and only it, has the short scheduler slice (0.1 ms),
-    # where the kernel shows slices (se.slice, Linux >= 6.6)
-    grep -q '^se.slice' /proc/"$1"/sched || return 0
-    run short_slices "$1"
-    echo "threads with a 0.1 ms slice: $output"
-    [ "$output" = ald-run ]
-}
-
-# short_slices PID: the names of its threads with a 0.1 ms scheduler slice.
-short_slices() {
-    local task
-    for task in /proc/"$1"/task/*; do
-        if awk '$1 == "se.slice" && $3 == 100000 { found = 1 } END { exit !found }' \
-            "$task/sched" 2>/dev/null; then cat "$task/comm"; fi
-    done
 }
 
 # hold_valve: a run that holds valve 1 open 60 s (stopped by the test).
@@ -157,7 +142,7 @@ stop_run() {
     [ "$(grep -c 'WARNING.*sched_fifo refused' "$BATS_TEST_TMPDIR/engine.log")" -eq 1 ] # not again per run
 }
 
-@test "every thread is named; timed threads (run, logger, commands, lease, valve guard) keep the process nice value, background ones run 5 above, the run thread has a short slice" {
+@test "every thread is named; timed threads (run, logger, commands, lease, valve guard) keep the process nice value, background ones run 5 above" {
     start_engine
     wait_for_code "http://127.0.0.1:$PORT/health/ready" 200 100 # names the HTTP thread
     hold_valve
