@@ -11,24 +11,25 @@
  *                      the sinks, the HTTP thread: work that may wait a few
  *                      milliseconds. They run THREAD_BACKGROUND_NICE above
  *                      the process's nice value, so that when one of them and
- *                      a timed thread want the same core the scheduler
- *                      prefers the timed one (perf sched showed the publisher
- *                      on the run thread's core when a pulse's close was due:
- *                      docs/benchmarks.md, "Where the pulse tail comes from").
- *                      Raising a thread's own nice value needs no privilege.
+ *                      a timed thread are both waiting for a core the
+ *                      scheduler picks the timed one more often (perf sched
+ *                      showed the publisher on the run thread's core when a
+ *                      pulse's close was due: docs/benchmarks.md, "Where the
+ *                      pulse tail comes from"). Raising a thread's own nice
+ *                      value needs no privilege.
  *
  * A thread inherits its creator's nice value and an unprivileged thread
  * cannot lower it again: a background thread must never create a timed one
  * (the run thread and the starter are created by the command processor, the
- * others by the main thread). tests/integration/thread_roles.bats checks
- * every thread's name and nice value. */
+ * others by the main thread). tests/integration/realtime.bats checks every
+ * thread's name and nice value. */
 #ifndef ALD_ENGINE_THREAD_ROLE_H
 #define ALD_ENGINE_THREAD_ROLE_H
 
 /* How far above the process's nice value a background thread runs: 5 is a
- * CFS weight of 335 against a timed thread's 1024 (about a third), enough for
- * the scheduler to prefer a waking timed thread, little enough that a
- * background thread still gets a fair share against other processes. */
+ * scheduler weight of 335 against a timed thread's 1024 (about a third): the
+ * timed thread is picked first more often, and a background thread still
+ * gets a share against other processes, never none. */
 #define THREAD_BACKGROUND_NICE 5
 
 typedef enum { THREAD_TIMED, THREAD_BACKGROUND } thread_role;
