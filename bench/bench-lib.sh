@@ -236,11 +236,16 @@ add_loop_recipe() {
     engine_db "$sql"
 }
 
-# run_recipe ID SECONDS: start it with a command, wait until its process ended.
-run_recipe() {
+# start_recipe ID: queue a start_recipe command for it.
+start_recipe() {
     engine_db "INSERT INTO recipe_commands (id, type, parameters, status, machine_id)
         VALUES ('${1%????}cccc', 'start_recipe', '{\"recipe_id\": \"$1\"}', 'pending',
                 '$MACHINE');"
+}
+
+# run_recipe ID SECONDS: start it with a command, wait until its process ended.
+run_recipe() {
+    start_recipe "$1"
     wait_until_sql "SELECT status FROM process_executions WHERE recipe_id = '$1'" completed "$2"
 }
 

@@ -10,7 +10,7 @@
 dist_noinst_SCRIPTS += bench/run-all.sh bench/bench-lib.sh bench/collectd_bench.sh \
 	bench/recipe_load_bench.sh bench/stop_flood_bench.sh \
 	bench/logger_bench.sh bench/recipe_bench.sh bench/sqlite_bench.sh \
-	bench/failover_bench.sh bench/pulse_tail_bench.sh
+	bench/failover_bench.sh bench/pulse_tail_bench.sh bench/run_thread_delay.py
 
 # The machine's own timing limit (a bare libmodbus client, a bare
 # clock_nanosleep loop): recipe_bench.sh and logger_bench.sh report ratios.

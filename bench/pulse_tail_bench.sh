@@ -12,6 +12,15 @@
 #     bare       bench/reference_bench pulse (a bare libmodbus client, a 1 Hz
 #                reader on a second connection)
 #     bare-fifo  the same under `chrt -f $RT_PRIORITY` (fair to the RT mode)
+#     base       the engine of BASE_BUILD (another build directory, e.g. the
+#                branch point's), normal scheduling: an A/B in the same rounds
+# While an engine runs its recipe the script does not poll the store: it
+# sleeps the recipe's nominal time first, then polls for the end (a poll is a
+# sqlite3 process, ~1-2 ms of CPU ten times a second, which perf sched showed
+# on the run thread's core; the bare client's run has no such neighbour).
+# POLL_DURING_RUN=1 polls from the start, as before 2026-12-04.
+# PERF_SCHED=1 records `perf sched` (all CPUs) over each engine run and prints
+# what kept the run thread from a core (bench/run_thread_delay.py).
 # Every run gets a fresh ald-plcsim --events; the pulse error is what the
 # server saw (close minus open arrival, minus 20 ms, absolute). Per run: p50,
 # p99, max; per mode: the median over the rounds; the ratios of the medians
@@ -28,6 +37,9 @@ PULSES=${PULSES:-1000}
 ROUNDS=${ROUNDS:-3}
 MODES=${MODES:-engine bare engine-rt bare-fifo}
 RT_PRIORITY=${RT_PRIORITY:-50}
+POLL_DURING_RUN=${POLL_DURING_RUN:-0}
+PERF_SCHED=${PERF_SCHED:-0}
+BASE_BUILD=${BASE_BUILD:-}
 MACHINE=e3e6e280-0000-4000-8000-000000000001
 machine_line
 echo "$PULSES pulses of 20 ms per run, $ROUNDS rounds of: $MODES"
@@ -43,7 +55,22 @@ run_engine() {
         "valve:1:20 purge:20 valve:2:20 purge:20"
     engine_start PLC_TYPE=real PLC_HOST=127.0.0.1 PLC_PORT="$PLCSIM_PORT" \
         ALD_PULSE_TRACE_FILE="$BENCH_TMP/$name.trace" "$@"
-    run_recipe "$recipe" $((PULSES * 40 / 1000 * 3 + 30))
+    local limit=$((PULSES * 40 / 1000 * 3 + 30))
+    if [ "$POLL_DURING_RUN" = 1 ]; then
+        run_recipe "$recipe" "$limit"
+    else
+        start_recipe "$recipe"
+        local nominal
+        nominal=$(awk -v n="$PULSES" 'BEGIN { print n * 0.040 }') # 20 + 20 ms each
+        if [ "$PERF_SCHED" = 1 ]; then
+            perf sched record -k CLOCK_MONOTONIC -a -o "$BENCH_TMP/$name.sched" -- \
+                sleep "$nominal" >/dev/null 2>&1 || die "perf sched record failed"
+        else
+            sleep "$nominal"
+        fi
+        wait_until_sql "SELECT status FROM process_executions WHERE recipe_id = '$recipe'" \
+            completed "$limit"
+    fi
     curl -sf "http://127.0.0.1:$ENGINE_PORT/health" >"$BENCH_TMP/$name.health" || true
     engine_stop
 }
@@ -92,6 +119,15 @@ trace_report() {
     done
 }
 
+# sched_report NAME: what kept the run thread from a core during the run.
+sched_report() {
+    local data=$BENCH_TMP/$1.sched
+    perf sched timehist --state -i "$data" 2>/dev/null >"$data.state"
+    perf sched timehist -i "$data" 2>/dev/null |
+        "$BENCH_SRCDIR/bench/run_thread_delay.py" --state "$data.state" | sed 's/^/  sched: /'
+    rm -f "$data" # large; the .state text stays with BENCH_KEEP
+}
+
 for round in $(seq "$ROUNDS"); do
     for mode in $MODES; do
         name=$mode-$round
@@ -99,9 +135,15 @@ for round in $(seq "$ROUNDS"); do
         case $mode in
         engine) run_engine "$name" ;;
         engine-rt) run_engine "$name" ALD_EXECUTOR_RT_PRIORITY="$RT_PRIORITY" ;;
+        base)
+            [ -x "$BASE_BUILD/ald-engine" ] || die "mode base: BASE_BUILD ($BASE_BUILD) has no ald-engine"
+            own_build=$BUILD BUILD=$(cd "$BASE_BUILD" && pwd)
+            run_engine "$name"
+            BUILD=$own_build
+            ;;
         bare) run_bare ;;
         bare-fifo) run_bare chrt -f "$RT_PRIORITY" ;;
-        *) die "unknown mode $mode (engine, engine-rt, bare, bare-fifo)" ;;
+        *) die "unknown mode $mode (engine, engine-rt, bare, bare-fifo, base)" ;;
         esac
         stop_plcsim
         pulse_errors "$BENCH_TMP/$name.events" >"$BENCH_TMP/$name.errors"
@@ -112,6 +154,7 @@ for round in $(seq "$ROUNDS"); do
         echo "round $round, $mode: abs. error p50 $p50, p99 $p99, max $max ms" \
             "(load $(cut -d' ' -f1 /proc/loadavg))"
         if [ -s "$BENCH_TMP/$name.trace" ]; then trace_report "$name"; fi
+        if [ -s "$BENCH_TMP/$name.sched" ]; then sched_report "$name"; fi
     done
 done
 
@@ -125,7 +168,13 @@ done | tee "$BENCH_TMP/medians"
 p99_of() { awk -v m="$1" '$1 == m { print $3 }' "$BENCH_TMP/medians"; }
 ratio() { awk -v e="$(p99_of "$1")" -v r="$(p99_of "$2")" 'BEGIN { if (e != "" && r > 0) printf "%.2f", e / r; else print "n/a" }'; }
 echo "p99 ratios: engine/bare $(ratio engine bare), engine-rt/bare $(ratio engine-rt bare)," \
-    "engine-rt/bare-fifo $(ratio engine-rt bare-fifo)"
+    "engine-rt/bare-fifo $(ratio engine-rt bare-fifo), base/bare $(ratio base bare)"
+# Per round, the ratio of each engine mode's p99 to that round's bare client.
+for mode in engine base; do
+    awk -v m="$mode" '$1 == "bare" { b[$2] = $4 } $1 == m { e[$2] = $4 }
+        END { for (r = 1; r in e; r++) if (b[r] > 0) s = s sprintf(" %.2f", e[r] / b[r]);
+              if (s != "") print "  " m "/bare p99 per round:" s }' "$BENCH_TMP/runs"
+done
 cmd="PULSES=$PULSES ROUNDS=$ROUNDS bench/pulse_tail_bench.sh BUILD_DIR"
 # ratio_row A B METRIC: a results row, when both modes ran.
 ratio_row() {

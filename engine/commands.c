@@ -20,6 +20,7 @@
 #include "recipe_json.h"
 #include "setpoint.h"
 #include "state.h"
+#include "thread_role.h"
 
 static ald_metric *m_received, *m_claimed, *m_failed, *m_queue, *m_busy, *m_active;
 
@@ -770,6 +771,7 @@ static void collect_busy(void *ctx)
 static void *commands_main(void *arg)
 {
     command_processor *cp = arg;
+    thread_role_enter("ald-commands", THREAD_TIMED);
     do {
         commands_poll_once(cp);
     } while (!wait_poll(cp));

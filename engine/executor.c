@@ -18,6 +18,7 @@
 #include "setpoint.h"
 #include "sink.h"
 #include "state.h"
+#include "thread_role.h"
 
 static ald_metric *m_started, *m_completed, *m_failed, *m_aborted, *m_running, *m_duration,
     *m_expected, *m_pulse_error, *m_steps, *m_progress_dropped;
@@ -154,6 +155,7 @@ static int pop_transition(executor *x, progress_slot *out)
 static void *publisher_main(void *arg)
 {
     executor *x = arg;
+    thread_role_enter("ald-publisher", THREAD_BACKGROUND);
     progress_slot local;
     pthread_mutex_lock(&x->pub_lock);
     for (;;) {
@@ -568,6 +570,7 @@ static run_outcome refuse_while_owed(executor *x)
 static void *run_main(void *arg)
 {
     executor *x = arg;
+    thread_role_enter("ald-run", THREAD_TIMED);
     realtime_enter_run_thread(); /* SCHED_FIFO and a pre-faulted stack, when requested */
     x->run_started_mono = clock_mono_ns();
     x->sched_ns = x->run_started_mono;

@@ -22,6 +22,7 @@
 #include "health.h"
 #include "log.h"
 #include "metrics.h"
+#include "thread_role.h"
 
 #define STR_(x) #x
 #define STR(x) STR_(x)
@@ -203,6 +204,7 @@ static enum MHD_Result handle_request(void *cls, struct MHD_Connection *conn, co
                                       void **req_cls)
 {
     (void)cls, (void)version, (void)upload_data, (void)upload_data_size, (void)req_cls;
+    thread_role_enter_once("ald-http", THREAD_BACKGROUND); /* libmicrohttpd's thread */
     if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
         return respond(
             conn, MHD_HTTP_METHOD_NOT_ALLOWED, JSON_TYPE,

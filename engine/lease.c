@@ -14,6 +14,7 @@
 #include "metrics.h"
 #include "ports/plc_port.h"
 #include "state.h"
+#include "thread_role.h"
 
 /* Shared with the writer and the HTTP thread. */
 static atomic_int keeper_running;
@@ -131,6 +132,7 @@ static int wait_round(lease_keeper *k, uint64_t deadline_ns)
 static void *keeper_main(void *arg)
 {
     lease_keeper *k = arg;
+    thread_role_enter("ald-lease", THREAD_TIMED);
     uint64_t deadline = clock_mono_ns();
     do {
         renew_once(k);

@@ -35,6 +35,7 @@ engine_libaldcore_la_SOURCES = \
 	engine/executor.c engine/executor.h \
 	engine/pulse_trace.c engine/pulse_trace.h \
 	engine/realtime.c engine/realtime.h \
+	engine/thread_role.c engine/thread_role.h \
 	engine/valve_guard.c engine/valve_guard.h \
 	engine/local_stop.c engine/local_stop.h \
 	engine/commands.c engine/commands.h \

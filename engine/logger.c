@@ -10,6 +10,7 @@
 #include "log.h"
 #include "state.h"
 #include "stdmetrics.h"
+#include "thread_role.h"
 
 uint64_t logger_next_deadline(uint64_t served, uint64_t now, uint64_t interval,
                               uint64_t *skipped)
@@ -99,6 +100,7 @@ static void record_period(uint64_t start, uint64_t *last_start)
 static void *logger_main(void *arg)
 {
     param_logger *lg = arg;
+    thread_role_enter("ald-logger", THREAD_TIMED);
     uint64_t deadline =
                  logger_first_deadline(clock_mono_ns(), clock_realtime_ns(), lg->interval_ns),
              last_start = 0;

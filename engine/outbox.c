@@ -13,6 +13,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "state.h"
+#include "thread_role.h"
 
 static ald_metric *m_stored, *m_replayed, *m_depth, *m_oldest, *m_down, *m_failures;
 
@@ -387,6 +388,7 @@ static int pause_ms(outbox *o, unsigned ms)
 static void *replay_main(void *arg)
 {
     outbox *o = arg;
+    thread_role_enter("ald-outbox", THREAD_BACKGROUND);
     unsigned wait = 1000;
     do {
         int64_t depth;

@@ -10,6 +10,7 @@
 #include "metrics.h"
 #include "ports/plugin_instance.h"
 #include "ports/storage_port.h"
+#include "thread_role.h"
 
 static _Atomic(sink_set *) current_set;
 
@@ -115,6 +116,7 @@ static void write_slot(sink *k, sink_slot *slot)
 static void *sink_main(void *arg)
 {
     sink *k = arg;
+    thread_role_enter("ald-sink", THREAD_BACKGROUND);
     pthread_mutex_lock(&k->lock);
     for (;;) {
         while (!k->len && !k->stop)

@@ -12,6 +12,7 @@
 #include "ports/storage_port.h"
 #include "recipe_json.h"
 #include "setpoint.h"
+#include "thread_role.h"
 
 /* ---- the load and its checks (run on the starter thread) ------------------------------ */
 
@@ -79,6 +80,7 @@ static int check_against_map(const tagmap *tags, const recipe_step *steps, size_
 static void *starter_main(void *arg)
 {
     recipe_starter *s = arg;
+    thread_role_enter("ald-starter", THREAD_TIMED);
     recipe rc;
     char err[STARTER_ERR_LEN] = "";
     memset(&rc, 0, sizeof rc);

@@ -8,6 +8,7 @@
 #include "metrics.h"
 #include "ports/plc_port.h"
 #include "state.h"
+#include "thread_role.h"
 
 static ald_metric *m_owed;
 
@@ -40,6 +41,7 @@ static void initial_close(valve_guard *g)
 static void *guard_main(void *arg)
 {
     valve_guard *g = arg;
+    thread_role_enter("ald-valve-guard", THREAD_TIMED);
     while (!atomic_load(&g->quit)) {
         /* Only once this engine is known to drive the tool (lease held, or a
          * store without leases): before the first lease answer a newcomer

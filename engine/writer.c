@@ -14,6 +14,7 @@
 #include "log.h"
 #include "sink.h"
 #include "state.h"
+#include "thread_role.h"
 
 #define WRITER_BACKOFF_MAX_MS 30000u
 /* Batches waiting behind the one in hand when the primary counts as too slow:
@@ -140,6 +141,7 @@ static void write_with_retry(sample_writer *w)
 static void *writer_main(void *arg)
 {
     sample_writer *w = arg;
+    thread_role_enter("ald-writer", THREAD_BACKGROUND);
     for (;;) {
         int got = batchq_pop(w->queue, &w->current, 500);
         if (got < 0)

@@ -77,6 +77,7 @@ static uint64_t next_deadline(const mb_heartbeat *hb, uint64_t deadline, uint64_
 static void *heartbeat_main(void *arg)
 {
     mb_heartbeat *hb = arg;
+    pthread_setname_np(pthread_self(), "mb-heartbeat"); /* told apart in top -H, perf */
     uint64_t period = (uint64_t)hb->set->heartbeat_period_ms * 1000000u;
     uint64_t deadline = hb->host->monotonic_ns();
     for (;;) {

@@ -3,6 +3,9 @@
 # against the real daemon on the simulated tool: applied where permitted (the
 # tests run as root), refused and reported in /health where not (the engine
 # run as nobody with RLIMIT_RTPRIO 0), and never a readiness condition.
+# Also every thread's name and nice value (engine/thread_role.h): timed
+# threads keep the process's, background threads run 5 above it, as root and
+# as nobody.
 
 load helpers
 
@@ -27,6 +30,37 @@ fifo_threads() {
         sed 's/^.*) //' "$stat" 2>/dev/null |
             awk -v tid="$(basename "$(dirname "$stat")")" '$39 == 1 { print tid, $38 }'
     done
+}
+
+# thread_roles PID: "NAME NICE" of each of its threads, sorted.
+thread_roles() {
+    local task
+    for task in /proc/"$1"/task/*; do
+        # field 19 of stat, nice, is the 17th after the ")" of comm
+        echo "$(cat "$task/comm") $(sed 's/^.*) //' "$task/stat" | awk '{ print $17 }')"
+    done 2>/dev/null | sort
+}
+
+# check_roles PID: its threads during a run on the shipped conf.d: timed
+# threads at the process's nice value (its main thread's: the tests may run
+# niced), background threads 5 above it. The starter may still be on its way
+# out when the run begins: timed if there.
+check_roles() {
+    local base bg
+    base=$(sed 's/^.*) //' /proc/"$1"/stat | awk '{ print $17 }')
+    bg=$((base + 5 > 19 ? 19 : base + 5))
+    run thread_roles "$1"
+    echo "threads during the run (process nice $base): $output"
+    [ -z "$(grep "^ald-starter " <<<"$output" | grep -v " $base\$" || true)" ]
+    [ "$(grep -v '^ald-starter ' <<<"$output")" = "ald-commands $base
+ald-engine $base
+ald-http $bg
+ald-lease $base
+ald-logger $base
+ald-publisher $bg
+ald-run $base
+ald-valve-guard $base
+ald-writer $bg" ]
 }
 
 # hold_valve: a run that holds valve 1 open 60 s (stopped by the test).
@@ -109,6 +143,16 @@ stop_run() {
     [ "$(grep -c 'WARNING.*mlockall refused' "$BATS_TEST_TMPDIR/engine.log")" -eq 1 ]
     hold_valve # the run goes on with normal scheduling
     [ -z "$(fifo_threads "$ENGINE_PID")" ]
+    check_roles "$ENGINE_PID" # raising a thread's nice value needs no privilege
     stop_run
     [ "$(grep -c 'WARNING.*sched_fifo refused' "$BATS_TEST_TMPDIR/engine.log")" -eq 1 ] # not again per run
+}
+
+@test "every thread is named; timed threads (run, logger, commands, lease, valve guard) keep the process nice value, background ones run 5 above" {
+    start_engine
+    wait_for_code "http://127.0.0.1:$PORT/health/ready" 200 100 # names the HTTP thread
+    hold_valve
+    check_roles "$ENGINE_PID"
+    [ "$(grep -c 'cannot raise the nice value\|cannot name thread' "$BATS_TEST_TMPDIR/engine.log")" -eq 0 ]
+    stop_run
 }

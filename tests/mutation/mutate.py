@@ -183,6 +183,7 @@ def main():
         mutations = [m for m in mutations if m["name"] in args.only]
     started = time.time()
     scratch = tempfile.mkdtemp(prefix="ald-mutation-")
+    os.chmod(scratch, 0o755)  # realtime.bats runs the engine from it as nobody
     log = os.path.join(scratch, "mutation.log")
     print(f"mutation check: {len(mutations)} mutations, scratch copy {scratch}", flush=True)
     try:
