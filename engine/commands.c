@@ -17,7 +17,6 @@
 #include "log.h"
 #include "metrics.h"
 #include "recipe.h"
-#include "recipe_json.h"
 #include "setpoint.h"
 #include "state.h"
 #include "thread_role.h"
